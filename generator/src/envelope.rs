@@ -1,0 +1,83 @@
+//! The result envelope every invocation answers with:
+//! `{ "ok": true, "data": ... }` or `{ "ok": false, "error": ToolError }`.
+//!
+//! The JSON Schema in `schemas/envelope.schema.json` and the error schemas
+//! of the OpenAPI export are generated from these types.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Why a tool call did not return data. The list is closed: clients may
+/// switch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "ExecutorErrorCode")]
+pub enum ErrorCode {
+    /// The input does not match the tool's input schema; `details` lists each problem with its JSON pointer.
+    InvalidInput,
+    /// No tool has this path; `details.candidates` lists near or ambiguous matches.
+    ToolNotFound,
+    /// A policy blocks this tool.
+    ToolBlocked,
+    /// The call waits for a human's approval; resume it with `resumePath` once approved at `approvalUrl`.
+    ExecutionPaused,
+    /// A human declined the call.
+    ApprovalDeclined,
+    /// The pause was not answered in time.
+    ExecutionExpired,
+    /// The upstream answered with an error status; `status` and `details.body` carry its answer.
+    UpstreamHttpError,
+    /// The upstream could not be reached or did not answer in time.
+    UpstreamUnreachable,
+    /// The upstream's answer could not be read as the tool's output.
+    UpstreamInvalidResponse,
+    /// The tool needs credentials and its connection has none.
+    ConnectionMissing,
+    /// The upstream refused the connection's credentials.
+    ConnectionRejected,
+    /// The request to executor itself was not authorised (missing or wrong bearer token).
+    Unauthorized,
+    /// executor failed; the details are in its log.
+    InternalError,
+}
+
+/// What went wrong, in a form both people and programs can act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ExecutorToolError")]
+pub struct ToolError {
+    pub code: ErrorCode,
+    /// What happened and how to fix it.
+    pub message: String,
+    /// `execution_paused`: the paused execution, e.g. `exec_123`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_id: Option<String>,
+    /// `execution_paused`: `POST` here with `{"action": "accept"}` or `{"action": "decline"}` to resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_path: Option<String>,
+    /// `execution_paused`: the web page where a person approves or declines the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_url: Option<String>,
+    /// `upstream_http_error`: the upstream's HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Anything else that helps: validation problems, candidates, the upstream's body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// `{ "ok": false, "error": ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ExecutorToolFailure")]
+pub struct Failure {
+    /// Always `false`.
+    #[schemars(schema_with = "const_false")]
+    pub ok: bool,
+    pub error: ToolError,
+}
+
+fn const_false(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "const": false })
+}

@@ -1,0 +1,4 @@
+//! Source adapters: read a source document, produce IR tools and diagnostics.
+
+pub mod openapi;
+pub mod text;

@@ -1,0 +1,692 @@
+//! The IR: one record per tool, whatever source it came from.
+//!
+//! Every consumer (runtime, MCP, emitters) reads these types and nothing else.
+//! Schemas are JSON Schema draft 2020-12 held as `serde_json::Value`. A tool's
+//! `input` and `output` may contain `{"$ref": "#/$defs/Name"}`; such refs point
+//! into the `defs` of the tool's integration, never outside the catalog. Use
+//! [`Catalog::standalone_schema`] for a self-contained document (MCP, validation).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Every integration and every tool, in deterministic order (integrations by
+/// name, tools by path).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Catalog {
+    pub integrations: Vec<Integration>,
+    pub tools: Vec<Tool>,
+}
+
+/// One source of tools (an OpenAPI description, a GraphQL schema, an MCP server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Integration {
+    /// The namespace: the first segment of every tool path (`[A-Za-z0-9_-]+`).
+    pub name: String,
+    pub kind: SourceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The API's own version string (OpenAPI `info.version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Default upstream servers, in the source's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<Server>,
+    /// Authentication schemes the source declares, by the source's name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub security_schemes: BTreeMap<String, SecurityScheme>,
+    /// Shared JSON Schema definitions, the target of every `#/$defs/Name`
+    /// ref in this integration's tool schemas.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub defs: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Openapi,
+    Graphql,
+    Mcp,
+}
+
+/// Who a connection belongs to: the second segment of a tool path.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Owner {
+    #[default]
+    Org,
+    User,
+}
+
+impl Owner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Owner::Org => "org",
+            Owner::User => "user",
+        }
+    }
+}
+
+/// Which credentials a tool is called with: `<owner>.<connection>` in its path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectionRef {
+    pub owner: Owner,
+    pub name: String,
+}
+
+impl Default for ConnectionRef {
+    fn default() -> Self {
+        ConnectionRef {
+            owner: Owner::Org,
+            name: DEFAULT_CONNECTION.to_owned(),
+        }
+    }
+}
+
+/// The connection name used when none is given.
+pub const DEFAULT_CONNECTION: &str = "main";
+
+/// One callable tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tool {
+    /// Canonical path `<integration>.<owner>.<connection>.<name>`, unique in
+    /// the catalog and within MCP's name rule `[A-Za-z0-9_.-]{1,128}`.
+    pub path: String,
+    pub integration: String,
+    pub connection: ConnectionRef,
+    /// The tool's own segments, possibly dotted (`issues.create`).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON Schema of the one input object.
+    pub input: Value,
+    /// JSON Schema of `data` in a successful result.
+    pub output: Value,
+    pub annotations: Annotations,
+    pub default_policy: Policy,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    pub binding: Binding,
+}
+
+/// Hints about a tool's behaviour, named as in MCP.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Annotations {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_hint: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive_hint: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_hint: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_world_hint: Option<bool>,
+}
+
+/// What happens when a tool is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    Allow,
+    RequireApproval,
+    Block,
+}
+
+impl Policy {
+    /// Reads are allowed; writes and destructive calls need approval.
+    pub fn default_for(annotations: &Annotations) -> Policy {
+        if annotations.destructive_hint == Some(true) {
+            Policy::RequireApproval
+        } else if annotations.read_only_hint == Some(true) {
+            Policy::Allow
+        } else {
+            Policy::RequireApproval
+        }
+    }
+}
+
+/// How to call a tool upstream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Binding {
+    Http(HttpBinding),
+    Graphql(GraphqlBinding),
+    Mcp(McpBinding),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpBinding {
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Servers for this operation (operation, then path item, then document
+    /// level). Empty means the integration's base URL must be given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<Server>,
+    /// The path as written in the source, with `{name}` placeholders.
+    pub path_template: String,
+    /// Where each parameter property of the input goes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<HttpParam>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<HttpBody>,
+    /// How to read the success response.
+    pub response: HttpResponse,
+    /// Alternatives of security requirements (any one suffices); empty means
+    /// no authentication.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security: Vec<BTreeMap<String, Vec<String>>>,
+}
+
+/// One input property that travels as a parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpParam {
+    /// The input property that holds the value.
+    pub property: String,
+    /// The name on the wire, exactly as written in the source.
+    pub wire_name: String,
+    pub location: ParamLocation,
+    pub style: ParamStyle,
+    pub explode: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_reserved: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Set when the parameter is sent serialised as this media type
+    /// (OpenAPI `content` instead of `schema`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl ParamLocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+            ParamLocation::Cookie => "cookie",
+        }
+    }
+}
+
+/// OpenAPI serialisation styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ParamStyle {
+    Matrix,
+    Label,
+    Simple,
+    Form,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+    Cookie,
+}
+
+/// The request body and which input properties make it up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpBody {
+    /// The media type sent in `Content-Type`.
+    pub media_type: String,
+    pub shape: BodyShape,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Per-property encoding of form and multipart bodies.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub encoding: BTreeMap<String, PartEncoding>,
+}
+
+/// How the body is assembled from the input object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum BodyShape {
+    /// The body is an object whose properties sit at the top level of the
+    /// input, beside the parameters. `properties` maps each input property
+    /// to its name in the body (they differ only after a name collision).
+    Spread {
+        properties: BTreeMap<String, String>,
+    },
+    /// The whole body is the value of one input property.
+    Property { property: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PartEncoding {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<ParamStyle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
+}
+
+/// How the success response is decoded into `data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpResponse {
+    pub kind: ResponseKind,
+    /// The media type the output schema was taken from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseKind {
+    /// Parsed as JSON.
+    Json,
+    /// Returned as a string.
+    Text,
+    /// Returned as the file shape (see [`file_output_schema`]).
+    Binary,
+    /// No content: `data` is `null`.
+    Empty,
+}
+
+/// An upstream server URL, possibly relative and with `{variables}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Server {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, ServerVariable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerVariable {
+    pub default: String,
+    #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub enum_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// An authentication scheme as the source declares it, for the credentials layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum SecurityScheme {
+    /// `Authorization: <scheme> ...` (bearer, basic, digest, ...).
+    Http {
+        scheme: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bearer_format: Option<String>,
+    },
+    ApiKey {
+        #[serde(rename = "in")]
+        location: ParamLocation,
+        name: String,
+    },
+    Oauth2 {
+        flows: BTreeMap<String, OAuthFlow>,
+    },
+    OpenIdConnect {
+        url: String,
+    },
+    MutualTls,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OAuthFlow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_url: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scopes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GraphqlBinding {
+    pub operation: GraphqlOperation,
+    pub field: String,
+    pub document: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphqlOperation {
+    Query,
+    Mutation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct McpBinding {
+    pub upstream: String,
+    pub tool_name: String,
+}
+
+/// The JSON Schema of a file in a tool's output: binary responses are
+/// returned as `{ "mediaType": ..., "size": ..., "base64": ... }`.
+pub fn file_output_schema() -> Value {
+    serde_json::json!({
+        "type": "object",
+        "description": "A binary response: its media type, its size in bytes and its bytes in base64.",
+        "required": ["mediaType", "size", "base64"],
+        "properties": {
+            "mediaType": { "type": "string" },
+            "size": { "type": "integer", "minimum": 0 },
+            "base64": { "type": "string", "contentEncoding": "base64" }
+        },
+        "additionalProperties": false
+    })
+}
+
+/// The JSON Schema of a file in a tool's input: bytes in base64.
+pub fn file_input_schema(media_type: Option<&str>) -> Value {
+    let mut schema = serde_json::json!({
+        "type": "string",
+        "contentEncoding": "base64",
+    });
+    if let Some(media_type) = media_type {
+        schema["contentMediaType"] = Value::String(media_type.to_owned());
+    }
+    schema
+}
+
+/// Which of a tool's schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaRole {
+    Input,
+    Output,
+}
+
+impl Catalog {
+    /// Adds an integration and its tools, keeping the catalog ordered.
+    /// An integration of the same name is replaced along with its tools.
+    pub fn insert(&mut self, integration: Integration, tools: Vec<Tool>) {
+        let name = integration.name.clone();
+        self.integrations.retain(|i| i.name != name);
+        self.tools.retain(|t| t.integration != name);
+        self.integrations.push(integration);
+        self.tools.extend(tools);
+        self.integrations.sort_by(|a, b| a.name.cmp(&b.name));
+        self.tools.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    pub fn integration(&self, name: &str) -> Option<&Integration> {
+        self.integrations.iter().find(|i| i.name == name)
+    }
+
+    pub fn tool(&self, path: &str) -> Option<&Tool> {
+        self.tools
+            .binary_search_by(|t| t.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.tools[i])
+    }
+
+    /// Only the named integration and its tools.
+    pub fn filtered(&self, integration: &str) -> Option<Catalog> {
+        let found = self.integration(integration)?.clone();
+        Some(Catalog {
+            integrations: vec![found],
+            tools: self
+                .tools
+                .iter()
+                .filter(|t| t.integration == integration)
+                .cloned()
+                .collect(),
+        })
+    }
+
+    /// A self-contained JSON Schema document for one of a tool's schemas:
+    /// `$schema` set, and only the definitions it reaches under `$defs`.
+    pub fn standalone_schema(&self, tool: &Tool, role: SchemaRole) -> Value {
+        let schema = match role {
+            SchemaRole::Input => &tool.input,
+            SchemaRole::Output => &tool.output,
+        };
+        let defs = self
+            .integration(&tool.integration)
+            .map(|i| &i.defs)
+            .cloned()
+            .unwrap_or_default();
+        let mut out = match schema {
+            Value::Object(map) => map.clone(),
+            Value::Bool(true) => Map::new(),
+            other => {
+                // `false`: nothing validates; keep it as `not: {}`.
+                let mut m = Map::new();
+                if other == &Value::Bool(false) {
+                    m.insert("not".into(), Value::Object(Map::new()));
+                }
+                m
+            }
+        };
+        let reached = reachable_defs(schema, &defs);
+        if !reached.is_empty() {
+            let mut sub = Map::new();
+            for name in reached {
+                if let Some(def) = defs.get(&name) {
+                    sub.insert(name, def.clone());
+                }
+            }
+            out.insert("$defs".into(), Value::Object(sub));
+        }
+        let mut doc = Map::new();
+        doc.insert(
+            "$schema".into(),
+            Value::String(JSON_SCHEMA_DIALECT.to_owned()),
+        );
+        doc.extend(out);
+        Value::Object(doc)
+    }
+}
+
+/// The dialect of every IR schema.
+pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The prefix of every ref into an integration's shared definitions.
+pub const DEFS_PREFIX: &str = "#/$defs/";
+
+/// The definition name a `$ref` string points at, when it is `#/$defs/<name>`.
+pub fn def_ref_target(reference: &str) -> Option<String> {
+    let rest = reference.strip_prefix(DEFS_PREFIX)?;
+    let first = rest.split('/').next().unwrap_or(rest);
+    Some(unescape_pointer_token(&percent_decode(first)))
+}
+
+/// `#/$defs/<name>` for a definition name.
+pub fn def_ref(name: &str) -> String {
+    format!("{DEFS_PREFIX}{}", escape_pointer_token(name))
+}
+
+/// Names of every definition `schema` reaches, directly or through other
+/// definitions, in sorted order.
+pub fn reachable_defs(schema: &Value, defs: &Map<String, Value>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack = Vec::new();
+    collect_def_refs(schema, &mut stack);
+    while let Some(name) = stack.pop() {
+        if seen.insert(name.clone())
+            && let Some(def) = defs.get(&name)
+        {
+            collect_def_refs(def, &mut stack);
+        }
+    }
+    seen
+}
+
+/// Pushes the definition names of every `$ref` inside `value`.
+pub fn collect_def_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if key == "$ref" {
+                    if let Some(name) = child.as_str().and_then(def_ref_target) {
+                        out.push(name);
+                    }
+                } else {
+                    collect_def_refs(child, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_def_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Rewrites every `#/$defs/<name>...` ref inside `value` with `rename`.
+pub fn rewrite_def_refs(value: &mut Value, rename: &dyn Fn(&str) -> String) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "$ref" {
+                    if let Value::String(reference) = child
+                        && let Some(name) = def_ref_target(reference)
+                    {
+                        *reference = rename(&name);
+                    }
+                } else {
+                    rewrite_def_refs(child, rename);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_def_refs(v, rename)),
+        _ => {}
+    }
+}
+
+/// Escapes one JSON pointer token (RFC 6901).
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Unescapes one JSON pointer token (RFC 6901).
+pub fn unescape_pointer_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// Decodes `%XX` escapes in a URI fragment; invalid escapes are kept as written.
+pub fn percent_decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn def_refs_round_trip_through_escaping() {
+        let name = "a/b~c";
+        assert_eq!(def_ref(name), "#/$defs/a~1b~0c");
+        assert_eq!(def_ref_target(&def_ref(name)).as_deref(), Some(name));
+        assert_eq!(
+            def_ref_target("#/$defs/Pet/properties/x").as_deref(),
+            Some("Pet")
+        );
+        assert_eq!(def_ref_target("#/components/schemas/Pet"), None);
+        assert_eq!(percent_decode("a%20b%zz"), "a b%zz");
+    }
+
+    #[test]
+    fn standalone_schema_carries_only_reachable_defs() {
+        let mut defs = Map::new();
+        defs.insert(
+            "A".into(),
+            json!({"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}}),
+        );
+        defs.insert(
+            "B".into(),
+            json!({"type": "array", "items": {"$ref": "#/$defs/A"}}),
+        );
+        defs.insert("C".into(), json!({"type": "string"}));
+        let integration = Integration {
+            name: "x".into(),
+            kind: SourceKind::Openapi,
+            title: None,
+            description: None,
+            version: None,
+            servers: vec![],
+            security_schemes: BTreeMap::new(),
+            defs,
+        };
+        let tool = Tool {
+            path: "x.org.main.t".into(),
+            integration: "x".into(),
+            connection: ConnectionRef::default(),
+            name: "t".into(),
+            title: None,
+            description: None,
+            input: json!({"$ref": "#/$defs/A"}),
+            output: json!(true),
+            annotations: Annotations::default(),
+            default_policy: Policy::Allow,
+            deprecated: false,
+            binding: Binding::Mcp(McpBinding {
+                upstream: "u".into(),
+                tool_name: "t".into(),
+            }),
+        };
+        let mut catalog = Catalog::default();
+        catalog.insert(integration, vec![tool.clone()]);
+        let doc = catalog.standalone_schema(&tool, SchemaRole::Input);
+        let defs = doc["$defs"].as_object().unwrap();
+        assert_eq!(defs.keys().collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(doc["$schema"], JSON_SCHEMA_DIALECT);
+        let out = catalog.standalone_schema(&tool, SchemaRole::Output);
+        assert!(out.get("$defs").is_none());
+    }
+}

@@ -1,0 +1,106 @@
+//! `executor generate`: export the catalog as an OpenAPI 3.1 document.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use generator::emit::{self, openapi::ExportOptions};
+use generator::ingest::openapi::{self, Options};
+use generator::ir::Catalog;
+use generator::naming::is_valid_namespace;
+
+use crate::cli::GenerateArgs;
+use crate::files::{DirLoader, read_text, write_atomically};
+
+/// Diagnostics shown without `--verbose`.
+const SHOWN_DIAGNOSTICS: usize = 10;
+
+pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
+    let Some(spec_path) = &args.from else {
+        bail!(
+            "no source given: pass --from <SPEC> (an OpenAPI file). \
+             Exporting the service's stored catalog needs the catalog store, which is not built yet"
+        );
+    };
+    let namespace = match &args.namespace {
+        Some(n) => n.clone(),
+        None => namespace_from_path(spec_path)?,
+    };
+    let text = read_text(spec_path)?;
+    let mut loader = DirLoader::for_spec(spec_path);
+    let ingested = openapi::ingest(&text, &Options::new(&namespace), Some(&mut loader))
+        .with_context(|| format!("cannot load {}", spec_path.display()))?;
+
+    let shown = if args.verbose {
+        usize::MAX
+    } else {
+        SHOWN_DIAGNOSTICS
+    };
+    for diagnostic in ingested.diagnostics.iter().take(shown) {
+        eprintln!("{diagnostic}");
+    }
+    if ingested.diagnostics.len() > shown {
+        eprintln!(
+            "... and {} more diagnostics (--verbose shows them all)",
+            ingested.diagnostics.len() - shown
+        );
+    }
+
+    let mut catalog = Catalog::default();
+    let tool_count = ingested.tools.len();
+    catalog.insert(ingested.integration, ingested.tools);
+    let options = ExportOptions {
+        server_url: args.server_url.clone(),
+    };
+    let document = emit::to_pretty_json(&emit::openapi::document(&catalog, &options));
+
+    if args.out == Path::new("-") {
+        std::io::stdout()
+            .lock()
+            .write_all(document.as_bytes())
+            .context("cannot write to standard output")?;
+    } else {
+        write_atomically(&args.out, document.as_bytes())?;
+    }
+    eprintln!(
+        "{} tools from {} ({}, namespace `{namespace}`) with {} diagnostics; wrote {}",
+        tool_count,
+        spec_path.display(),
+        ingested.version.label(),
+        ingested.diagnostics.len(),
+        if args.out == Path::new("-") {
+            "standard output".to_owned()
+        } else {
+            args.out.display().to_string()
+        }
+    );
+    Ok(())
+}
+
+/// `petstore.yaml` → `petstore`; `GitHub API.v3.json` → `github-api`.
+fn namespace_from_path(path: &Path) -> anyhow::Result<String> {
+    let stem = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = stem.split('.').next().unwrap_or_default();
+    let namespace: String = stem
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let namespace = namespace.trim_matches('-').to_owned();
+    if !is_valid_namespace(&namespace) {
+        bail!(
+            "cannot derive a namespace from {}: pass --namespace NAME (letters, digits, '_' or '-')",
+            path.display()
+        );
+    }
+    Ok(namespace)
+}
