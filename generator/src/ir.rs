@@ -541,17 +541,22 @@ pub fn reachable_defs(schema: &Value, defs: &Map<String, Value>) -> BTreeSet<Str
     seen
 }
 
-/// Pushes the definition names of every `$ref` inside `value`.
+/// Pushes the definition names of every `$ref` inside `value`, and of
+/// every `discriminator.mapping` target (those are refs too).
 pub fn collect_def_refs(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                if key == "$ref" {
-                    if let Some(name) = child.as_str().and_then(def_ref_target) {
-                        out.push(name);
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(reference)) => out.extend(def_ref_target(reference)),
+                    ("discriminator", Value::Object(d)) => {
+                        if let Some(Value::Object(mapping)) = d.get("mapping") {
+                            let targets = mapping.values().filter_map(Value::as_str);
+                            out.extend(targets.filter_map(def_ref_target));
+                        }
+                        collect_def_refs(child, out);
                     }
-                } else {
-                    collect_def_refs(child, out);
+                    _ => collect_def_refs(child, out),
                 }
             }
         }
@@ -560,24 +565,36 @@ pub fn collect_def_refs(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Rewrites every `#/$defs/<name>...` ref inside `value` with `rename`.
+/// Rewrites every `#/$defs/<name>` ref inside `value` (including
+/// discriminator mappings) with `rename`.
 pub fn rewrite_def_refs(value: &mut Value, rename: &dyn Fn(&str) -> String) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                if key == "$ref" {
-                    if let Value::String(reference) = child
-                        && let Some(name) = def_ref_target(reference)
-                    {
-                        *reference = rename(&name);
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(reference)) => rename_ref(reference, rename),
+                    ("discriminator", child @ Value::Object(_)) => {
+                        if let Some(Value::Object(mapping)) = child.get_mut("mapping") {
+                            for target in mapping.values_mut() {
+                                if let Value::String(reference) = target {
+                                    rename_ref(reference, rename);
+                                }
+                            }
+                        }
+                        rewrite_def_refs(child, rename);
                     }
-                } else {
-                    rewrite_def_refs(child, rename);
+                    (_, child) => rewrite_def_refs(child, rename),
                 }
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| rewrite_def_refs(v, rename)),
         _ => {}
+    }
+}
+
+fn rename_ref(reference: &mut String, rename: &dyn Fn(&str) -> String) {
+    if let Some(name) = def_ref_target(reference) {
+        *reference = rename(&name);
     }
 }
 

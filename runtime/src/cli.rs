@@ -77,6 +77,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4788")]
     pub server_url: String,
 
+    /// Load a spec that breaks the official OpenAPI schema anyway: each
+    /// violation becomes a warning instead of an error
+    #[arg(long)]
+    pub lenient: bool,
+
     /// Print every diagnostic, not only the first ten
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -10,6 +10,7 @@ use generator::ingest::openapi::RefLoader;
 /// directory only (the generator refuses paths that climb out of it).
 pub struct DirLoader {
     root: PathBuf,
+    file_name: Option<String>,
 }
 
 impl DirLoader {
@@ -19,7 +20,10 @@ impl DirLoader {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        DirLoader { root }
+        let file_name = spec_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        DirLoader { root, file_name }
     }
 }
 
@@ -27,6 +31,10 @@ impl RefLoader for DirLoader {
     fn load(&mut self, path: &str) -> Result<String, String> {
         let full = self.root.join(path);
         std::fs::read_to_string(&full).map_err(|e| e.to_string())
+    }
+
+    fn root_file(&self) -> Option<&str> {
+        self.file_name.as_deref()
     }
 }
 

@@ -28,7 +28,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     };
     let text = read_text(spec_path)?;
     let mut loader = DirLoader::for_spec(spec_path);
-    let ingested = openapi::ingest(&text, &Options::new(&namespace), Some(&mut loader))
+    let options = Options {
+        lenient: args.lenient,
+        ..Options::new(&namespace)
+    };
+    let ingested = openapi::ingest(&text, &options, Some(&mut loader))
         .with_context(|| format!("cannot load {}", spec_path.display()))?;
 
     let shown = if args.verbose {
@@ -49,10 +53,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let mut catalog = Catalog::default();
     let tool_count = ingested.tools.len();
     catalog.insert(ingested.integration, ingested.tools);
-    let options = ExportOptions {
+    let export = ExportOptions {
         server_url: args.server_url.clone(),
     };
-    let document = emit::to_pretty_json(&emit::openapi::document(&catalog, &options));
+    let document = emit::to_pretty_json(&emit::openapi::document(&catalog, &export));
 
     if args.out == Path::new("-") {
         std::io::stdout()

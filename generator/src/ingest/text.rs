@@ -1,12 +1,18 @@
 //! Source text (JSON or YAML) to `serde_json::Value`.
 //!
 //! JSON is read as JSON (some real-world JSON is not valid YAML 1.2); anything
-//! else as YAML. The YAML tree is converted by hand because serde-based YAML
-//! crates reject integers beyond 64 bits, which real specs use in
-//! `minimum`/`maximum`: such numbers become the nearest `f64` here.
+//! else as YAML with serde_norway (a maintained serde_yaml, on libyaml's
+//! grammar, which real specs such as Docker's need). YAML goes through our own
+//! visitor because real specs hold integers beyond 64 bits in
+//! `minimum`/`maximum`, which `serde_json::Value` refuses: they become the
+//! nearest `f64`. Mapping keys that YAML reads as numbers (`200:`) become
+//! strings, and merge keys (`<<`) are applied.
 
+use std::fmt;
+
+use serde::Deserializer as _;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
-use yaml_rust2::{Yaml, YamlLoader};
 
 /// Why a text could not be read as a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,8 +31,6 @@ pub enum ParseError {
         column: usize,
         message: String,
     },
-    #[error("the YAML stream holds {0} documents; give one")]
-    MultipleDocuments(usize),
     #[error("the document is nested more than {0} levels deep")]
     TooDeep(usize),
 }
@@ -53,16 +57,20 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
             }),
         };
     }
-    let docs = YamlLoader::load_from_str(text).map_err(|e| ParseError::Yaml {
-        line: e.marker().line(),
-        column: e.marker().col() + 1,
-        message: e.info().to_owned(),
-    })?;
-    match docs.len() {
-        0 => Err(ParseError::Empty),
-        1 => yaml_to_json(&docs[0], 0),
-        n => Err(ParseError::MultipleDocuments(n)),
-    }
+    let de = serde_norway::Deserializer::from_str(text);
+    de.deserialize_any(JsonVisitor).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let message = strip_position(&e.to_string());
+        if message.contains("recursion limit exceeded") {
+            ParseError::TooDeep(MAX_DEPTH)
+        } else {
+            ParseError::Yaml {
+                line,
+                column,
+                message,
+            }
+        }
+    })
 }
 
 fn strip_position(message: &str) -> String {
@@ -72,37 +80,90 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn yaml_to_json(node: &Yaml, depth: usize) -> Result<Value, ParseError> {
-    if depth > MAX_DEPTH {
-        return Err(ParseError::TooDeep(MAX_DEPTH));
+/// Builds a `serde_json::Value` from any self-describing format, widening
+/// what `Value`'s own visitor refuses.
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
     }
-    Ok(match node {
-        Yaml::Null | Yaml::BadValue | Yaml::Alias(_) => Value::Null,
-        Yaml::Boolean(b) => Value::Bool(*b),
-        Yaml::Integer(i) => Value::Number((*i).into()),
-        Yaml::Real(text) => real_to_json(text),
-        Yaml::String(s) => Value::String(s.clone()),
-        Yaml::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| yaml_to_json(item, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Yaml::Hash(hash) => {
-            let mut map = Map::new();
-            for (key, value) in hash {
-                let key = yaml_key(key);
-                if key == "<<" {
-                    // Merge keys: fields of the merged mapping(s) that are
-                    // not set explicitly.
-                    merge_into(&mut map, &yaml_to_json(value, depth + 1)?);
-                    continue;
-                }
-                map.insert(key, yaml_to_json(value, depth + 1)?);
-            }
-            Value::Object(map)
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Json(item)) = seq.next_element()? {
+            items.push(item);
         }
-    })
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        let mut merged = Vec::new();
+        while let Some(Json(key)) = access.next_key()? {
+            let Json(value) = access.next_value()?;
+            let key = match key {
+                Value::String(s) => s,
+                Value::Null => "null".to_owned(),
+                other => other.to_string(),
+            };
+            if key == "<<" {
+                merged.push(value);
+            } else {
+                map.insert(key, value);
+            }
+        }
+        // Merge keys: fields of the merged mapping(s) not set explicitly.
+        for value in &merged {
+            merge_into(&mut map, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+struct Json(Value);
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor).map(Json)
+    }
+}
+
+fn float(v: f64) -> Value {
+    Number::from_f64(v).map_or(Value::Null, Value::Number)
 }
 
 fn merge_into(map: &mut Map<String, Value>, merged: &Value) {
@@ -114,28 +175,6 @@ fn merge_into(map: &mut Map<String, Value>, merged: &Value) {
         }
         Value::Array(items) => items.iter().for_each(|item| merge_into(map, item)),
         _ => {}
-    }
-}
-
-/// Mapping keys become strings: `200:` is the response code "200".
-fn yaml_key(key: &Yaml) -> String {
-    match key {
-        Yaml::String(s) | Yaml::Real(s) => s.clone(),
-        Yaml::Integer(i) => i.to_string(),
-        Yaml::Boolean(b) => b.to_string(),
-        Yaml::Null => "null".to_owned(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn real_to_json(text: &str) -> Value {
-    // Integers too large for i64 arrive here too (yaml-rust2 falls back to Real).
-    if let Ok(u) = text.parse::<u64>() {
-        return Value::Number(u.into());
-    }
-    match text.parse::<f64>().ok().and_then(Number::from_f64) {
-        Some(n) => Value::Number(n),
-        None => Value::String(text.to_owned()),
     }
 }
 
@@ -179,5 +218,8 @@ mod tests {
         assert!(matches!(parse(&deep), Err(ParseError::Json { .. })));
         let deep_yaml = "a: ".to_owned() + &"[".repeat(200) + &"]".repeat(200);
         assert_eq!(parse(&deep_yaml), Err(ParseError::TooDeep(MAX_DEPTH)));
+        // Docker's spec: a quoted scalar continued at its key's indentation.
+        let docker = "a:\n  d: \"one\n  two\"\n";
+        assert_eq!(parse(docker).unwrap(), json!({"a": {"d": "one two"}}));
     }
 }

@@ -31,6 +31,9 @@ use refs::DocSet;
 pub struct Options {
     pub namespace: String,
     pub connection: ConnectionRef,
+    /// Load documents that break the official schema anyway, reporting each
+    /// violation as a warning instead of refusing the document.
+    pub lenient: bool,
 }
 
 impl Options {
@@ -38,6 +41,7 @@ impl Options {
         Options {
             namespace: namespace.into(),
             connection: ConnectionRef::default(),
+            lenient: false,
         }
     }
 }
@@ -107,6 +111,9 @@ fn invalid_message(version: SpecVersion, violations: &[Violation]) -> String {
     if violations.len() > SHOWN {
         message.push_str(&format!("\n  ... and {} more", violations.len() - SHOWN));
     }
+    message.push_str(
+        "\nfix the document, or load it leniently (`--lenient`) to turn these into warnings",
+    );
     message
 }
 
@@ -131,15 +138,20 @@ pub fn ingest_value(
     }
     let version = detect_version(&document)?;
     let violations = validate::validate(version, &document);
-    if !violations.is_empty() {
+    if !violations.is_empty() && !options.lenient {
         return Err(IngestError::Invalid {
             version,
             violations,
         });
     }
+    let mut diags = Diagnostics::default();
+    for v in violations {
+        let message = format!("not valid {}: {}", version.label(), v.message);
+        diags.warn(format!("#{}", v.pointer), message);
+    }
     let mut reader = Reader {
         docs: DocSet::new(document, loader),
-        diags: Diagnostics::default(),
+        diags,
         defs: schema::Defs::default(),
         version,
     };

@@ -17,6 +17,12 @@ pub trait RefLoader {
     /// `path` is relative to the directory of the root document, with `/`
     /// separators and no `.` or `..` segments left in it.
     fn load(&mut self, path: &str) -> Result<String, String>;
+
+    /// The root document's own file name, so that refs naming it
+    /// (`spec.yaml#/definitions/x`) point back into the root document.
+    fn root_file(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Index of a document in a [`DocSet`]; the root document is 0.
@@ -213,6 +219,9 @@ impl<'l> DocSet<'l> {
                 reference: reference.to_owned(),
             });
         };
+        if loader.root_file() == Some(path.as_str()) {
+            return Ok(0);
+        }
         let value = loader
             .load(&path)
             .and_then(|text| text::parse(&text).map_err(|e| e.to_string()))

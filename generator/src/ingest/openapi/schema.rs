@@ -27,7 +27,6 @@ const MAX_SCHEMA_DEPTH: usize = 64;
 /// Keywords whose value is one schema.
 const SCHEMA_KEYWORDS: &[&str] = &[
     "additionalProperties",
-    "additionalItems",
     "not",
     "contains",
     "propertyNames",
@@ -48,15 +47,39 @@ const SCHEMA_MAP_KEYWORDS: &[&str] = &[
     "$defs",
     "definitions",
 ];
-/// Dropped without a word: they do not describe the data.
+/// Dropped without a word: they do not describe the data, or are handled
+/// beside another keyword.
 const DROPPED: &[&str] = &[
     "xml",
     "externalDocs",
     "$id",
     "$schema",
+    "$anchor",
+    "$dynamicAnchor",
+    "$recursiveAnchor",
+    "$vocabulary",
     "nullable",
     "x-nullable",
+    "additionalItems",
 ];
+/// Other 2020-12 keywords, copied as written.
+const PLAIN_KEYWORDS: &[&str] = &[
+    "$comment",
+    "title",
+    "description",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "uniqueItems",
+    "maxContains",
+    "minContains",
+    "dependentRequired",
+    "contentEncoding",
+    "contentMediaType",
+];
+/// Keywords whose value is data, not schema: a `$ref` inside them would be
+/// read as a reference by many tools, so such values are dropped.
+const DATA_KEYWORDS: &[&str] = &["const", "default"];
 
 /// Definition names and the work left to convert them.
 #[derive(Default)]
@@ -67,6 +90,8 @@ pub(crate) struct Defs {
     queued: HashSet<Location>,
     pending: Vec<Location>,
     done: Map<String, Value>,
+    /// The definition being converted, target of `$recursiveRef`.
+    current: Option<String>,
 }
 
 impl Reader<'_> {
@@ -116,12 +141,20 @@ impl Reader<'_> {
     pub(super) fn finish_defs(&mut self) -> Map<String, Value> {
         while let Some(location) = self.defs.pending.pop() {
             let name = self.defs.names[&location].clone();
+            self.defs.current = Some(name.clone());
             let converted = match self.docs.get(&location) {
                 Some((root, inner)) => {
                     let target = root.pointer(&inner).cloned().unwrap_or(Value::Null);
                     self.convert(location.doc, &target, &location.pointer, 0)
                 }
                 None => Value::Bool(true),
+            };
+            self.defs.current = None;
+            // Definitions are objects: some tools refuse boolean schemas there.
+            let converted = match converted {
+                Value::Bool(true) => json!({}),
+                Value::Bool(false) => json!({ "not": {} }),
+                other => other,
             };
             self.defs.done.insert(name, converted);
         }
@@ -148,7 +181,7 @@ impl Reader<'_> {
                             at,
                             "circular $ref with no schema of its own: accepts any value",
                         );
-                        self.defs.done.insert(start.clone(), Value::Bool(true));
+                        self.defs.done.insert(start.clone(), json!({}));
                     }
                     break;
                 }
@@ -272,10 +305,65 @@ impl Reader<'_> {
                         .warn(self.at(doc, pointer), "$ref is not a string: ignored"),
                 },
                 k if k.starts_with("x-") || DROPPED.contains(&k) => {}
+                "$recursiveRef" | "$dynamicRef" => match self.defs.current.clone() {
+                    // Both point back at the enclosing resource: here, the definition.
+                    Some(current) if !map.contains_key("$ref") => {
+                        out.insert("$ref".into(), Value::String(def_ref(&current)));
+                    }
+                    _ => {
+                        let at = self.at(doc, pointer);
+                        self.diags.warn(
+                            at,
+                            format!("{key} outside a named schema: accepts any value"),
+                        );
+                    }
+                },
+                k if PLAIN_KEYWORDS.contains(&k) => {
+                    out.insert(key.clone(), child.clone());
+                }
+                k if DATA_KEYWORDS.contains(&k) => {
+                    if contains_ref(child) {
+                        let at = self.at(doc, pointer);
+                        self.diags.warn(
+                            at,
+                            format!("{key} holds a $ref, which is not data: dropped"),
+                        );
+                    } else {
+                        out.insert(key.clone(), child.clone());
+                    }
+                }
+                "dependencies" => {
+                    // Draft 4-7: arrays are dependentRequired, schemas dependentSchemas.
+                    if let Value::Object(deps) = child {
+                        let mut required = Map::new();
+                        let mut schemas = Map::new();
+                        for (name, dep) in deps {
+                            if dep.is_array() {
+                                required.insert(name.clone(), dep.clone());
+                            } else {
+                                let p =
+                                    format!("{}/{}", child_pointer(), escape_pointer_token(name));
+                                schemas.insert(name.clone(), self.convert(doc, dep, &p, depth + 1));
+                            }
+                        }
+                        if !required.is_empty() {
+                            out.insert("dependentRequired".into(), Value::Object(required));
+                        }
+                        if !schemas.is_empty() {
+                            out.insert("dependentSchemas".into(), Value::Object(schemas));
+                        }
+                    }
+                }
                 "items" => match child {
                     Value::Array(items) => {
                         let converted = self.convert_list(doc, items, &child_pointer(), depth);
                         out.insert("prefixItems".into(), Value::Array(converted));
+                        // Draft 4 `additionalItems` is 2020-12 `items` beside `prefixItems`.
+                        if let Some(extra) = map.get("additionalItems") {
+                            let p = format!("{pointer}/additionalItems");
+                            let converted = self.convert(doc, extra, &p, depth + 1);
+                            out.insert("items".into(), converted);
+                        }
                     }
                     other => {
                         let converted = self.convert(doc, other, &child_pointer(), depth + 1);
@@ -349,7 +437,13 @@ impl Reader<'_> {
                 }
                 "required" => match child {
                     Value::Array(items) if items.iter().all(Value::is_string) => {
-                        out.insert(key.clone(), child.clone());
+                        let mut unique: Vec<Value> = Vec::with_capacity(items.len());
+                        for item in items {
+                            if !unique.contains(item) {
+                                unique.push(item.clone());
+                            }
+                        }
+                        out.insert(key.clone(), Value::Array(unique));
                     }
                     // `required: true` on a property is a common 2.0 mistake.
                     _ => self.diags.warn(
@@ -386,6 +480,13 @@ impl Reader<'_> {
                     }
                     out.insert(key.clone(), child.clone());
                 }
+                "example" | "examples" if contains_ref(child) => {
+                    let at = self.at(doc, pointer);
+                    self.diags.warn(
+                        at,
+                        format!("{key} holds a $ref, which is not data: dropped"),
+                    );
+                }
                 "example" => {
                     if !map.contains_key("examples") {
                         out.insert("examples".into(), Value::Array(vec![child.clone()]));
@@ -403,6 +504,10 @@ impl Reader<'_> {
                     }
                 }
                 "enum" => match child {
+                    Value::Array(_) if contains_ref(child) => self.diags.warn(
+                        self.at(doc, pointer),
+                        "enum holds $ref objects, which are not values: any value accepted",
+                    ),
                     Value::Array(_) => {
                         out.insert(key.clone(), child.clone());
                     }
@@ -411,7 +516,9 @@ impl Reader<'_> {
                         .warn(self.at(doc, pointer), "enum is not an array: ignored"),
                 },
                 _ => {
-                    out.insert(key.clone(), child.clone());
+                    let at = self.at(doc, pointer);
+                    self.diags
+                        .warn(at, format!("unknown schema keyword {key:?}: dropped"));
                 }
             }
         }
@@ -541,6 +648,15 @@ fn make_nullable(mut out: Map<String, Value>) -> Value {
             Value::Object(out)
         }
         _ => json!({ "anyOf": [Value::Object(out), { "type": "null" }] }),
+    }
+}
+
+/// Whether a data value holds a `$ref` key anywhere.
+fn contains_ref(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.contains_key("$ref") || map.values().any(contains_ref),
+        Value::Array(items) => items.iter().any(contains_ref),
+        _ => false,
     }
 }
 
