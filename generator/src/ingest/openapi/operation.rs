@@ -515,18 +515,14 @@ impl Reader<'_> {
             escape_pointer_token(media_type)
         );
         let required = body.get("required") == Some(&Value::Bool(true));
-        let schema = match (kind, media.get("schema")) {
-            (MediaKind::Binary, _) => file_input_schema(Some(media_type)),
-            (MediaKind::Text, None) => json!({ "type": "string" }),
+        let (schema, spread) = match (kind, media.get("schema")) {
+            (MediaKind::Binary, _) => (file_input_schema(Some(media_type)), false),
+            (MediaKind::Text, None) => (json!({ "type": "string" }), false),
             (_, Some(schema)) => {
                 let p = format!("{media_pointer}/schema");
-                if kind.spreads() {
-                    self.schema_inlined(followed.doc, schema, &p)
-                } else {
-                    self.schema(followed.doc, schema, &p)
-                }
+                self.body_schema(followed.doc, schema, &p, kind.spreads())
             }
-            (_, None) => Value::Bool(true),
+            (_, None) => (Value::Bool(true), false),
         };
         let mut encoding = BTreeMap::new();
         if let Some(Value::Object(map)) = media.get("encoding") {
@@ -548,13 +544,37 @@ impl Reader<'_> {
         } else {
             media_type.to_owned()
         };
-        let shape = place_body(schema, kind.spreads(), required, description, input);
+        let shape = place_body(schema, spread, required, description, input);
         Some(HttpBody {
             media_type,
             shape,
             required,
             encoding,
         })
+    }
+
+    /// The schema of a body and whether its properties can be spread into
+    /// the input: when `spreads` and the schema (through plain `$ref`s) is an
+    /// object of properties, that object inlined; otherwise the schema as
+    /// written, a ref staying a ref.
+    fn body_schema(
+        &mut self,
+        doc: DocId,
+        schema: &Value,
+        pointer: &str,
+        spreads: bool,
+    ) -> (Value, bool) {
+        if spreads {
+            let (target_doc, target, target_pointer) =
+                self.follow_schema_refs(doc, schema, pointer);
+            if target.get("properties").is_some_and(Value::is_object) {
+                let inlined = self.schema(target_doc, &target, &target_pointer);
+                if spreadable_properties(&inlined).is_some() {
+                    return (inlined, true);
+                }
+            }
+        }
+        (self.schema(doc, schema, pointer), false)
     }
 
     /// Swagger 2.0 `in: body` and `in: formData` parameters.
@@ -588,13 +608,12 @@ impl Reader<'_> {
             let required = body.value.get("required") == Some(&Value::Bool(true));
             let schema_pointer = format!("{}/schema", body.pointer);
             let schema = match (kind, body.value.get("schema")) {
-                (MediaKind::Binary, _) => file_input_schema(Some(&media_type)),
-                (_, Some(s)) if kind.spreads() => self.schema_inlined(body.doc, s, &schema_pointer),
-                (_, Some(s)) => self.schema(body.doc, s, &schema_pointer),
-                (_, None) => Value::Bool(true),
+                (MediaKind::Binary, _) => (file_input_schema(Some(&media_type)), false),
+                (_, Some(s)) => self.body_schema(body.doc, s, &schema_pointer, kind.spreads()),
+                (_, None) => (Value::Bool(true), false),
             };
             let description = text_of(&body.value, "description");
-            let shape = place_body(schema, kind.spreads(), required, description, input);
+            let shape = place_body(schema.0, schema.1, required, description, input);
             return Some(HttpBody {
                 media_type: if media_type.contains('*') {
                     "application/json".into()
@@ -792,12 +811,12 @@ impl Reader<'_> {
 /// Puts a body into the input, spreading object properties when it can.
 fn place_body(
     schema: Value,
-    spreadable: bool,
+    spread: bool,
     required: bool,
     description: Option<&str>,
     input: &mut Input,
 ) -> BodyShape {
-    if spreadable && let Some(props) = spreadable_properties(&schema) {
+    if spread && let Some(props) = spreadable_properties(&schema) {
         let body_required: Vec<&str> = schema
             .get("required")
             .and_then(Value::as_array)
@@ -855,6 +874,9 @@ fn annotate(schema: &mut Value, param: &Value) {
 }
 
 fn add_description(schema: &mut Value, description: &str) {
+    if description.trim().is_empty() {
+        return;
+    }
     match schema {
         Value::Object(map) => {
             map.entry("description")

@@ -15,7 +15,8 @@ use crate::ir::{percent_decode, unescape_pointer_token};
 /// The generator does no IO itself: the caller decides what may be read.
 pub trait RefLoader {
     /// `path` is relative to the directory of the root document, with `/`
-    /// separators and no `.` or `..` segments left in it.
+    /// separators; only leading `..` segments remain. The loader decides
+    /// what it is willing to read.
     fn load(&mut self, path: &str) -> Result<String, String>;
 
     /// The root document's own file name, so that refs naming it
@@ -48,7 +49,7 @@ pub(crate) enum RefError {
         path: String,
         reason: String,
     },
-    #[error("$ref {reference:?} leaves the spec's directory")]
+    #[error("$ref {reference:?} is an absolute path; use a path relative to the spec")]
     Escapes { reference: String },
     #[error("$ref {0:?} has a fragment that is not a JSON pointer")]
     BadFragment(String),
@@ -242,8 +243,9 @@ fn has_scheme(uri: &str) -> bool {
     }
 }
 
-/// Resolves `.` and `..` segments; `None` when the path climbs above the
-/// root document's directory or is absolute.
+/// Resolves `.` and `..` segments (leading `..` stay: the loader decides
+/// whether it reads outside the root document's directory); `None` for an
+/// absolute path.
 fn normalise(path: &str) -> Option<String> {
     if path.starts_with('/') || path.starts_with('\\') {
         return None;
@@ -253,7 +255,11 @@ fn normalise(path: &str) -> Option<String> {
         match segment {
             "" | "." => {}
             ".." => {
-                out.pop()?;
+                if out.last().is_none_or(|last| *last == "..") {
+                    out.push("..");
+                } else {
+                    out.pop();
+                }
             }
             s => out.push(s),
         }
@@ -313,9 +319,10 @@ mod tests {
             Err(RefError::Remote(_))
         ));
         assert!(matches!(
-            docs.resolve(0, "../etc/passwd"),
+            docs.resolve(0, "/etc/passwd"),
             Err(RefError::Escapes { .. })
         ));
+        assert_eq!(normalise("a/../../b/./c").as_deref(), Some("../b/c"));
         let pet = docs.resolve(0, "defs/pet.yaml").unwrap();
         assert_eq!(docs.path_of(pet.doc), "defs/pet.yaml");
         // Refs inside a loaded file resolve relative to that file.

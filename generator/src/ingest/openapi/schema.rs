@@ -116,23 +116,29 @@ impl Reader<'_> {
         self.convert(doc, value, pointer, 0)
     }
 
-    /// Converts a schema, following a top-level `$ref` so that the result
-    /// is the target's own converted body (used to spread object bodies).
-    pub(super) fn schema_inlined(&mut self, doc: DocId, value: &Value, pointer: &str) -> Value {
-        let converted = self.schema(doc, value, pointer);
-        let mut current = converted;
+    /// Follows a schema that is nothing but a `$ref` (in the source, without
+    /// naming a definition) to what it points at.
+    pub(super) fn follow_schema_refs(
+        &mut self,
+        doc: DocId,
+        value: &Value,
+        pointer: &str,
+    ) -> (DocId, Value, String) {
+        let mut current = (doc, value.clone(), pointer.to_owned());
         for _ in 0..16 {
-            let Some(name) = only_ref(&current) else {
-                break;
+            let reference = match current.1.as_object() {
+                Some(map) if map.len() == 1 => map.get("$ref").and_then(Value::as_str),
+                _ => None,
             };
-            let Some(location) = self.location_of(&name) else {
+            let Some(location) = reference.and_then(|r| self.docs.resolve(current.0, r).ok())
+            else {
                 break;
             };
             let Some((root, inner)) = self.docs.get(&location) else {
                 break;
             };
             let target = root.pointer(&inner).cloned().unwrap_or(Value::Null);
-            current = self.convert(location.doc, &target, &location.pointer, 0);
+            current = (location.doc, target, location.pointer);
         }
         current
     }

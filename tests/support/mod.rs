@@ -1,0 +1,116 @@
+//! Shared helpers of the integration tests: fixture paths, ingest from
+//! files, and the Node-based OpenAPI validators.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use generator::emit::openapi::{ExportOptions, document};
+use generator::ingest::openapi::{self, IngestError, Ingested, Options};
+use generator::ir::Catalog;
+use runtime::files::DirLoader;
+use serde_json::Value;
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn fixtures() -> PathBuf {
+    repo_root().join("tests/fixtures")
+}
+
+/// `../shared/fixtures/openapi`, the full fixture set beside the clone (CI
+/// has it). Tests that sweep it fail loudly when it is missing.
+pub fn shared_openapi_fixtures() -> PathBuf {
+    let dir = repo_root().join("../shared/fixtures/openapi");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the sweep tests read the shared fixture set beside the repository",
+        dir.display()
+    );
+    dir
+}
+
+/// How a fixture loaded.
+pub struct Loaded {
+    pub ingested: Ingested,
+    /// The strict error, when the document had to be loaded leniently.
+    pub strict_error: Option<String>,
+}
+
+/// Ingests a spec file strictly, falling back to lenient mode when the
+/// document breaks the official schema.
+pub fn load(path: &Path, namespace: &str) -> Result<Loaded, IngestError> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut loader = DirLoader::for_spec(path);
+    match openapi::ingest(&text, &Options::new(namespace), Some(&mut loader)) {
+        Ok(ingested) => Ok(Loaded {
+            ingested,
+            strict_error: None,
+        }),
+        Err(e @ IngestError::Invalid { .. }) => {
+            let options = Options {
+                lenient: true,
+                ..Options::new(namespace)
+            };
+            let ingested = openapi::ingest(&text, &options, Some(&mut loader))?;
+            Ok(Loaded {
+                ingested,
+                strict_error: Some(e.to_string()),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub fn catalog_of(ingested: &Ingested) -> Catalog {
+    let mut catalog = Catalog::default();
+    catalog.insert(ingested.integration.clone(), ingested.tools.clone());
+    catalog
+}
+
+pub fn export(catalog: &Catalog) -> Value {
+    document(catalog, &ExportOptions::default())
+}
+
+/// Runs the Node validators (`@seriousme/openapi-schema-validator` and
+/// Redocly's linter) over files or directories; panics with their report
+/// when any document fails.
+pub fn validate_with_node(paths: &[&Path]) {
+    let node_dir = repo_root().join("tests/node");
+    assert!(
+        node_dir.join("node_modules").is_dir(),
+        "the Node validators are not installed: run `npm ci --prefix tests/node` \
+         (the README's test command does it)"
+    );
+    let output = Command::new("node")
+        .arg(node_dir.join("validate-openapi.mjs"))
+        .args(paths)
+        .output()
+        .expect("node runs (Node 20 or newer is needed for the validators)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let failures: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("FAIL") || l.starts_with("    ["))
+        .collect();
+    assert!(
+        output.status.success(),
+        "OpenAPI 3.1 validation failed:\n{}\n{}\nstderr: {}",
+        failures.join("\n"),
+        stdout.lines().last().unwrap_or_default(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A path-safe name for a fixture: `oas30/readme-circular.json` →
+/// `oas30__readme-circular.json`.
+pub fn flat_name(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap()
+        .to_string_lossy()
+        .replace(['/', '\\'], "__")
+}
