@@ -1,0 +1,200 @@
+//! `executor generate` as a build pipeline runs it: the real binary, a
+//! temporary working directory, exit codes and messages.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn executor(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_executor"))
+        .args(args)
+        .current_dir(dir)
+        .env("EXECUTOR_HOME", dir.join("home"))
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixture(rel: &str) -> String {
+    support::fixtures().join(rel).to_string_lossy().into_owned()
+}
+
+#[test]
+fn help_teaches_the_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = executor(dir.path(), &["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("generate"), "{help}");
+    assert!(help.contains("EXECUTOR_HOME"), "{help}");
+
+    let out = executor(dir.path(), &["generate", "--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for needle in [
+        "--from",
+        "--namespace",
+        "--out",
+        "executor.openapi.json",
+        "--lenient",
+        "Examples:",
+    ] {
+        assert!(
+            help.contains(needle),
+            "generate --help lacks {needle}: {help}"
+        );
+    }
+}
+
+#[test]
+fn writes_executor_openapi_json_by_default_and_byte_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture("openapi/oas30/petstore3-swagger-api.yaml");
+    let out = executor(
+        dir.path(),
+        &["generate", "--from", &spec, "--namespace", "petstore"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("19 tools"), "{stderr}");
+    let first = std::fs::read(dir.path().join("executor.openapi.json")).unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document["paths"].as_object().unwrap().len(), 19);
+    assert!(
+        document["paths"]["/api/tools/invoke/petstore.org.main.pet.addPet"]["post"].is_object()
+    );
+
+    let out = executor(
+        dir.path(),
+        &["generate", "--from", &spec, "--namespace", "petstore"],
+    );
+    assert!(out.status.success());
+    let second = std::fs::read(dir.path().join("executor.openapi.json")).unwrap();
+    assert!(first == second, "the same spec must give the same bytes");
+
+    // To standard output, the same document.
+    let out = executor(
+        dir.path(),
+        &["generate", "--from", &spec, "-n", "petstore", "-o", "-"],
+    );
+    assert!(out.status.success());
+    assert!(out.stdout == first);
+}
+
+#[test]
+fn namespace_defaults_to_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture("openapi/multi/petstore-separate/spec/swagger.yaml");
+    let out = executor(
+        dir.path(),
+        &["generate", "--from", &spec, "-o", "out/api.json"],
+    );
+    assert!(
+        !out.status.success(),
+        "a missing output directory is an error"
+    );
+    assert!(
+        text(&out.stderr).contains("cannot write out/api.json"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = executor(dir.path(), &["generate", "--from", &spec, "-o", "api.json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("api.json")).unwrap()).unwrap();
+    // Multi-file: refs to ../common/Error.yaml were followed.
+    assert!(document["components"]["schemas"]["swagger.Error"].is_object());
+    assert!(document["paths"]["/api/tools/invoke/swagger.org.main.pets.findPets"].is_object());
+}
+
+#[test]
+fn bad_input_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["generate".into()], "pass --from"),
+        (
+            vec!["generate".into(), "--from".into(), "missing.yaml".into()],
+            "cannot read missing.yaml",
+        ),
+        (
+            vec![
+                "generate".into(),
+                "--from".into(),
+                fixture("oai-schema-tests/fail/servers.yaml"),
+            ],
+            "at #/servers",
+        ),
+        (
+            vec![
+                "generate".into(),
+                "--from".into(),
+                fixture("openapi/oas30/oai-example-petstore.json"),
+                "-n".into(),
+                "a.b".into(),
+            ],
+            "invalid namespace \"a.b\"",
+        ),
+    ];
+    for (args, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = executor(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+
+    std::fs::write(
+        dir.path().join("schema.json"),
+        r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}"#,
+    )
+    .unwrap();
+    let out = executor(dir.path(), &["generate", "--from", "schema.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not an OpenAPI description: it looks like a JSON Schema"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        "openapi: 3.1.0\ninfo: [unclosed\n",
+    )
+    .unwrap();
+    let out = executor(dir.path(), &["generate", "--from", "broken.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("invalid YAML at line"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !dir.path().join("executor.openapi.json").exists(),
+        "nothing is written on failure"
+    );
+
+    let out = executor(dir.path(), &["generate", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2), "usage errors exit with 2");
+}
+
+#[test]
+fn lenient_loads_what_strict_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture("openapi/edge/progenitor-param-collision.json");
+    let out = executor(dir.path(), &["generate", "--from", &spec]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = executor(dir.path(), &["generate", "--from", &spec, "--lenient"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("warning: #/paths/~1key~1{query}/get/responses/200"),
+        "{}",
+        text(&out.stderr)
+    );
+}
