@@ -64,16 +64,49 @@ fn lower_first_run(word: &str) -> String {
         .collect()
 }
 
-/// A short hash that never changes between builds or platforms (FNV-1a;
-/// std's hashers make no such promise), for suffixes that must stay put
-/// when a spec changes elsewhere.
-pub fn stable_hash(text: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+/// A hash that never changes between builds or platforms (64-bit FNV-1a;
+/// std's hashers make no such promise), for names and versions that must
+/// stay put when a spec changes elsewhere. Written by hand: it is ten lines,
+/// and it also serves as an `io::Write` sink for streamed serialisation.
+#[derive(Debug, Clone)]
+pub struct StableHasher(u64);
+
+impl Default for StableHasher {
+    fn default() -> Self {
+        StableHasher(0xcbf2_9ce4_8422_2325)
     }
-    format!("{hash:016x}")
+}
+
+impl StableHasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// Sixteen lowercase hex digits.
+    pub fn finish(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+impl std::io::Write for StableHasher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`StableHasher`] over one string.
+pub fn stable_hash(text: &str) -> String {
+    let mut hasher = StableHasher::default();
+    hasher.update(text.as_bytes());
+    hasher.finish()
 }
 
 /// Keeps `[A-Za-z0-9_.-]`, replacing anything else with `_`, and collapses

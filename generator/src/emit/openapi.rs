@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::envelope::Failure;
 use crate::ir::{Catalog, Tool, rewrite_def_refs};
-use crate::naming::stable_hash;
+use crate::naming::StableHasher;
 
 /// Where the export says the service is.
 #[derive(Debug, Clone)]
@@ -37,10 +37,9 @@ const SECURITY_SCHEME: &str = "executorToken";
 pub fn document(catalog: &Catalog, options: &ExportOptions) -> Value {
     let mut paths = Map::new();
     for tool in &catalog.tools {
-        paths.insert(
-            format!("{INVOKE_PREFIX}{}", tool.path),
-            json!({ "post": operation(tool) }),
-        );
+        let mut item = Map::new();
+        item.insert("post".into(), operation(tool));
+        paths.insert(format!("{INVOKE_PREFIX}{}", tool.path), Value::Object(item));
     }
     let mut schemas = Map::new();
     for integration in &catalog.integrations {
@@ -69,8 +68,10 @@ pub fn document(catalog: &Catalog, options: &ExportOptions) -> Value {
         })
         .collect();
     // The version changes exactly when the catalog does.
-    let fingerprint = stable_hash(&serde_json::to_string(catalog).unwrap_or_default());
-    json!({
+    let fingerprint = catalog_fingerprint(catalog);
+    // `json!` deep-copies interpolated values through serde, so the big maps
+    // are moved in afterwards, into keys that keep their place.
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "executor tools",
@@ -80,9 +81,9 @@ pub fn document(catalog: &Catalog, options: &ExportOptions) -> Value {
         "servers": [{ "url": options.server_url, "description": "the local executor service" }],
         "security": [{ SECURITY_SCHEME: [] }],
         "tags": tags,
-        "paths": paths,
+        "paths": {},
         "components": {
-            "schemas": schemas,
+            "schemas": {},
             "securitySchemes": {
                 SECURITY_SCHEME: {
                     "type": "http",
@@ -91,7 +92,18 @@ pub fn document(catalog: &Catalog, options: &ExportOptions) -> Value {
                 }
             }
         }
-    })
+    });
+    doc["paths"] = Value::Object(paths);
+    doc["components"]["schemas"] = Value::Object(schemas);
+    doc
+}
+
+/// A stable hash of the catalog, streamed through the serialiser so that
+/// no copy of the whole catalog is made.
+fn catalog_fingerprint(catalog: &Catalog) -> String {
+    let mut hasher = StableHasher::default();
+    serde_json::to_writer(&mut hasher, catalog).expect("the IR always serialises");
+    hasher.finish()
 }
 
 const DESCRIPTION: &str = "Every operation runs one tool through executor, which attaches the connection's \
@@ -105,12 +117,13 @@ fn operation(tool: &Tool) -> Value {
     rewrite_def_refs(&mut input, &rename);
     let mut output = tool.output.clone();
     rewrite_def_refs(&mut output, &rename);
-    let success = json!({
+    let mut success = json!({
         "type": "object",
         "required": ["ok", "data"],
-        "properties": { "ok": { "const": true }, "data": output },
+        "properties": { "ok": { "const": true }, "data": null },
         "additionalProperties": false
     });
+    success["properties"]["data"] = output;
     let failure = json!({ "$ref": "#/components/schemas/ExecutorToolFailure" });
     let mut op = Map::new();
     op.insert("operationId".into(), Value::String(tool.path.clone()));
@@ -133,23 +146,22 @@ fn operation(tool: &Tool) -> Value {
             "defaultPolicy": tool.default_policy,
         }),
     );
-    op.insert(
-        "requestBody".into(),
-        json!({ "required": true, "content": { "application/json": { "schema": input } } }),
-    );
-    op.insert(
-        "responses".into(),
-        json!({
+    let mut body =
+        json!({ "required": true, "content": { "application/json": { "schema": null } } });
+    body["content"]["application/json"]["schema"] = input;
+    op.insert("requestBody".into(), body);
+    let mut responses = json!({
             "200": {
                 "description": "The result envelope: `ok: true` with the tool's data, or `ok: false` with an error (`execution_paused` carries `executionId`, `resumePath` and `approvalUrl`).",
-                "content": { "application/json": { "schema": { "oneOf": [success, failure] } } }
+                "content": { "application/json": { "schema": { "oneOf": [null, failure] } } }
             },
             "default": {
                 "description": "The request itself failed (bad token, malformed body): `ok: false` with an error.",
                 "content": { "application/json": { "schema": failure } }
             }
-        }),
-    );
+    });
+    responses["200"]["content"]["application/json"]["schema"]["oneOf"][0] = success;
+    op.insert("responses".into(), responses);
     Value::Object(op)
 }
 

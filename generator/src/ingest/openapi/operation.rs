@@ -90,7 +90,8 @@ impl Input {
     }
 
     fn into_schema(self) -> Value {
-        let mut schema = json!({ "type": "object", "properties": self.properties });
+        let mut schema = json!({ "type": "object", "properties": {} });
+        schema["properties"] = Value::Object(self.properties);
         if !self.required.is_empty() {
             schema["required"] = json!(self.required);
         }
@@ -126,8 +127,8 @@ impl Reader<'_> {
                 }
             };
             let item_doc = item.doc;
-            let item_value = item.value().clone();
-            let Value::Object(item_map) = &item_value else {
+            let item_value = item.value();
+            let Value::Object(item_map) = item_value else {
                 continue;
             };
             for (method, operation) in item_map {
@@ -140,14 +141,8 @@ impl Reader<'_> {
                         .error(format!("#{pointer}"), "operation is not an object: skipped");
                     continue;
                 }
-                drafts.push(self.operation(
-                    item_doc,
-                    &item_value,
-                    path,
-                    method,
-                    operation,
-                    &pointer,
-                ));
+                drafts
+                    .push(self.operation(item_doc, item_value, path, method, operation, &pointer));
             }
         }
         drafts
@@ -293,9 +288,10 @@ impl Reader<'_> {
                         continue;
                     }
                 };
-                let value = followed.value().clone();
-                let (Some(name), Some(location)) = (text_of(&value, "name"), text_of(&value, "in"))
-                else {
+                let value = followed.value();
+                let name = text_of(value, "name").map(str::to_owned);
+                let location = text_of(value, "in").map(str::to_owned);
+                let (Some(name), Some(location)) = (name, location) else {
                     self.diags.warn(
                         format!("#{raw_pointer}"),
                         "parameter without name or in: ignored",
@@ -305,8 +301,8 @@ impl Reader<'_> {
                 let param = Param {
                     doc: followed.doc,
                     pointer: followed.pointer.clone(),
-                    name: name.to_owned(),
-                    location: location.to_owned(),
+                    name,
+                    location,
                     value: value.clone(),
                 };
                 merged.retain(|p| !(p.name == param.name && p.location == param.location));
@@ -503,7 +499,7 @@ impl Reader<'_> {
                 return None;
             }
         };
-        let body = followed.value().clone();
+        let body = followed.value();
         let Some(Value::Object(content)) = body.get("content") else {
             return None;
         };
@@ -686,18 +682,15 @@ impl Reader<'_> {
                 },
             );
         };
-        let mut candidates: Vec<(String, Value)> = responses
+        let mut candidates: Vec<(&String, &Value)> = responses
             .iter()
             .filter(|(code, _)| code.starts_with('2'))
-            .map(|(code, v)| (code.clone(), v.clone()))
             .collect();
-        candidates.sort_by(|a, b| a.0.cmp(&b.0));
+        candidates.sort_by(|a, b| a.0.cmp(b.0));
         let has_success = !candidates.is_empty();
-        if let Some(d) = responses.get("default") {
-            candidates.push(("default".into(), d.clone()));
-        }
+        candidates.extend(responses.get_key_value("default"));
         let mut fallback: Option<(Value, HttpResponse)> = None;
-        for (code, raw) in &candidates {
+        for (code, raw) in candidates {
             let response_pointer = format!("{pointer}/responses/{}", escape_pointer_token(code));
             let followed = match self.docs.follow(doc, raw, &response_pointer) {
                 Ok(f) => f,
@@ -709,9 +702,8 @@ impl Reader<'_> {
                     continue;
                 }
             };
-            let response = followed.value().clone();
             let is_default = code == "default";
-            match self.response_shape(followed.doc, &response, &followed.pointer, exported) {
+            match self.response_shape(followed.doc, followed.value(), &followed.pointer, exported) {
                 Some((schema, shape)) if shape.kind == ResponseKind::Json => {
                     return (schema, shape);
                 }

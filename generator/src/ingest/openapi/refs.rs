@@ -155,6 +155,20 @@ impl<'l> DocSet<'l> {
         pointer: &str,
     ) -> Result<Followed, RefError> {
         let Some(first) = value.get("$ref").and_then(Value::as_str) else {
+            // Not a ref: share the document when the pointer names this very
+            // value (the usual case), copy it otherwise.
+            if let Ok(root) = &self.docs[doc].value
+                && root
+                    .pointer(pointer)
+                    .is_some_and(|found| std::ptr::eq(found, value))
+            {
+                return Ok(Followed {
+                    doc,
+                    root: root.clone(),
+                    inner: pointer.to_owned(),
+                    pointer: pointer.to_owned(),
+                });
+            }
             return Ok(Followed {
                 doc,
                 root: Rc::new(value.clone()),

@@ -150,8 +150,8 @@ impl Reader<'_> {
             self.defs.current = Some(name.clone());
             let converted = match self.docs.get(&location) {
                 Some((root, inner)) => {
-                    let target = root.pointer(&inner).cloned().unwrap_or(Value::Null);
-                    self.convert(location.doc, &target, &location.pointer, 0)
+                    let target = root.pointer(&inner).unwrap_or(&Value::Null);
+                    self.convert(location.doc, target, &location.pointer, 0)
                 }
                 None => Value::Bool(true),
             };
@@ -653,7 +653,12 @@ fn make_nullable(mut out: Map<String, Value>) -> Value {
             }
             Value::Object(out)
         }
-        _ => json!({ "anyOf": [Value::Object(out), { "type": "null" }] }),
+        _ => {
+            let mut wrapper = Map::new();
+            let any_of = vec![Value::Object(out), json!({ "type": "null" })];
+            wrapper.insert("anyOf".into(), Value::Array(any_of));
+            Value::Object(wrapper)
+        }
     }
 }
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// measure(label, argv): wall time and peak RSS of one command, for the
+// benchmark scripts in this folder.
+//
+// Peak RSS comes from GNU time (`/usr/bin/time`, Debian package `time`); without it
+// the script samples /proc/PID/status (VmHWM), which misses grandchildren.
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const GNU_TIME = "/usr/bin/time";
+
+/**
+ * Run argv to completion; resolve to { seconds, peakMiB, code, stderr }.
+ * `seconds` is wall time; `peakMiB` the peak resident set of the process.
+ */
+export async function measure(label, argv, { quiet = true } = {}) {
+	const useGnuTime = existsSync(GNU_TIME);
+	const work = mkdtempSync(join(tmpdir(), "measure-"));
+	const timeFile = join(work, "time.txt");
+	const full = useGnuTime ? [GNU_TIME, "-o", timeFile, "-f", "%e %M", ...argv] : argv;
+	const started = process.hrtime.bigint();
+	const child = spawn(full[0], full.slice(1), { stdio: ["ignore", quiet ? "ignore" : "inherit", "pipe"] });
+	let stderr = "";
+	child.stderr.on("data", (d) => {
+		stderr += d;
+	});
+	let sampledKiB = 0;
+	const sampler = useGnuTime
+		? null
+		: setInterval(() => {
+				try {
+					const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+					if (m) sampledKiB = Math.max(sampledKiB, Number(m[1]));
+				} catch {}
+			}, 20);
+	const code = await new Promise((res, rej) => {
+		child.on("error", rej);
+		child.on("close", (c) => res(c));
+	});
+	const wall = Number(process.hrtime.bigint() - started) / 1e9;
+	if (sampler) clearInterval(sampler);
+	let seconds = wall;
+	let peakKiB = sampledKiB;
+	if (useGnuTime) {
+		// GNU time prefixes "Command exited with non-zero status N" on failure; the numbers are the last line
+		const lines = readFileSync(timeFile, "utf8").trim().split("\n");
+		const [e, m] = lines[lines.length - 1].split(" ");
+		seconds = Number(e);
+		peakKiB = Number(m);
+	}
+	rmSync(work, { recursive: true, force: true });
+	return { label, seconds, peakMiB: peakKiB / 1024, code, stderr };
+}
+
