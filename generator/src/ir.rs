@@ -165,6 +165,8 @@ pub enum Binding {
     Http(HttpBinding),
     Graphql(GraphqlBinding),
     Mcp(McpBinding),
+    /// Served by executor itself (the `executor` namespace).
+    Builtin(BuiltinBinding),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -381,6 +383,13 @@ pub struct GraphqlBinding {
 pub enum GraphqlOperation {
     Query,
     Mutation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BuiltinBinding {
+    /// Which of the runtime's own operations runs the tool.
+    pub operation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

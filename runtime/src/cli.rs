@@ -1,16 +1,22 @@
 //! The `executor` command line.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::generate;
+use crate::client::ServiceError;
+use crate::home::Home;
+use crate::{commands, generate, service};
 
-/// Exit code for a command that ran but failed (bad spec, unreadable file).
+/// Exit code: the command ran but failed (a tool answered `ok: false`, a
+/// spec did not load, a file could not be written).
 pub const EXIT_FAILURE: u8 = 1;
-/// Exit code for a command line that could not be understood (clap's own).
+/// Exit code: the command line could not be understood.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the service could not be reached, started or used.
+pub const EXIT_SERVICE: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,9 +27,16 @@ pub const EXIT_USAGE: u8 = 2;
 serves them to agents (MCP at /mcp, REST at /api/tools/invoke/...) with the stored credentials \
 attached and per-tool policies applied, and exports the catalog as an OpenAPI 3.1 document.",
     after_help = "Examples:\n  \
-executor generate --from openapi.yaml --namespace petstore   # writes executor.openapi.json\n  \
-executor generate --from github.json -o - | jq '.paths | length'\n\n\
-State lives in ~/.executor (set EXECUTOR_HOME to move it)."
+executor web --foreground                              # run the service here (127.0.0.1:4788)\n  \
+executor call executor openapi addSource '{\"spec\": \"https://petstore3.swagger.io/api/v3/openapi.json\", \"namespace\": \"petstore\"}'\n  \
+executor tools sources                                 # integrations and tool counts\n  \
+executor tools search \"send email\"                     # find tools by intent\n  \
+executor call petstore pet --help                      # browse a namespace\n  \
+executor call petstore pet getPetById '{\"petId\": 1}'\n  \
+executor generate                                      # the catalog as executor.openapi.json\n\n\
+State lives in ~/.executor (set EXECUTOR_HOME to move it). `call` and `tools` start the \
+service in the background when it is not running. Exit codes: 0 ok, 1 the command or tool \
+failed, 2 bad command line, 3 the service could not be reached."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,33 +45,107 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a tool: `executor call <segments...> ['{json}' | @file | -]`
+    #[command(
+        disable_help_flag = true,
+        long_about = "Run a tool through the service. The tool path may be given as segments \
+(`executor call github issues create`) or dotted (`executor call github.issues.create`); the \
+input is a JSON object given inline, as @file, or - for standard input (default: {}).\n\n\
+Add --help after a partial path to browse it: `executor call github issues --help` lists \
+the tools below it, and on a full tool path shows its inputs.\n\n\
+Prints the tool's data as JSON (--json prints the whole envelope). Exit code 1 when the tool \
+answered ok: false."
+    )]
+    Call(CallArgs),
+
+    /// Find and inspect tools
+    #[command(subcommand)]
+    Tools(ToolsCommand),
+
     /// Export tools as an OpenAPI 3.1 document (one POST operation per tool)
     #[command(
         long_about = "Export tools as an OpenAPI 3.1 document: one `POST /api/tools/invoke/{tool path}` \
 operation per tool, with the tool's full input schema as the request body and the result envelope \
 around its output schema as the 200 response. Feed it to any client generator \
 (openapi-typescript, openapi-generator, Kiota, ...): every call is typed and still runs through executor.\n\n\
-Runs offline, without the service, so build pipelines can call it. The output is byte-identical \
-for the same input.",
+Without --from it exports the stored catalog; with --from, one spec file. Either way it runs \
+offline, without the service, so build pipelines can call it. The output is byte-identical for \
+the same input.",
         after_help = "Examples:\n  \
-executor generate --from petstore.yaml                     # namespace from the file name\n  \
-executor generate --from github.json --namespace github -o api/executor.openapi.json\n  \
+executor generate                                          # the stored catalog\n  \
+executor generate --integration github -o github.openapi.json\n  \
+executor generate --from petstore.yaml                     # one spec, namespace `petstore`\n  \
 executor generate --from spec.yaml -o -                    # to stdout"
     )]
     Generate(GenerateArgs),
+
+    /// Open the web UI, starting the service in the background if needed
+    Web(WebArgs),
+
+    /// Run, inspect or stop the background service
+    #[command(subcommand)]
+    Daemon(DaemonCommand),
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Tool path segments, then optionally the input ('{json}', @file or -); also --json, --help
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolsCommand {
+    /// List the configured integrations with their tool counts
+    Sources {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find tools by intent, best first
+    Search {
+        /// What you want to do, e.g. "send email"
+        query: String,
+        /// Only tools of this integration
+        #[arg(long, short = 'n')]
+        namespace: Option<String>,
+        /// How many results
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tool: its description and input and output schemas
+    Describe {
+        /// The tool path, canonical (github.org.main.issues.create) or short (github.issues.create)
+        path: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// The OpenAPI description to export (Swagger 2.0, OpenAPI 3.0 or 3.1; JSON or YAML).
-    /// Relative $refs to files beside it are followed; network $refs never are.
+    /// Export this OpenAPI description instead of the stored catalog (Swagger 2.0, OpenAPI 3.0
+    /// or 3.1; JSON or YAML). Relative $refs to files beside it are followed; network $refs
+    /// never are.
     #[arg(long, value_name = "SPEC")]
     pub from: Option<PathBuf>,
 
-    /// Namespace of the tools: the first segment of every tool path
+    /// With --from: namespace of the tools, the first segment of every tool path
     /// [default: the spec's file name, e.g. `petstore` for petstore.yaml]
     #[arg(long, short = 'n', value_name = "NAME")]
     pub namespace: Option<String>,
+
+    /// Only this integration's tools
+    #[arg(long, value_name = "NAME")]
+    pub integration: Option<String>,
 
     /// Where to write the document; `-` writes to standard output
     #[arg(
@@ -77,7 +164,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4788")]
     pub server_url: String,
 
-    /// Load a spec that breaks the official OpenAPI schema anyway: each
+    /// With --from: load a spec that breaks the official OpenAPI schema anyway; each
     /// violation becomes a warning instead of an error
     #[arg(long)]
     pub lenient: bool,
@@ -93,18 +180,93 @@ pub enum Format {
     Openapi,
 }
 
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// Run the service in this terminal instead of in the background
+    #[arg(long)]
+    pub foreground: bool,
+    /// Print the URL instead of opening a browser
+    #[arg(long)]
+    pub no_open: bool,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address to listen on (keep the default, loopback, unless you know why)
+    #[arg(long, env = "EXECUTOR_HOST", default_value = service::DEFAULT_HOST)]
+    pub host: IpAddr,
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, env = "EXECUTOR_PORT", default_value_t = service::DEFAULT_PORT)]
+    pub port: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Run the service in the foreground (what the background service runs)
+    Run(ListenArgs),
+    /// Say whether the service is running, and where
+    Status,
+    /// Stop the background service
+    Stop,
+}
+
 /// Parses the command line, runs the command and turns errors into a
 /// message on stderr and an exit code.
 pub fn main() -> ExitCode {
+    // reqwest's rustls needs a process-wide crypto provider; ring builds
+    // faster than the default aws-lc-rs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate(args) => generate::run(&args),
+        Command::Generate(args) => generate::run(&args).map(|()| ExitCode::SUCCESS),
+        command => with_runtime(command),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(EXIT_FAILURE)
+            let code = if error.downcast_ref::<ServiceError>().is_some() {
+                EXIT_SERVICE
+            } else {
+                EXIT_FAILURE
+            };
+            ExitCode::from(code)
         }
     }
+}
+
+fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let home = Home::from_env()?;
+        match command {
+            Command::Call(args) => commands::call(&home, args.args).await,
+            Command::Tools(tools) => commands::tools(&home, tools).await,
+            Command::Web(args) => commands::web(home, args).await,
+            Command::Daemon(DaemonCommand::Run(listen)) => {
+                init_logging();
+                service::run(home, listen.host, listen.port).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Daemon(DaemonCommand::Status) => commands::status(&home).await,
+            Command::Daemon(DaemonCommand::Stop) => commands::stop(&home).await,
+            Command::Generate(_) => unreachable!("generate runs without a runtime"),
+        }
+    })
+}
+
+/// Logs go to stderr (in the background service: to service.log).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EXECUTOR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

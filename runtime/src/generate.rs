@@ -11,17 +11,74 @@ use generator::naming::is_valid_namespace;
 
 use crate::cli::GenerateArgs;
 use crate::files::{DirLoader, read_text, write_atomically};
+use crate::home::Home;
+use crate::server::stored_catalog;
 
 /// Diagnostics shown without `--verbose`.
 const SHOWN_DIAGNOSTICS: usize = 10;
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
-    let Some(spec_path) = &args.from else {
-        bail!(
-            "no source given: pass --from <SPEC> (an OpenAPI file). \
-             Exporting the service's stored catalog needs the catalog store, which is not built yet"
-        );
+    let (catalog, what) = match &args.from {
+        Some(spec_path) => from_spec(args, spec_path)?,
+        None => {
+            let home = Home::from_env()?;
+            let catalog = stored_catalog(&home).with_context(|| {
+                format!(
+                    "cannot read the stored catalog in {}: add a source first, or export one spec with --from",
+                    home.dir.display()
+                )
+            })?;
+            (
+                catalog,
+                format!("the stored catalog in {}", home.dir.display()),
+            )
+        }
     };
+    let catalog = match &args.integration {
+        Some(name) => catalog.filtered(name).with_context(|| {
+            let names: Vec<&str> = catalog
+                .integrations
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect();
+            format!(
+                "no integration is named {name:?}; there are: {}",
+                names.join(", ")
+            )
+        })?,
+        None => catalog,
+    };
+    let tool_count = catalog.tools.len();
+    let export = ExportOptions {
+        server_url: args.server_url.clone(),
+    };
+    let document = emit::openapi::document(&catalog, &export);
+    let text = emit::to_pretty_json(&document);
+    // The process ends right after this command: freeing millions of JSON
+    // nodes one by one would only add to its wall time.
+    std::mem::forget((catalog, document));
+
+    if args.out == Path::new("-") {
+        std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("cannot write to standard output")?;
+    } else {
+        write_atomically(&args.out, text.as_bytes())?;
+    }
+    eprintln!(
+        "{tool_count} tools from {what}; wrote {}",
+        if args.out == Path::new("-") {
+            "standard output".to_owned()
+        } else {
+            args.out.display().to_string()
+        }
+    );
+    Ok(())
+}
+
+/// One spec file, ingested offline.
+fn from_spec(args: &GenerateArgs, spec_path: &Path) -> anyhow::Result<(Catalog, String)> {
     let namespace = match &args.namespace {
         Some(n) => n.clone(),
         None => namespace_from_path(spec_path)?,
@@ -34,7 +91,6 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     };
     let ingested = openapi::ingest(&text, &options, Some(&mut loader))
         .with_context(|| format!("cannot load {}", spec_path.display()))?;
-
     let shown = if args.verbose {
         usize::MAX
     } else {
@@ -49,41 +105,15 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             ingested.diagnostics.len() - shown
         );
     }
-
-    let mut catalog = Catalog::default();
-    let tool_count = ingested.tools.len();
-    catalog.insert(ingested.integration, ingested.tools);
-    let export = ExportOptions {
-        server_url: args.server_url.clone(),
-    };
-    let document = emit::openapi::document(&catalog, &export);
-    let text = emit::to_pretty_json(&document);
-    // The process ends right after this command: freeing millions of JSON
-    // nodes one by one would only add to its wall time.
-    std::mem::forget((catalog, document));
-    let document = text;
-
-    if args.out == Path::new("-") {
-        std::io::stdout()
-            .lock()
-            .write_all(document.as_bytes())
-            .context("cannot write to standard output")?;
-    } else {
-        write_atomically(&args.out, document.as_bytes())?;
-    }
-    eprintln!(
-        "{} tools from {} ({}, namespace `{namespace}`) with {} diagnostics; wrote {}",
-        tool_count,
+    let what = format!(
+        "{} ({}, namespace `{namespace}`) with {} diagnostics",
         spec_path.display(),
         ingested.version.label(),
-        ingested.diagnostics.len(),
-        if args.out == Path::new("-") {
-            "standard output".to_owned()
-        } else {
-            args.out.display().to_string()
-        }
+        ingested.diagnostics.len()
     );
-    Ok(())
+    let mut catalog = Catalog::default();
+    catalog.insert(ingested.integration, ingested.tools);
+    Ok((catalog, what))
 }
 
 /// `petstore.yaml` → `petstore`; `GitHub API.v3.json` → `github-api`.

@@ -1,6 +1,18 @@
-//! The executor runtime: the CLI and, later, the service, invokers and store.
-//! The only crate with IO.
+//! The executor runtime: the CLI, the local service (axum), the invokers
+//! and the store (SQLite). The only crate with IO and async.
 
+pub mod access;
+pub mod builtin;
+pub mod catalog;
 pub mod cli;
+pub mod client;
+pub mod commands;
 pub mod files;
 pub mod generate;
+pub mod home;
+pub mod invoke;
+pub mod search;
+pub mod server;
+pub mod service;
+pub mod sources;
+pub mod store;

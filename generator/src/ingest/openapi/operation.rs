@@ -534,7 +534,7 @@ impl Reader<'_> {
                 );
             }
         }
-        let description = text_of(&body, "description");
+        let description = text_of(body, "description");
         let media_type = if media_type.contains('*') {
             "application/json".to_owned()
         } else {

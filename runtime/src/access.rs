@@ -1,0 +1,98 @@
+//! Who may talk to the service: requests must name the service itself in
+//! `Host` (and `Origin`, when a browser sends one), which defeats DNS
+//! rebinding; every `/api` route but `/api/health` needs the bearer token.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use generator::envelope::ErrorCode;
+
+use crate::catalog::error;
+use crate::server::{AppState, failure};
+
+/// `Host` values that name this service.
+fn allowed_hosts(state: &AppState) -> Vec<String> {
+    let port = state.addr.port();
+    let mut hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    let own = state.addr.to_string();
+    if !hosts.contains(&own) {
+        hosts.push(own);
+    }
+    hosts
+}
+
+pub async fn check_host_and_origin(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let hosts = allowed_hosts(&state);
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        tracing::warn!(host, "refused a request for another host");
+        return forbidden(format!(
+            "requests must be addressed to this service ({}), not {host:?}",
+            hosts[0]
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let ok = hosts
+            .iter()
+            .any(|h| origin.eq_ignore_ascii_case(&format!("http://{h}")));
+        if !ok {
+            tracing::warn!(origin, "refused a cross-origin request");
+            return forbidden(format!(
+                "cross-origin requests from {origin} are not allowed"
+            ));
+        }
+    }
+    next.run(request).await
+}
+
+fn forbidden(message: String) -> Response {
+    failure(
+        StatusCode::FORBIDDEN,
+        error(ErrorCode::Unauthorized, message, None),
+    )
+}
+
+pub async fn require_token(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if bearer(request.headers()).is_some_and(|t| same(t.as_bytes(), state.token.as_bytes())) {
+        return next.run(request).await;
+    }
+    let message = format!(
+        "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token in {}",
+        state.home.token_path().display()
+    );
+    failure(
+        StatusCode::UNAUTHORIZED,
+        error(ErrorCode::Unauthorized, message, None),
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Compares in time that depends only on the length, so the token cannot be
+/// guessed byte by byte from response times.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

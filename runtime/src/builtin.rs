@@ -1,0 +1,191 @@
+//! executor's own tools, under the `executor` namespace, invoked like every
+//! other tool (`executor call executor openapi addSource '{...}'`). Their
+//! schemas come from the Rust types below.
+
+use std::collections::BTreeMap;
+
+use generator::ir::{
+    Annotations, Binding, BuiltinBinding, ConnectionRef, Integration, Policy, SourceKind, Tool,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The reserved namespace of the built-in tools.
+pub const NAMESPACE: &str = "executor";
+
+/// Adds an OpenAPI source.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddSource {
+    /// The OpenAPI description (Swagger 2.0, OpenAPI 3.0 or 3.1): an http(s) URL, an absolute file path, or the document itself (JSON or YAML).
+    pub spec: String,
+    /// The namespace of its tools: the first segment of every tool path (letters, digits, `_`, `-`).
+    pub namespace: String,
+    /// Base URL of the API, for specs whose `servers` are relative (e.g. "/api/v3") or missing.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Headers sent on every call to this API, e.g. a static API key. Stored encrypted and never shown again.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Load a spec that breaks the official OpenAPI schema anyway, reporting each problem as a diagnostic.
+    #[serde(default)]
+    pub lenient: bool,
+}
+
+/// Names one source.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceName {
+    /// The source's namespace.
+    pub namespace: String,
+}
+
+/// Takes no input.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nothing {}
+
+/// What adding or refreshing a source did.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceReport {
+    pub namespace: String,
+    /// How many tools the source now has.
+    pub tools: usize,
+    /// What could not be represented, with where (`warning: #/paths/...: ...`).
+    pub diagnostics: Vec<String>,
+    /// Where its calls go, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+/// One configured source.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceSummary {
+    pub namespace: String,
+    /// `openapi`, `graphql` or `mcp`.
+    pub kind: String,
+    /// A URL, a file path, or `inline`.
+    pub origin: String,
+    pub title: Option<String>,
+    pub tools: usize,
+    pub diagnostics: usize,
+    pub base_url: Option<String>,
+    /// Names of the static headers (their values are never shown).
+    pub headers: Vec<String>,
+    /// When it was last indexed (seconds since the Unix epoch).
+    pub updated_at: i64,
+}
+
+/// What removing a source did.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Removed {
+    pub namespace: String,
+    /// How many tools left the catalog.
+    pub tools: usize,
+}
+
+/// The built-in operations.
+pub const ADD_OPENAPI: &str = "openapi.addSource";
+pub const LIST: &str = "sources.list";
+pub const REMOVE: &str = "sources.remove";
+pub const REFRESH: &str = "sources.refresh";
+
+/// The `executor` integration and its tools.
+pub fn integration() -> (Integration, Vec<Tool>) {
+    let integration = Integration {
+        name: NAMESPACE.to_owned(),
+        kind: SourceKind::Openapi,
+        title: Some("executor".to_owned()),
+        description: Some("executor's own tools: manage the sources of the catalog.".to_owned()),
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        servers: Vec::new(),
+        security_schemes: BTreeMap::new(),
+        defs: serde_json::Map::new(),
+    };
+    let tools = vec![
+        tool::<AddSource, SourceReport>(
+            ADD_OPENAPI,
+            "Add an OpenAPI source",
+            "Index an OpenAPI description (URL, file path or text) as tools under a namespace. Replaces a source of the same namespace. Reports how many tools it indexed and every diagnostic.",
+            false,
+        ),
+        tool::<Nothing, Vec<SourceSummary>>(
+            LIST,
+            "List sources",
+            "Every configured source with its tool count and diagnostics count.",
+            true,
+        ),
+        tool::<SourceName, Removed>(
+            REMOVE,
+            "Remove a source",
+            "Remove a source and its tools from the catalog.",
+            false,
+        ),
+        tool::<SourceName, SourceReport>(
+            REFRESH,
+            "Refresh a source",
+            "Fetch a source again from where it came from (URL or file) and re-index its tools.",
+            false,
+        ),
+    ];
+    (integration, tools)
+}
+
+fn tool<I: JsonSchema, O: JsonSchema>(
+    name: &str,
+    title: &str,
+    description: &str,
+    read_only: bool,
+) -> Tool {
+    let connection = ConnectionRef::default();
+    let annotations = Annotations {
+        read_only_hint: Some(read_only),
+        destructive_hint: (name == REMOVE).then_some(true),
+        idempotent_hint: Some(true),
+        open_world_hint: Some(!read_only),
+    };
+    Tool {
+        path: format!(
+            "{NAMESPACE}.{}.{}.{name}",
+            connection.owner.as_str(),
+            connection.name
+        ),
+        integration: NAMESPACE.to_owned(),
+        connection,
+        name: name.to_owned(),
+        title: Some(title.to_owned()),
+        description: Some(description.to_owned()),
+        input: schema_of::<I>(),
+        output: schema_of::<O>(),
+        default_policy: if read_only {
+            Policy::Allow
+        } else {
+            Policy::RequireApproval
+        },
+        annotations,
+        deprecated: false,
+        binding: Binding::Builtin(BuiltinBinding {
+            operation: name.to_owned(),
+        }),
+    }
+}
+
+/// A type's JSON Schema as an IR schema: no `$schema`, no `title`, nested
+/// definitions inlined by schemars' own settings.
+fn schema_of<T: JsonSchema>() -> Value {
+    let settings =
+        schemars::generate::SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true);
+    let mut schema = settings
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
+    if let Value::Object(map) = &mut schema {
+        map.remove("$schema");
+        map.remove("title");
+    }
+    schema
+}

@@ -1,0 +1,187 @@
+//! The live catalog the service answers from: the stored sources plus the
+//! built-in tools, the search index over them, path resolution and the
+//! compiled input validators. Rebuilt whole when a source changes, then
+//! swapped in, so readers never see half a change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use generator::envelope::{ErrorCode, ToolError};
+use generator::ir::{Catalog, SchemaRole, Tool};
+use serde_json::{Value, json};
+
+use crate::builtin;
+use crate::search::SearchIndex;
+
+/// What the invoker needs of a source beyond the IR.
+#[derive(Debug, Clone, Default)]
+pub struct SourceRuntime {
+    pub base_url: Option<String>,
+    /// Static headers, decrypted (held in memory only).
+    pub headers: Vec<(String, String)>,
+}
+
+pub struct Live {
+    pub catalog: Catalog,
+    pub index: SearchIndex,
+    pub sources: HashMap<String, SourceRuntime>,
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+}
+
+impl Live {
+    /// `stored` is the catalog of the stored sources; the built-in tools
+    /// are added here.
+    pub fn new(stored: Catalog, sources: HashMap<String, SourceRuntime>) -> Live {
+        let catalog = with_builtins(stored);
+        Live {
+            index: SearchIndex::build(&catalog),
+            catalog,
+            sources,
+            validators: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Finds a tool by canonical path (`github.org.main.issues.create`) or
+    /// short path (`github.issues.create`, when one connection matches).
+    pub fn resolve(&self, path: &str) -> Result<&Tool, ToolError> {
+        if let Some(tool) = self.catalog.tool(path) {
+            return Ok(tool);
+        }
+        let matches: Vec<&Tool> = match path.split_once('.') {
+            Some((integration, name)) => self
+                .catalog
+                .tools
+                .iter()
+                .filter(|t| t.integration == integration && t.name == name)
+                .collect(),
+            None => Vec::new(),
+        };
+        match matches.as_slice() {
+            [tool] => Ok(tool),
+            [] => {
+                let candidates: Vec<String> = self
+                    .index
+                    .search(&path.replace('.', " "), 5)
+                    .into_iter()
+                    .map(|h| h.path)
+                    .collect();
+                let hint = if candidates.is_empty() {
+                    "run `executor tools search <words>` to find tools".to_owned()
+                } else {
+                    format!("did you mean {}?", candidates.join(", "))
+                };
+                Err(error(
+                    ErrorCode::ToolNotFound,
+                    format!("no tool has the path {path:?}; {hint}"),
+                    Some(json!({ "candidates": candidates })),
+                ))
+            }
+            many => {
+                let candidates: Vec<&str> = many.iter().map(|t| t.path.as_str()).collect();
+                Err(error(
+                    ErrorCode::ToolNotFound,
+                    format!(
+                        "{path:?} matches {} connections; use the full path: {}",
+                        many.len(),
+                        candidates.join(", ")
+                    ),
+                    Some(json!({ "candidates": candidates })),
+                ))
+            }
+        }
+    }
+
+    /// Tools whose canonical or short path lies under `prefix` (segment-wise).
+    pub fn under(&self, prefix: &str) -> Vec<&Tool> {
+        let prefix = prefix.trim_matches('.');
+        let within = |path: &str| {
+            prefix.is_empty()
+                || path == prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        self.catalog
+            .tools
+            .iter()
+            .filter(|t| within(&t.path) || within(&format!("{}.{}", t.integration, t.name)))
+            .collect()
+    }
+
+    /// Checks an input against the tool's schema; the error names every
+    /// offending property by JSON pointer.
+    pub fn validate_input(&self, tool: &Tool, input: &Value) -> Result<(), ToolError> {
+        let validator = self.validator(tool)?;
+        let problems: Vec<Value> = validator
+            .iter_errors(input)
+            .take(20)
+            .map(|e| {
+                let pointer = e.instance_path().to_string();
+                json!({ "pointer": pointer, "message": e.to_string() })
+            })
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let first = &problems[0];
+        let at = match first["pointer"].as_str() {
+            Some("") | None => "the input".to_owned(),
+            Some(p) => format!("property {}", p.trim_start_matches('/').replace('/', ".")),
+        };
+        Err(error(
+            ErrorCode::InvalidInput,
+            format!(
+                "invalid input for {}: {at}: {}{}; `executor tools describe {}` shows the input schema",
+                tool.path,
+                first["message"].as_str().unwrap_or_default(),
+                if problems.len() > 1 {
+                    format!(" (and {} more problems)", problems.len() - 1)
+                } else {
+                    String::new()
+                },
+                tool.path
+            ),
+            Some(json!({ "problems": problems })),
+        ))
+    }
+
+    fn validator(&self, tool: &Tool) -> Result<Arc<jsonschema::Validator>, ToolError> {
+        let mut cache = self.validators.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = cache.get(&tool.path) {
+            return Ok(v.clone());
+        }
+        let schema = self.catalog.standalone_schema(tool, SchemaRole::Input);
+        let validator = jsonschema::options()
+            .should_validate_formats(false)
+            .build(&schema)
+            .map_err(|e| {
+                error(
+                    ErrorCode::InternalError,
+                    format!("the input schema of {} does not compile: {e}", tool.path),
+                    None,
+                )
+            })?;
+        let validator = Arc::new(validator);
+        cache.insert(tool.path.clone(), validator.clone());
+        Ok(validator)
+    }
+}
+
+/// The stored catalog with executor's own tools added.
+pub fn with_builtins(mut catalog: Catalog) -> Catalog {
+    let (integration, tools) = builtin::integration();
+    catalog.insert(integration, tools);
+    catalog
+}
+
+pub fn error(code: ErrorCode, message: impl Into<String>, details: Option<Value>) -> ToolError {
+    ToolError {
+        code,
+        message: message.into(),
+        execution_id: None,
+        resume_path: None,
+        approval_url: None,
+        status: None,
+        details,
+    }
+}

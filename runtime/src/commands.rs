@@ -1,0 +1,485 @@
+//! The CLI commands that talk to the service: `call`, `tools`, `web`,
+//! `daemon status|stop`.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::cli::{EXIT_FAILURE, EXIT_USAGE, ToolsCommand, WebArgs};
+use crate::client::{Client, ServiceError};
+use crate::home::Home;
+use crate::service;
+
+/// `executor call <segments...> [input] [--json] [--help]`.
+pub async fn call(home: &Home, args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let mut json_output = false;
+    let mut help = false;
+    let mut words = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--json" => json_output = true,
+            "--help" | "-h" => help = true,
+            _ => words.push(arg),
+        }
+    }
+    let input_text = match words.last() {
+        Some(last)
+            if last.starts_with('{')
+                || last.starts_with('[')
+                || last.starts_with('@')
+                || last == "-" =>
+        {
+            words.pop()
+        }
+        _ => None,
+    };
+    if let Some(bad) = words.iter().find(|w| w.starts_with('-')) {
+        eprintln!("error: unknown option {bad} (call takes --json and --help)");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let path = words.join(".");
+    if help {
+        let client = Client::connect(home).await?;
+        return browse(&client, &path, json_output).await;
+    }
+    if path.is_empty() {
+        eprintln!(
+            "error: name a tool: `executor call <segments...> ['{{json}}']`; `executor call --help` explains"
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let mut input: Value = match input_text.as_deref() {
+        None => json!({}),
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the input from standard input")?;
+            parse_input(&text, "standard input")?
+        }
+        Some(file) if file.starts_with('@') => {
+            let text = std::fs::read_to_string(&file[1..])
+                .with_context(|| format!("cannot read {}", &file[1..]))?;
+            parse_input(&text, &file[1..])?
+        }
+        Some(text) => parse_input(text, "the command line")?,
+    };
+    absolutise_spec_path(&path, &mut input);
+    let client = Client::connect(home).await?;
+    let envelope = client.invoke(&path, &input).await?;
+    let ok = envelope.get("ok") == Some(&Value::Bool(true));
+    if json_output {
+        println!("{}", serde_json::to_string_pretty(&envelope)?);
+    } else if ok {
+        println!("{}", serde_json::to_string_pretty(&envelope["data"])?);
+    } else {
+        let code = envelope
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .unwrap_or("error");
+        let message = envelope
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("the call failed");
+        eprintln!("error [{code}]: {message}");
+        if let Some(details) = envelope.pointer("/error/details") {
+            eprintln!("{}", serde_json::to_string_pretty(details)?);
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
+fn parse_input(text: &str, from: &str) -> anyhow::Result<Value> {
+    serde_json::from_str(text).with_context(|| {
+        format!("the input from {from} is not JSON: give a JSON object such as '{{\"id\": 1}}'")
+    })
+}
+
+/// The service does not share the CLI's working directory: a relative
+/// file path given to `addSource` is made absolute here.
+fn absolutise_spec_path(path: &str, input: &mut Value) {
+    let is_add = matches!(
+        path,
+        "executor.openapi.addSource" | "executor.org.main.openapi.addSource"
+    );
+    let Some(Value::String(spec)) = input.get_mut("spec") else {
+        return;
+    };
+    if !is_add || spec.contains('\n') || spec.starts_with('{') || spec.contains("://") {
+        return;
+    }
+    let candidate = std::path::Path::new(spec.as_str());
+    if candidate.is_relative()
+        && candidate.exists()
+        && let Ok(absolute) = std::fs::canonicalize(candidate)
+    {
+        *spec = absolute.display().to_string();
+    }
+}
+
+/// `executor call github issues --help`: the tools below a path, or one
+/// tool's inputs.
+async fn browse(client: &Client, path: &str, json_output: bool) -> anyhow::Result<ExitCode> {
+    if !path.is_empty() {
+        let described = client.get(&format!("/api/tools/{path}")).await?;
+        if described.get("ok") == Some(&Value::Bool(true)) {
+            if json_output {
+                println!("{}", serde_json::to_string_pretty(&described["data"])?);
+            } else {
+                print!("{}", usage(&described["data"]));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let listed = client
+        .get(&format!("/api/tools?prefix={}&limit=1000", urlencode(path)))
+        .await?;
+    let tools = listed
+        .pointer("/data/tools")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if json_output {
+        println!("{}", serde_json::to_string_pretty(&tools)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if tools.is_empty() {
+        eprintln!(
+            "error: nothing is under {path:?}; `executor tools sources` lists the integrations"
+        );
+        return Ok(ExitCode::from(EXIT_FAILURE));
+    }
+    // Group by the next segment below the prefix.
+    let prefix_len = if path.is_empty() {
+        0
+    } else {
+        path.split('.').count()
+    };
+    let mut children: std::collections::BTreeMap<String, (usize, String)> = Default::default();
+    for tool in &tools {
+        let full = tool["path"].as_str().unwrap_or_default();
+        let short = format!(
+            "{}.{}",
+            tool["integration"].as_str().unwrap_or_default(),
+            tool["name"].as_str().unwrap_or_default()
+        );
+        let shown = if path.is_empty() || !(full == path || full.starts_with(&format!("{path}."))) {
+            short
+        } else {
+            full.to_owned()
+        };
+        let rest: Vec<&str> = shown.split('.').skip(prefix_len).collect();
+        let (child, is_leaf) = match rest.as_slice() {
+            [] => continue,
+            [one] => (one.to_string(), true),
+            [first, ..] => (first.to_string(), false),
+        };
+        let entry = children.entry(child).or_insert((0, String::new()));
+        entry.0 += 1;
+        if is_leaf {
+            entry.1 = one_line(
+                tool["title"]
+                    .as_str()
+                    .or(tool["description"].as_str())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    let shown = if path.is_empty() {
+        "executor catalog".to_owned()
+    } else {
+        path.to_owned()
+    };
+    println!(
+        "{shown}: {} tool{}",
+        tools.len(),
+        if tools.len() == 1 { "" } else { "s" }
+    );
+    let width = children.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (child, (count, line)) in &children {
+        if line.is_empty() || *count > 1 {
+            println!("  {child:<width$}  ({count} tools)");
+        } else {
+            println!("  {child:<width$}  {line}");
+        }
+    }
+    let example = if path.is_empty() {
+        "<integration>".to_owned()
+    } else {
+        path.replace('.', " ")
+    };
+    println!("\n`executor call {example} <name> --help` shows the next level or a tool's inputs.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A tool's inputs as readable usage.
+fn usage(tool: &Value) -> String {
+    let path = tool["path"].as_str().unwrap_or_default();
+    let mut out = format!("{path}\n");
+    if let Some(title) = tool["title"].as_str() {
+        out.push_str(&format!("  {title}\n"));
+    }
+    if let Some(description) = tool["description"].as_str()
+        && Some(description) != tool["title"].as_str()
+    {
+        out.push_str(&format!(
+            "\n  {}\n",
+            description.trim().replace('\n', "\n  ")
+        ));
+    }
+    out.push_str(&format!(
+        "\n  policy by default: {}\n",
+        tool["defaultPolicy"].as_str().unwrap_or("?")
+    ));
+    let input = &tool["input"];
+    let required: Vec<&str> = input["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut example = serde_json::Map::new();
+    if let Some(props) = input["properties"].as_object() {
+        out.push_str("\ninputs:\n");
+        let width = props.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (name, schema) in props {
+            let req = required.contains(&name.as_str());
+            let description = schema["description"]
+                .as_str()
+                .map(one_line)
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {name:<width$}  {:<10} {}{}\n",
+                type_of(schema),
+                if req { "required" } else { "optional" },
+                if description.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {description}")
+                }
+            ));
+            if req {
+                example.insert(name.clone(), placeholder(schema));
+            }
+        }
+    }
+    let short = format!(
+        "{} {}",
+        tool["integration"].as_str().unwrap_or_default(),
+        tool["name"].as_str().unwrap_or_default().replace('.', " ")
+    );
+    out.push_str(&format!(
+        "\nexample:\n  executor call {short} '{}'\n",
+        Value::Object(example)
+    ));
+    out
+}
+
+fn type_of(schema: &Value) -> String {
+    match &schema["type"] {
+        Value::String(t) => t.clone(),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("|"),
+        _ if schema.get("$ref").is_some() => "object".to_owned(),
+        _ => "any".to_owned(),
+    }
+}
+
+fn placeholder(schema: &Value) -> Value {
+    match type_of(schema).split('|').next().unwrap_or("") {
+        "integer" | "number" => json!(0),
+        "boolean" => json!(false),
+        "array" => json!([]),
+        "object" => json!({}),
+        _ => json!("..."),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() > 80 {
+        format!("{}...", line.chars().take(77).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    crate::invoke::wire::encode(text, false)
+}
+
+pub async fn tools(home: &Home, command: ToolsCommand) -> anyhow::Result<ExitCode> {
+    let client = Client::connect(home).await?;
+    match command {
+        ToolsCommand::Sources { json } => {
+            let sources = data(client.get("/api/sources").await?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sources)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let list = sources.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                println!(
+                    "no sources yet: add one with `executor call executor openapi addSource '{{\"spec\": \"<url or path>\", \"namespace\": \"<name>\"}}'`"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let width = list
+                .iter()
+                .filter_map(|s| s["namespace"].as_str())
+                .map(str::len)
+                .max()
+                .unwrap_or(9)
+                .max(9);
+            println!(
+                "{:<width$}  {:>5}  {:<7}  origin",
+                "namespace", "tools", "kind"
+            );
+            for s in &list {
+                println!(
+                    "{:<width$}  {:>5}  {:<7}  {}",
+                    s["namespace"].as_str().unwrap_or_default(),
+                    s["tools"].as_u64().unwrap_or_default(),
+                    s["kind"].as_str().unwrap_or_default(),
+                    s["origin"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        ToolsCommand::Search {
+            query,
+            namespace,
+            limit,
+            json,
+        } => {
+            let mut route = format!("/api/tools?q={}&limit={limit}", urlencode(&query));
+            if let Some(ns) = namespace {
+                route.push_str(&format!("&namespace={}", urlencode(&ns)));
+            }
+            let found = data(client.get(&route).await?)?;
+            let tools = found["tools"].as_array().cloned().unwrap_or_default();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tools)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            if tools.is_empty() {
+                println!("no tool matches {query:?}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for tool in &tools {
+                let line = one_line(
+                    tool["title"]
+                        .as_str()
+                        .or(tool["description"].as_str())
+                        .unwrap_or_default(),
+                );
+                println!("{}\n    {line}", tool["path"].as_str().unwrap_or_default());
+            }
+        }
+        ToolsCommand::Describe { path, json } => {
+            let envelope = client.get(&format!("/api/tools/{path}")).await?;
+            let described = data(envelope)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&described)?);
+            } else {
+                print!("{}", usage(&described));
+                println!(
+                    "\ninput schema:\n{}",
+                    serde_json::to_string_pretty(&described["input"])?
+                );
+                println!(
+                    "\noutput schema:\n{}",
+                    serde_json::to_string_pretty(&described["output"])?
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `data` of an envelope, or its error as a command failure.
+fn data(envelope: Value) -> anyhow::Result<Value> {
+    if envelope.get("ok") == Some(&Value::Bool(true)) {
+        return Ok(envelope["data"].clone());
+    }
+    let message = envelope
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or("the service failed");
+    bail!("{message}")
+}
+
+pub async fn web(home: Home, args: WebArgs) -> anyhow::Result<ExitCode> {
+    if args.foreground {
+        crate::cli::init_logging();
+        service::run(home, args.listen.host, args.listen.port).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let http = reqwest::Client::new();
+    let info = match service::read_info(&home) {
+        Some(info) if service::healthy(&http, &info.url).await => info,
+        _ => {
+            eprintln!("executor: starting the service in the background");
+            service::start_background(&home, &http, args.listen.host, args.listen.port)
+                .await
+                .map_err(ServiceError)?
+        }
+    };
+    let opened = !args.no_open && open_browser(&info.url);
+    if !opened {
+        println!("{}", info.url);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens a URL with the desktop's browser, where there is a desktop.
+fn open_browser(url: &str) -> bool {
+    let graphical =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !graphical {
+        return false;
+    }
+    std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+pub async fn status(home: &Home) -> anyhow::Result<ExitCode> {
+    let http = reqwest::Client::new();
+    match service::read_info(home) {
+        Some(info) if service::healthy(&http, &info.url).await => {
+            println!(
+                "running at {} (pid {}, version {})",
+                info.url, info.pid, info.version
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            println!("not running (state in {})", home.dir.display());
+            Ok(ExitCode::from(EXIT_FAILURE))
+        }
+    }
+}
+
+pub async fn stop(home: &Home) -> anyhow::Result<ExitCode> {
+    let http = reqwest::Client::new();
+    if service::stop(home, &http).await.map_err(ServiceError)? {
+        println!("stopped");
+    } else {
+        println!("not running");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,408 @@
+//! Calls an HTTP tool: builds the request from the binding and the input,
+//! sends it, and turns the answer into `data` or a `ToolError`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use generator::envelope::{ErrorCode, ToolError};
+use generator::ir::{BodyShape, HttpBinding, ParamLocation, ResponseKind, Server, Tool};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use serde_json::{Map, Value, json};
+
+use super::wire;
+use crate::catalog::{SourceRuntime, error};
+
+/// Upstream answers larger than this are refused.
+const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Upstream error bodies are kept up to this size in error details.
+const MAX_ERROR_BODY: usize = 16 * 1024;
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn call(
+    client: &reqwest::Client,
+    tool: &Tool,
+    binding: &HttpBinding,
+    integration_servers: &[Server],
+    source: &SourceRuntime,
+    input: &Value,
+) -> Result<Value, ToolError> {
+    let empty = Map::new();
+    let fields = input.as_object().unwrap_or(&empty);
+    let base = base_url(tool, binding, integration_servers, source)?;
+
+    // Path and query.
+    let mut path = binding.path_template.clone();
+    let mut query: Vec<String> = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut cookies: Vec<String> = Vec::new();
+    for param in &binding.params {
+        let Some(value) = fields.get(&param.property) else {
+            continue;
+        };
+        let value = match &param.content_type {
+            Some(_) => Value::String(value.to_string()),
+            None => value.clone(),
+        };
+        match param.location {
+            ParamLocation::Path => {
+                let text = wire::path_value(
+                    &param.wire_name,
+                    &value,
+                    param.style,
+                    param.explode,
+                    param.allow_reserved,
+                );
+                path = path.replace(&format!("{{{}}}", param.wire_name), &text);
+            }
+            ParamLocation::Query => {
+                let pairs = wire::query_pairs(&param.wire_name, &value, param.style, param.explode);
+                query.push(wire::encode_pairs(&pairs, param.allow_reserved));
+            }
+            ParamLocation::Header => headers.push((
+                param.wire_name.clone(),
+                wire::header_value(&value, param.explode),
+            )),
+            ParamLocation::Cookie => {
+                let text = wire::header_value(&value, false);
+                cookies.push(format!(
+                    "{}={}",
+                    param.wire_name,
+                    wire::encode(&text, false)
+                ));
+            }
+        }
+    }
+    let mut url = format!("{}{}", base.trim_end_matches('/'), path);
+    let query: Vec<String> = query.into_iter().filter(|q| !q.is_empty()).collect();
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query.join("&"));
+    }
+
+    let method = reqwest::Method::from_bytes(binding.method.as_bytes()).map_err(|_| {
+        error(
+            ErrorCode::InternalError,
+            format!("unknown HTTP method {}", binding.method),
+            None,
+        )
+    })?;
+    let mut request = client.request(method, &url).timeout(UPSTREAM_TIMEOUT);
+    for (name, value) in source.headers.iter().chain(headers.iter()) {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            error(
+                ErrorCode::InvalidInput,
+                format!("{name:?} is not a valid header name"),
+                None,
+            )
+        })?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            error(
+                ErrorCode::InvalidInput,
+                format!("the value of header {name} is not valid in a header"),
+                None,
+            )
+        })?;
+        request = request.header(name, value);
+    }
+    if !cookies.is_empty() {
+        request = request.header(reqwest::header::COOKIE, cookies.join("; "));
+    }
+    if let Some(body) = &binding.body {
+        request = attach_body(request, tool, body, fields)?;
+    }
+
+    let response = request
+        .send()
+        .await
+        .map_err(|e| unreachable_error(&url, &e))?;
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = read_capped(response).await?;
+    if !status.is_success() {
+        let text = redact(
+            &String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ERROR_BODY)]),
+            source,
+        );
+        let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+        let mut e = error(
+            ErrorCode::UpstreamHttpError,
+            format!(
+                "the upstream answered {status} for {} {}",
+                binding.method,
+                redact(&path, source)
+            ),
+            Some(json!({ "body": body })),
+        );
+        e.status = Some(status.as_u16());
+        return Err(e);
+    }
+    decode(&bytes, &content_type, binding.response.kind)
+}
+
+/// The URL calls go to: the source's base URL, else the operation's or the
+/// spec's first server with its variables at their defaults.
+fn base_url(
+    tool: &Tool,
+    binding: &HttpBinding,
+    servers: &[Server],
+    source: &SourceRuntime,
+) -> Result<String, ToolError> {
+    if let Some(base) = &source.base_url {
+        return Ok(base.clone());
+    }
+    let server = binding.servers.first().or_else(|| servers.first());
+    let Some(server) = server else {
+        return Err(error(
+            ErrorCode::UpstreamUnreachable,
+            format!(
+                "{} has no server to call: add the source again with \"baseUrl\"",
+                tool.integration
+            ),
+            None,
+        ));
+    };
+    let mut url = server.url.clone();
+    for (name, variable) in &server.variables {
+        url = url.replace(&format!("{{{name}}}"), &variable.default);
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(error(
+            ErrorCode::UpstreamUnreachable,
+            format!(
+                "{}'s server {url:?} is relative: add the source again with \"baseUrl\" (e.g. \"https://api.example.com{url}\")",
+                tool.integration
+            ),
+            None,
+        ));
+    }
+    Ok(url)
+}
+
+fn attach_body(
+    request: reqwest::RequestBuilder,
+    tool: &Tool,
+    body: &generator::ir::HttpBody,
+    fields: &Map<String, Value>,
+) -> Result<reqwest::RequestBuilder, ToolError> {
+    // The body's value, keyed by wire name when spread.
+    let value = match &body.shape {
+        BodyShape::Spread { properties } => {
+            let mut out = Map::new();
+            for (property, wire_name) in properties {
+                if let Some(v) = fields.get(property) {
+                    out.insert(wire_name.clone(), v.clone());
+                }
+            }
+            if out.is_empty() && !body.required {
+                return Ok(request);
+            }
+            Value::Object(out)
+        }
+        BodyShape::Property { property } => match fields.get(property) {
+            Some(v) => v.clone(),
+            None => return Ok(request),
+        },
+    };
+    let media = body
+        .media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media == "application/json" || media.ends_with("+json") || media.ends_with("/json") {
+        let bytes = serde_json::to_vec(&value).unwrap_or_default();
+        return Ok(request.header(CONTENT_TYPE, &body.media_type).body(bytes));
+    }
+    if media == "application/x-www-form-urlencoded" {
+        let mut pairs = Vec::new();
+        if let Value::Object(map) = &value {
+            for (name, v) in map {
+                let encoding = body.encoding.get(name);
+                let style = encoding
+                    .and_then(|e| e.style)
+                    .unwrap_or(generator::ir::ParamStyle::Form);
+                let explode = encoding.and_then(|e| e.explode).unwrap_or(true);
+                let v = match (v, style) {
+                    (Value::Object(_), generator::ir::ParamStyle::DeepObject) => v.clone(),
+                    (Value::Object(_), _) if !explode => v.clone(),
+                    (Value::Object(_), _) => Value::String(v.to_string()),
+                    _ => v.clone(),
+                };
+                pairs.extend(wire::query_pairs(name, &v, style, explode));
+            }
+        }
+        return Ok(request
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(wire::encode_pairs(&pairs, false)));
+    }
+    if media.starts_with("multipart/") {
+        let mut form = reqwest::multipart::Form::new();
+        if let Value::Object(map) = &value {
+            for (name, v) in map {
+                let property = property_for(&body.shape, name);
+                let is_file = is_file_property(tool, &property);
+                let items: Vec<&Value> = match v {
+                    Value::Array(items) if is_file => items.iter().collect(),
+                    other => vec![other],
+                };
+                for item in items {
+                    let content_type = body.encoding.get(name).and_then(|e| e.content_type.clone());
+                    let part = if is_file {
+                        let bytes = decode_base64(item, &property)?;
+                        reqwest::multipart::Part::bytes(bytes)
+                            .file_name(name.clone())
+                            .mime_str(
+                                content_type
+                                    .as_deref()
+                                    .unwrap_or("application/octet-stream"),
+                            )
+                            .map_err(|e| error(ErrorCode::InvalidInput, e.to_string(), None))?
+                    } else if item.is_object() || item.is_array() {
+                        reqwest::multipart::Part::text(item.to_string())
+                            .mime_str("application/json")
+                            .map_err(|e| error(ErrorCode::InvalidInput, e.to_string(), None))?
+                    } else {
+                        reqwest::multipart::Part::text(wire::scalar(item))
+                    };
+                    form = form.part(name.clone(), part);
+                }
+            }
+        }
+        return Ok(request.multipart(form));
+    }
+    // Text or bytes.
+    let property = property_for(&body.shape, "body");
+    let bytes = match &value {
+        Value::String(s) if is_file_property(tool, &property) => {
+            decode_base64(&value, &property).unwrap_or_else(|_| s.clone().into_bytes())
+        }
+        Value::String(s) => s.clone().into_bytes(),
+        other => other.to_string().into_bytes(),
+    };
+    Ok(request.header(CONTENT_TYPE, &body.media_type).body(bytes))
+}
+
+fn property_for(shape: &BodyShape, wire_name: &str) -> String {
+    match shape {
+        BodyShape::Spread { properties } => properties
+            .iter()
+            .find(|(_, w)| w.as_str() == wire_name)
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| wire_name.to_owned()),
+        BodyShape::Property { property } => property.clone(),
+    }
+}
+
+/// Whether an input property holds base64 bytes (a file, or files).
+fn is_file_property(tool: &Tool, property: &str) -> bool {
+    let Some(schema) = tool.input.pointer(&format!(
+        "/properties/{}",
+        generator::ir::escape_pointer_token(property)
+    )) else {
+        return false;
+    };
+    let base64 = |s: &Value| s.get("contentEncoding").and_then(Value::as_str) == Some("base64");
+    base64(schema) || schema.get("items").is_some_and(base64)
+}
+
+fn decode_base64(value: &Value, property: &str) -> Result<Vec<u8>, ToolError> {
+    let text = value.as_str().unwrap_or_default();
+    BASE64.decode(text.trim()).map_err(|e| {
+        error(
+            ErrorCode::InvalidInput,
+            format!("property {property} must hold base64 bytes: {e}"),
+            None,
+        )
+    })
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ToolError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        error(
+            ErrorCode::UpstreamUnreachable,
+            format!("the upstream's answer broke off: {e}"),
+            None,
+        )
+    })? {
+        out.extend_from_slice(&chunk);
+        if out.len() > MAX_RESPONSE_BYTES {
+            return Err(error(
+                ErrorCode::UpstreamInvalidResponse,
+                format!(
+                    "the upstream's answer is larger than {} MiB",
+                    MAX_RESPONSE_BYTES / 1024 / 1024
+                ),
+                None,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The success answer as `data`, read the way the content type says.
+fn decode(bytes: &[u8], content_type: &str, expected: ResponseKind) -> Result<Value, ToolError> {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = media == "application/json" || media.ends_with("+json");
+    if bytes.is_empty() {
+        return Ok(Value::Null);
+    }
+    if is_json || (media.is_empty() && expected == ResponseKind::Json) {
+        return serde_json::from_slice(bytes).map_err(|e| {
+            error(
+                ErrorCode::UpstreamInvalidResponse,
+                format!("the upstream said JSON but sent something else: {e}"),
+                None,
+            )
+        });
+    }
+    let textual =
+        media.starts_with("text/") || media.ends_with("+xml") || media == "application/xml";
+    if textual || (expected == ResponseKind::Text && std::str::from_utf8(bytes).is_ok()) {
+        return Ok(Value::String(String::from_utf8_lossy(bytes).into_owned()));
+    }
+    Ok(json!({
+        "mediaType": if media.is_empty() { "application/octet-stream".to_owned() } else { media },
+        "size": bytes.len(),
+        "base64": BASE64.encode(bytes),
+    }))
+}
+
+fn unreachable_error(url: &str, e: &reqwest::Error) -> ToolError {
+    let what = if e.is_timeout() {
+        format!("did not answer within {} s", UPSTREAM_TIMEOUT.as_secs())
+    } else if e.is_connect() {
+        "refused the connection or could not be reached".to_owned()
+    } else {
+        "failed".to_owned()
+    };
+    let origin = url.split('?').next().unwrap_or(url);
+    error(
+        ErrorCode::UpstreamUnreachable,
+        format!("the upstream at {origin} {what}"),
+        None,
+    )
+}
+
+/// Replaces every stored header value (a credential) in text shown to callers.
+fn redact(text: &str, source: &SourceRuntime) -> String {
+    let mut out = text.to_owned();
+    for (_, secret) in &source.headers {
+        if secret.len() >= 4 {
+            out = out.replace(secret.as_str(), "[redacted]");
+        }
+    }
+    out
+}

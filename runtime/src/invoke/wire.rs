@@ -1,0 +1,276 @@
+//! Parameter serialisation as OpenAPI defines it (`style`, `explode`,
+//! `allowReserved`), for path, query, header and cookie parameters and form
+//! bodies. Written by hand: no crate implements OpenAPI's styles.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+
+use generator::ir::ParamStyle;
+
+/// Everything but RFC 3986 unreserved characters is encoded.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// With `allowReserved`, RFC 3986 reserved characters pass as written.
+const RESERVED_OK: &AsciiSet = &UNRESERVED
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'#')
+    .remove(b'[')
+    .remove(b']')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
+
+pub fn encode(text: &str, allow_reserved: bool) -> String {
+    utf8_percent_encode(
+        text,
+        if allow_reserved {
+            RESERVED_OK
+        } else {
+            UNRESERVED
+        },
+    )
+    .to_string()
+}
+
+/// A scalar as text; `null` is empty.
+pub fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A path parameter's text, already percent-encoded, to replace `{name}`.
+pub fn path_value(
+    name: &str,
+    value: &Value,
+    style: ParamStyle,
+    explode: bool,
+    allow_reserved: bool,
+) -> String {
+    let enc = |s: &str| encode(s, allow_reserved);
+    match style {
+        ParamStyle::Label => {
+            let parts = parts(value, explode, "=", &enc);
+            format!(".{}", parts.join(if explode { "." } else { "," }))
+        }
+        ParamStyle::Matrix => match value {
+            Value::Array(items) if explode => items
+                .iter()
+                .map(|v| format!(";{name}={}", enc(&scalar(v))))
+                .collect(),
+            Value::Object(map) if explode => map
+                .iter()
+                .map(|(k, v)| format!(";{}={}", enc(k), enc(&scalar(v))))
+                .collect(),
+            _ => format!(";{name}={}", parts(value, false, ",", &enc).join(",")),
+        },
+        _ => parts(value, explode, "=", &enc).join(","),
+    }
+}
+
+/// The pieces of a value for the simple/label styles: arrays item by item,
+/// objects as `k,v` (or `k=v` exploded).
+fn parts(value: &Value, explode: bool, kv: &str, enc: &dyn Fn(&str) -> String) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().map(|v| enc(&scalar(v))).collect(),
+        Value::Object(map) if explode => map
+            .iter()
+            .map(|(k, v)| format!("{}{kv}{}", enc(k), enc(&scalar(v))))
+            .collect(),
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| [enc(k), enc(&scalar(v))])
+            .collect(),
+        other => vec![enc(&scalar(other))],
+    }
+}
+
+/// Query (and form body) pairs, unencoded: `(key, value)`.
+pub fn query_pairs(
+    name: &str,
+    value: &Value,
+    style: ParamStyle,
+    explode: bool,
+) -> Vec<(String, String)> {
+    match (style, value) {
+        (ParamStyle::DeepObject, Value::Object(_)) => {
+            let mut out = Vec::new();
+            deep_object(name, value, &mut out);
+            out
+        }
+        (ParamStyle::SpaceDelimited, Value::Array(items)) if !explode => {
+            vec![(
+                name.to_owned(),
+                items.iter().map(scalar).collect::<Vec<_>>().join(" "),
+            )]
+        }
+        (ParamStyle::PipeDelimited, Value::Array(items)) if !explode => {
+            vec![(
+                name.to_owned(),
+                items.iter().map(scalar).collect::<Vec<_>>().join("|"),
+            )]
+        }
+        (_, Value::Array(items)) if explode => {
+            items.iter().map(|v| (name.to_owned(), scalar(v))).collect()
+        }
+        (_, Value::Array(items)) => vec![(
+            name.to_owned(),
+            items.iter().map(scalar).collect::<Vec<_>>().join(","),
+        )],
+        (_, Value::Object(map)) if explode => {
+            map.iter().map(|(k, v)| (k.clone(), scalar(v))).collect()
+        }
+        (_, Value::Object(map)) => {
+            let flat: Vec<String> = map
+                .iter()
+                .flat_map(|(k, v)| [k.clone(), scalar(v)])
+                .collect();
+            vec![(name.to_owned(), flat.join(","))]
+        }
+        (_, other) => vec![(name.to_owned(), scalar(other))],
+    }
+}
+
+fn deep_object(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                deep_object(&format!("{prefix}[{k}]"), v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                deep_object(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        other => out.push((prefix.to_owned(), scalar(other))),
+    }
+}
+
+/// `k=v&k2=v2` with both sides encoded.
+pub fn encode_pairs(pairs: &[(String, String)], allow_reserved: bool) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k, false), encode(v, allow_reserved)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A header value (simple style).
+pub fn header_value(value: &Value, explode: bool) -> String {
+    parts(value, explode, "=", &|s| s.to_owned()).join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    // The examples of the OpenAPI 3.1 specification's style table.
+    #[test]
+    fn path_styles_follow_the_specification() {
+        let list = json!(["blue", "black", "brown"]);
+        let obj = json!({"R": 100, "G": 200, "B": 150});
+        assert_eq!(
+            path_value("color", &json!("blue"), ParamStyle::Simple, false, false),
+            "blue"
+        );
+        assert_eq!(
+            path_value("color", &list, ParamStyle::Simple, false, false),
+            "blue,black,brown"
+        );
+        assert_eq!(
+            path_value("color", &obj, ParamStyle::Simple, false, false),
+            "R,100,G,200,B,150"
+        );
+        assert_eq!(
+            path_value("color", &obj, ParamStyle::Simple, true, false),
+            "R=100,G=200,B=150"
+        );
+        assert_eq!(
+            path_value("color", &list, ParamStyle::Label, true, false),
+            ".blue.black.brown"
+        );
+        assert_eq!(
+            path_value("color", &list, ParamStyle::Label, false, false),
+            ".blue,black,brown"
+        );
+        assert_eq!(
+            path_value("color", &json!("blue"), ParamStyle::Matrix, false, false),
+            ";color=blue"
+        );
+        assert_eq!(
+            path_value("color", &list, ParamStyle::Matrix, true, false),
+            ";color=blue;color=black;color=brown"
+        );
+        assert_eq!(
+            path_value("color", &obj, ParamStyle::Matrix, true, false),
+            ";R=100;G=200;B=150"
+        );
+        assert_eq!(
+            path_value("p", &json!("a/b c"), ParamStyle::Simple, false, false),
+            "a%2Fb%20c"
+        );
+        assert_eq!(
+            path_value("p", &json!("a/b"), ParamStyle::Simple, false, true),
+            "a/b"
+        );
+    }
+
+    #[test]
+    fn query_styles_follow_the_specification() {
+        let list = json!(["blue", "black"]);
+        let obj = json!({"R": 100, "G": 200});
+        let pairs = |v: Vec<(String, String)>| encode_pairs(&v, false);
+        assert_eq!(
+            pairs(query_pairs("color", &list, ParamStyle::Form, true)),
+            "color=blue&color=black"
+        );
+        assert_eq!(
+            pairs(query_pairs("color", &list, ParamStyle::Form, false)),
+            "color=blue%2Cblack"
+        );
+        assert_eq!(
+            pairs(query_pairs("color", &obj, ParamStyle::Form, true)),
+            "R=100&G=200"
+        );
+        assert_eq!(
+            pairs(query_pairs(
+                "color",
+                &list,
+                ParamStyle::SpaceDelimited,
+                false
+            )),
+            "color=blue%20black"
+        );
+        assert_eq!(
+            pairs(query_pairs(
+                "color",
+                &list,
+                ParamStyle::PipeDelimited,
+                false
+            )),
+            "color=blue%7Cblack"
+        );
+        assert_eq!(
+            pairs(query_pairs("color", &obj, ParamStyle::DeepObject, true)),
+            "color%5BR%5D=100&color%5BG%5D=200"
+        );
+    }
+}

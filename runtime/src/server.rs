@@ -1,0 +1,370 @@
+//! The HTTP service: routes, shared state and the access checks in front of
+//! them.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/health` | liveness (no token needed) |
+//! | `POST /api/tools/invoke/{tool path}` | run a tool: `{ok: true, data}` or `{ok: false, error}` |
+//! | `GET /api/tools?namespace=&q=&prefix=&limit=&offset=` | list or search tools |
+//! | `GET /api/tools/{tool path}` | describe one tool (schemas) |
+//! | `GET /api/tools/export/openapi?integration=` | the catalog as OpenAPI 3.1 |
+//! | `GET /api/sources` | sources with tool counts |
+//! | `POST /api/shutdown` | stop the service |
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use generator::emit::openapi::{ExportOptions, document};
+use generator::envelope::{ErrorCode, Failure, ToolError};
+use generator::ir::Catalog;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::access;
+use crate::catalog::{Live, SourceRuntime, error, with_builtins};
+use crate::home::{Home, SecretBox};
+use crate::invoke;
+use crate::sources::header_place;
+use crate::store::Store;
+
+/// Request bodies up to this size are read (specs added inline can be big).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+pub struct AppState {
+    pub home: Home,
+    pub token: String,
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub secrets: SecretBox,
+    pub shutdown: tokio::sync::Notify,
+    store: Mutex<Store>,
+    live: RwLock<Arc<Live>>,
+}
+
+impl AppState {
+    pub fn new(home: Home, addr: SocketAddr) -> anyhow::Result<AppState> {
+        home.ensure()?;
+        let token = home.token()?;
+        let secrets = home.secret_box()?;
+        let store = Store::open(&home.database())?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("executor/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        let state = AppState {
+            home,
+            token,
+            addr,
+            http,
+            secrets,
+            shutdown: tokio::sync::Notify::new(),
+            store: Mutex::new(store),
+            live: RwLock::new(Arc::new(Live::new(Catalog::default(), HashMap::new()))),
+        };
+        state.reload()?;
+        Ok(state)
+    }
+
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn live(&self) -> Arc<Live> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Rebuilds the live catalog from the store and swaps it in.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        let records = self.store().sources()?;
+        let mut catalog = Catalog::default();
+        let mut sources = HashMap::new();
+        for record in records {
+            let mut headers = Vec::new();
+            for (name, sealed) in &record.options.sealed_headers {
+                let value = self
+                    .secrets
+                    .open(sealed, &header_place(&record.namespace, name))?;
+                headers.push((name.clone(), String::from_utf8_lossy(&value).into_owned()));
+            }
+            sources.insert(
+                record.namespace.clone(),
+                SourceRuntime {
+                    base_url: record.options.base_url.clone(),
+                    headers,
+                },
+            );
+            catalog.insert(record.integration, record.tools);
+        }
+        let live = Arc::new(Live::new(catalog, sources));
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
+        Ok(())
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/api/tools/invoke/{path}", post(invoke_tool))
+        .route("/api/tools", get(list_tools))
+        .route("/api/tools/export/openapi", get(export_openapi))
+        .route("/api/tools/{path}", get(describe_tool))
+        .route("/api/sources", get(list_sources))
+        .route("/api/shutdown", post(shutdown))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::require_token,
+        ));
+    Router::new()
+        .route("/api/health", get(health))
+        .merge(api)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::check_host_and_origin,
+        ))
+        .with_state(state)
+}
+
+/// A failure envelope with an HTTP status.
+pub fn failure(status: StatusCode, error: ToolError) -> Response {
+    let body = Failure { ok: false, error };
+    (status, axum::Json(body)).into_response()
+}
+
+/// The status a tool outcome travels with: the caller's mistakes are 4xx;
+/// everything the tool itself answered is 200 with the envelope.
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorCode::ToolNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::OK,
+    }
+}
+
+async fn health() -> Response {
+    axum::Json(json!({ "ok": true, "service": "executor", "version": env!("CARGO_PKG_VERSION") }))
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    failure(
+        StatusCode::NOT_FOUND,
+        error(
+            ErrorCode::ToolNotFound,
+            "no such route: tools run at POST /api/tools/invoke/{tool path}",
+            None,
+        ),
+    )
+}
+
+async fn invoke_tool(
+    State(state): State<Arc<AppState>>,
+    Path(path): Path<String>,
+    body: Bytes,
+) -> Response {
+    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    error(
+                        ErrorCode::InvalidInput,
+                        format!(
+                            "the request body is not JSON (line {}, column {}): send the tool's input as a JSON object",
+                            e.line(),
+                            e.column()
+                        ),
+                        None,
+                    ),
+                );
+            }
+        }
+    };
+    match invoke::invoke(&state, &path, input).await {
+        Ok(data) => axum::Json(json!({ "ok": true, "data": data })).into_response(),
+        Err(e) => failure(status_of(e.code), e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    namespace: Option<String>,
+    q: Option<String>,
+    prefix: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+/// A tool as listings show it.
+fn summary(tool: &generator::ir::Tool) -> Value {
+    json!({
+        "path": tool.path,
+        "integration": tool.integration,
+        "name": tool.name,
+        "title": tool.title,
+        "description": tool.description,
+        "annotations": tool.annotations,
+        "defaultPolicy": tool.default_policy,
+    })
+}
+
+async fn list_tools(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let live = state.live();
+    let limit = query.limit.unwrap_or(50).clamp(1, 1000);
+    let offset = query.offset.unwrap_or(0);
+    let in_namespace = |t: &generator::ir::Tool| {
+        query
+            .namespace
+            .as_deref()
+            .is_none_or(|n| t.integration == n)
+    };
+    let (total, items): (usize, Vec<Value>) = match (&query.q, &query.prefix) {
+        (Some(q), _) if !q.trim().is_empty() => {
+            let hits: Vec<_> = live
+                .index
+                .search(q, usize::MAX)
+                .into_iter()
+                .filter_map(|h| live.catalog.tool(&h.path).map(|t| (t, h.score)))
+                .filter(|(t, _)| in_namespace(t))
+                .collect();
+            let items = hits
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(t, score)| {
+                    let mut s = summary(t);
+                    s["score"] = json!((score * 1000.0).round() / 1000.0);
+                    s
+                })
+                .collect();
+            (hits.len(), items)
+        }
+        (_, Some(prefix)) => {
+            let tools: Vec<_> = live
+                .under(prefix)
+                .into_iter()
+                .filter(|t| in_namespace(t))
+                .collect();
+            (
+                tools.len(),
+                tools
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|t| summary(t))
+                    .collect(),
+            )
+        }
+        _ => {
+            let tools: Vec<_> = live
+                .catalog
+                .tools
+                .iter()
+                .filter(|t| in_namespace(t))
+                .collect();
+            (
+                tools.len(),
+                tools
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|t| summary(t))
+                    .collect(),
+            )
+        }
+    };
+    let next = (offset + limit < total).then_some(offset + limit);
+    axum::Json(json!({ "ok": true, "data": { "total": total, "offset": offset, "nextOffset": next, "tools": items } }))
+        .into_response()
+}
+
+async fn describe_tool(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Response {
+    let live = state.live();
+    match live.resolve(&path) {
+        Ok(tool) => {
+            let mut data = summary(tool);
+            data["input"] = live
+                .catalog
+                .standalone_schema(tool, generator::ir::SchemaRole::Input);
+            data["output"] = live
+                .catalog
+                .standalone_schema(tool, generator::ir::SchemaRole::Output);
+            data["deprecated"] = json!(tool.deprecated);
+            axum::Json(json!({ "ok": true, "data": data })).into_response()
+        }
+        Err(e) => failure(StatusCode::NOT_FOUND, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    integration: Option<String>,
+}
+
+async fn export_openapi(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let live = state.live();
+    let catalog = match &query.integration {
+        Some(name) => match live.catalog.filtered(name) {
+            Some(c) => c,
+            None => {
+                return failure(
+                    StatusCode::NOT_FOUND,
+                    error(
+                        ErrorCode::ToolNotFound,
+                        format!("no integration is named {name:?}"),
+                        None,
+                    ),
+                );
+            }
+        },
+        None => live.catalog.clone(),
+    };
+    let options = ExportOptions {
+        server_url: format!("http://{}", state.addr),
+    };
+    let text = generator::emit::to_pretty_json(&document(&catalog, &options));
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response()
+}
+
+async fn list_sources(State(state): State<Arc<AppState>>) -> Response {
+    match crate::sources::run(&state, crate::builtin::LIST, json!({})).await {
+        Ok(data) => axum::Json(json!({ "ok": true, "data": data })).into_response(),
+        Err(e) => failure(status_of(e.code), e),
+    }
+}
+
+async fn shutdown(State(state): State<Arc<AppState>>) -> Response {
+    tracing::info!("shutdown requested over the API");
+    state.shutdown.notify_waiters();
+    state.shutdown.notify_one();
+    axum::Json(json!({ "ok": true, "data": "stopping" })).into_response()
+}
+
+/// The catalog `executor generate` exports from the store, the same one the
+/// service serves (stored sources plus the built-in tools).
+pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
+    let store = Store::open_read_only(&home.database())?;
+    Ok(with_builtins(store.catalog()?))
+}

@@ -1,0 +1,312 @@
+//! The built-in tools that manage sources: add (OpenAPI), list, remove and
+//! refresh. Adding fetches the spec, ingests it, stores the document, its
+//! options and its tools in one transaction, then swaps the live catalog.
+
+use std::path::Path;
+use std::time::Duration;
+
+use generator::envelope::{ErrorCode, ToolError};
+use generator::ingest::openapi::{self, Options};
+use generator::naming::is_valid_namespace;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::builtin::{self, AddSource, Nothing, Removed, SourceName, SourceReport, SourceSummary};
+use crate::catalog::error;
+use crate::files::DirLoader;
+use crate::server::AppState;
+use crate::store::{SourceOptions, SourceRecord};
+
+/// Specs larger than this are refused.
+const MAX_SPEC_BYTES: usize = 64 * 1024 * 1024;
+
+/// Runs one built-in operation.
+pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, ToolError> {
+    let output = match operation {
+        builtin::ADD_OPENAPI => to_value(add(state, parse::<AddSource>(input)?).await?),
+        builtin::LIST => {
+            parse::<Nothing>(input)?;
+            to_value(list(state)?)
+        }
+        builtin::REMOVE => to_value(remove(state, parse::<SourceName>(input)?)?),
+        builtin::REFRESH => to_value(refresh(state, parse::<SourceName>(input)?).await?),
+        other => {
+            return Err(error(
+                ErrorCode::InternalError,
+                format!("unknown built-in operation {other}"),
+                None,
+            ));
+        }
+    };
+    Ok(output)
+}
+
+fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ToolError> {
+    serde_json::from_value(input)
+        .map_err(|e| error(ErrorCode::InvalidInput, format!("invalid input: {e}"), None))
+}
+
+fn to_value<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn internal(e: anyhow::Error) -> ToolError {
+    tracing::error!("{e:#}");
+    error(
+        ErrorCode::InternalError,
+        "executor failed to store the change; see its log",
+        None,
+    )
+}
+
+async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
+    if !is_valid_namespace(&input.namespace) || input.namespace == builtin::NAMESPACE {
+        return Err(error(
+            ErrorCode::InvalidInput,
+            format!(
+                "invalid namespace {:?}: use 1 to 64 letters, digits, '_' or '-' (and not `executor`, which is reserved)",
+                input.namespace
+            ),
+            None,
+        ));
+    }
+    if let Some(base) = &input.base_url {
+        check_base_url(base)?;
+    }
+    let (origin, document) = fetch(state, &input.spec).await?;
+    let mut sealed_headers = std::collections::BTreeMap::new();
+    for (name, value) in &input.headers {
+        let sealed = state
+            .secrets
+            .seal(value.as_bytes(), &header_place(&input.namespace, name))
+            .map_err(internal)?;
+        sealed_headers.insert(name.clone(), sealed);
+    }
+    let options = SourceOptions {
+        base_url: input.base_url.clone(),
+        sealed_headers,
+        lenient: input.lenient,
+    };
+    index(state, input.namespace, origin, document, options).await
+}
+
+/// Ingests and stores a source, then swaps the live catalog.
+async fn index(
+    state: &AppState,
+    namespace: String,
+    origin: String,
+    document: String,
+    mut options: SourceOptions,
+) -> Result<SourceReport, ToolError> {
+    let ingest_options = Options {
+        lenient: options.lenient,
+        ..Options::new(&namespace)
+    };
+    let (ingested, document) = {
+        let origin = origin.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut loader =
+                (origin.starts_with('/')).then(|| DirLoader::for_spec(Path::new(&origin)));
+            let loader = loader.as_mut().map(|l| l as &mut dyn openapi::RefLoader);
+            (
+                openapi::ingest(&document, &ingest_options, loader),
+                document,
+            )
+        })
+        .await
+        .map_err(|e| internal(e.into()))?
+    };
+    let ingested = ingested.map_err(|e| {
+        error(
+            ErrorCode::InvalidInput,
+            format!("cannot add {namespace}: {e}"),
+            None,
+        )
+    })?;
+    if options.base_url.is_none() {
+        options.base_url = derived_base_url(&origin, &ingested.integration.servers);
+    }
+    let diagnostics: Vec<String> = ingested
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let record = SourceRecord {
+        namespace: namespace.clone(),
+        kind: "openapi".to_owned(),
+        origin,
+        document,
+        options: options.clone(),
+        integration: ingested.integration,
+        tools: ingested.tools,
+        diagnostics: ingested.diagnostics,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let tools = record.tools.len();
+    state.store().put_source(&record).map_err(internal)?;
+    state.reload().map_err(internal)?;
+    tracing::info!(namespace, tools, "source indexed");
+    Ok(SourceReport {
+        namespace,
+        tools,
+        diagnostics,
+        base_url: options.base_url,
+    })
+}
+
+/// Relative servers of a spec fetched from a URL resolve against that URL.
+fn derived_base_url(origin: &str, servers: &[generator::ir::Server]) -> Option<String> {
+    let server = servers.first()?;
+    if server.url.starts_with("http://") || server.url.starts_with("https://") {
+        return None;
+    }
+    let base = reqwest::Url::parse(origin).ok()?;
+    base.join(&server.url)
+        .ok()
+        .map(|u| u.to_string().trim_end_matches('/').to_owned())
+}
+
+fn check_base_url(base: &str) -> Result<(), ToolError> {
+    match reqwest::Url::parse(base) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
+        _ => Err(error(
+            ErrorCode::InvalidInput,
+            format!("baseUrl {base:?} is not an http(s) URL, e.g. \"https://api.example.com/v1\""),
+            None,
+        )),
+    }
+}
+
+/// The spec's text and where it came from: a URL, an absolute file path, or
+/// the document itself.
+async fn fetch(state: &AppState, spec: &str) -> Result<(String, String), ToolError> {
+    let trimmed = spec.trim_start();
+    if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+        let url = trimmed.trim_end();
+        let fail = |what: String| {
+            error(
+                ErrorCode::UpstreamUnreachable,
+                format!("cannot fetch {url}: {what}"),
+                None,
+            )
+        };
+        let response = state
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(fail(format!("the server answered {}", response.status())));
+        }
+        let bytes = response.bytes().await.map_err(|e| fail(e.to_string()))?;
+        if bytes.len() > MAX_SPEC_BYTES {
+            return Err(fail("the document is larger than 64 MiB".into()));
+        }
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| fail("the document is not UTF-8 text".into()))?;
+        return Ok((url.to_owned(), text));
+    }
+    if trimmed.starts_with('{') || trimmed.contains('\n') {
+        return Ok(("inline".to_owned(), spec.to_owned()));
+    }
+    let path = Path::new(spec.trim());
+    if !path.is_absolute() {
+        return Err(error(
+            ErrorCode::InvalidInput,
+            format!(
+                "spec {spec:?} is neither a URL, an absolute file path, nor a document: give an absolute path (the service does not share your working directory)"
+            ),
+            None,
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        error(
+            ErrorCode::InvalidInput,
+            format!("cannot read {}: {e}", path.display()),
+            None,
+        )
+    })?;
+    Ok((path.display().to_string(), text))
+}
+
+fn list(state: &AppState) -> Result<Vec<SourceSummary>, ToolError> {
+    let sources = state.store().sources().map_err(internal)?;
+    Ok(sources
+        .into_iter()
+        .map(|s| SourceSummary {
+            title: s.integration.title.clone(),
+            tools: s.tools.len(),
+            diagnostics: s.diagnostics.len(),
+            base_url: s.options.base_url.clone(),
+            headers: s.options.sealed_headers.keys().cloned().collect(),
+            namespace: s.namespace,
+            kind: s.kind,
+            origin: s.origin,
+            updated_at: s.updated_at,
+        })
+        .collect())
+}
+
+fn remove(state: &AppState, input: SourceName) -> Result<Removed, ToolError> {
+    let existing = state.store().source(&input.namespace).map_err(internal)?;
+    let Some(existing) = existing else {
+        return Err(no_such_source(state, &input.namespace));
+    };
+    state
+        .store()
+        .remove_source(&input.namespace)
+        .map_err(internal)?;
+    state.reload().map_err(internal)?;
+    Ok(Removed {
+        namespace: input.namespace,
+        tools: existing.tools.len(),
+    })
+}
+
+async fn refresh(state: &AppState, input: SourceName) -> Result<SourceReport, ToolError> {
+    let existing = state.store().source(&input.namespace).map_err(internal)?;
+    let Some(existing) = existing else {
+        return Err(no_such_source(state, &input.namespace));
+    };
+    let (origin, document) = if existing.origin == "inline" {
+        (existing.origin, existing.document)
+    } else {
+        fetch(state, &existing.origin).await?
+    };
+    index(
+        state,
+        existing.namespace,
+        origin,
+        document,
+        existing.options,
+    )
+    .await
+}
+
+fn no_such_source(state: &AppState, namespace: &str) -> ToolError {
+    let known: Vec<String> = state
+        .store()
+        .sources()
+        .map(|s| s.into_iter().map(|s| s.namespace).collect())
+        .unwrap_or_default();
+    error(
+        ErrorCode::InvalidInput,
+        format!(
+            "no source is named {namespace:?}; the sources are: {}",
+            if known.is_empty() {
+                "none yet".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ),
+        None,
+    )
+}
+
+/// What a sealed header value is bound to.
+pub fn header_place(namespace: &str, header: &str) -> String {
+    format!("source:{namespace}:header:{header}")
+}
