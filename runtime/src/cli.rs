@@ -215,9 +215,7 @@ pub enum DaemonCommand {
 /// Parses the command line, runs the command and turns errors into a
 /// message on stderr and an exit code.
 pub fn main() -> ExitCode {
-    // reqwest's rustls needs a process-wide crypto provider; ring builds
-    // faster than the default aws-lc-rs.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => generate::run(&args).map(|()| ExitCode::SUCCESS),

@@ -16,3 +16,9 @@ pub mod server;
 pub mod service;
 pub mod sources;
 pub mod store;
+
+/// reqwest's rustls needs a process-wide crypto provider before the first
+/// client is built; ring builds faster than the default aws-lc-rs.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -2,6 +2,8 @@
 //! files, and the Node-based OpenAPI validators.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod service;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

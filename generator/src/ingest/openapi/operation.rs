@@ -1074,9 +1074,11 @@ fn base_name(d: &Draft) -> String {
     if let Some(group) = &d.group {
         segments.push(group.clone());
     }
+    let more_than_one = op_segments.len() > 1;
     for (i, s) in op_segments.into_iter().enumerate() {
-        // GitHub's `issues/create` under tag `issues` is `issues.create`.
-        if i == 0 && segments.first().is_some_and(|g| g.eq_ignore_ascii_case(&s)) {
+        // GitHub's `issues/create` under tag `issues` is `issues.create`
+        // (but an operation named like its tag keeps its name: `fail.fail`).
+        if i == 0 && more_than_one && segments.first().is_some_and(|g| g.eq_ignore_ascii_case(&s)) {
             continue;
         }
         segments.push(s);

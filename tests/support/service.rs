@@ -1,0 +1,222 @@
+//! A real executor service (the binary, in its own `EXECUTOR_HOME`) and a
+//! real upstream HTTP server that echoes what it receives.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post};
+use base64::Engine;
+use serde_json::{Value, json};
+
+pub const EXE: &str = env!("CARGO_BIN_EXE_executor");
+
+/// An HTTP client for the tests (with the crypto provider installed).
+pub fn http() -> reqwest::Client {
+    runtime::install_crypto_provider();
+    reqwest::Client::new()
+}
+
+/// The service, run as `executor daemon run --port 0`.
+pub struct Service {
+    pub home: PathBuf,
+    pub url: String,
+    pub token: String,
+    child: Child,
+}
+
+impl Service {
+    pub fn start(home: &Path) -> Service {
+        Service::start_with_env(home, &[])
+    }
+
+    pub fn start_with_env(home: &Path, env: &[(&str, &str)]) -> Service {
+        let _ = std::fs::remove_file(home.join("service.json"));
+        let child = Command::new(EXE)
+            .args(["daemon", "run", "--port", "0"])
+            .envs(env.iter().copied())
+            .env("EXECUTOR_HOME", home)
+            .env("EXECUTOR_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(home.join("test-service.log")).unwrap())
+            .spawn()
+            .expect("the executor binary starts");
+        let started = Instant::now();
+        loop {
+            if let Ok(bytes) = std::fs::read(home.join("service.json")) {
+                let info: Value = serde_json::from_slice(&bytes).unwrap();
+                if info["pid"].as_u64() == Some(u64::from(child.id())) {
+                    let token = std::fs::read_to_string(home.join("token"))
+                        .unwrap()
+                        .trim()
+                        .to_owned();
+                    return Service {
+                        home: home.to_path_buf(),
+                        url: info["url"].as_str().unwrap().to_owned(),
+                        token,
+                        child,
+                    };
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the service did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// The CLI, pointed at this service's home.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_with_stdin(args, None)
+    }
+
+    pub fn cli_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(EXE)
+            .args(args)
+            .env("EXECUTOR_HOME", &self.home)
+            .env("EXECUTOR_PORT", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    pub async fn invoke(&self, path: &str, input: Value) -> (u16, Value) {
+        let response = http()
+            .post(format!("{}/api/tools/invoke/{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(&input)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    pub async fn get(&self, route: &str) -> (u16, Value) {
+        let response = http()
+            .get(format!("{}{route}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The echo upstream: answers every request with what it received, plus a
+/// few routes with other kinds of answers. Returns its base URL.
+pub async fn start_upstream() -> String {
+    let app = Router::new()
+        .route(
+            "/v1/blobs/{name}",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/octet-stream")],
+                    vec![0u8, 1, 2, 255],
+                )
+            })
+            .put(echo),
+        )
+        .route(
+            "/v1/notes",
+            post(|body: String| async move {
+                (
+                    [(header::CONTENT_TYPE, "text/plain")],
+                    format!("noted: {body}"),
+                )
+            }),
+        )
+        .route(
+            "/v1/fail",
+            get(|headers: HeaderMap| async move {
+                // An upstream that echoes the caller's credential in its error.
+                let key = headers
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(json!({ "error": "boom", "seen_key": key })),
+                )
+            }),
+        )
+        .route(
+            "/v1/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/v1/items/{id}",
+            axum::routing::delete(|| async { StatusCode::NO_CONTENT }).get(echo),
+        )
+        .fallback(any(echo));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+    let mut seen = serde_json::Map::new();
+    for name in ["x-trace", "cookie", "content-type", "x-api-key"] {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            seen.insert(name.to_owned(), Value::String(v.to_owned()));
+        }
+    }
+    let status = if method == Method::POST && uri.path() == "/v1/items" {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        axum::Json(json!({
+            "method": method.as_str(),
+            "path": uri.path(),
+            "query": uri.query().unwrap_or(""),
+            "headers": seen,
+            "body": String::from_utf8_lossy(&body),
+            "bodyBase64": base64::engine::general_purpose::STANDARD.encode(&body),
+        })),
+    )
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
