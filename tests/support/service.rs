@@ -34,9 +34,12 @@ impl Service {
         Service::start_with_env(home, &[])
     }
 
+    // The child is moved into the returned Service, whose Drop kills and
+    // reaps it; only a failing test's panic can leave it unreaped.
+    #[allow(clippy::zombie_processes)]
     pub fn start_with_env(home: &Path, env: &[(&str, &str)]) -> Service {
         let _ = std::fs::remove_file(home.join("service.json"));
-        let child = Command::new(EXE)
+        let mut child = Command::new(EXE)
             .args(["daemon", "run", "--port", "0"])
             .envs(env.iter().copied())
             .env("EXECUTOR_HOME", home)
@@ -63,10 +66,13 @@ impl Service {
                     };
                 }
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the service did not start"
-            );
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log =
+                    std::fs::read_to_string(home.join("test-service.log")).unwrap_or_default();
+                panic!("the service did not start: {log}");
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
