@@ -1,5 +1,5 @@
-//! Tool search: BM25F over a tool's path, name, title, description and
-//! parameter names.
+//! Tool search: BM25F over a tool's name, title, integration, parameter
+//! names and description.
 //!
 //! Written by hand: a small in-memory index ranks real catalogs well (camelCase-
 //! and path-aware tokens, light stemming, field weights) and builds GitHub's
@@ -12,15 +12,15 @@ use generator::ir::{Catalog, Tool};
 use serde_json::Value;
 
 const K1: f64 = 1.2;
-const B: f64 = 0.75;
 
-/// Field weights: a match in the tool's own name counts most.
-const FIELDS: [(Field, f64); 5] = [
-    (Field::Name, 3.0),
-    (Field::Title, 2.0),
-    (Field::Path, 1.5),
-    (Field::Params, 1.0),
-    (Field::Description, 1.0),
+/// Field weights and length normalisation: a match in the tool's own name
+/// counts most; long descriptions are normalised hardest.
+const FIELDS: [(Field, f64, f64); 5] = [
+    (Field::Name, 3.0, 0.5),
+    (Field::Title, 2.0, 0.5),
+    (Field::Path, 1.0, 0.3),
+    (Field::Params, 0.7, 0.75),
+    (Field::Description, 1.0, 0.75),
 ];
 
 #[derive(Clone, Copy)]
@@ -33,10 +33,9 @@ enum Field {
 }
 
 struct Doc {
-    /// Weighted term frequencies.
-    terms: HashMap<String, f64>,
-    /// Weighted length.
-    length: f64,
+    /// Term counts per field.
+    fields: [HashMap<String, u32>; 5],
+    lengths: [f64; 5],
 }
 
 /// An index over one catalog.
@@ -45,7 +44,7 @@ pub struct SearchIndex {
     paths: Vec<String>,
     /// Number of documents holding each term.
     df: HashMap<String, usize>,
-    avg_length: f64,
+    avg_lengths: [f64; 5],
 }
 
 /// One result.
@@ -59,55 +58,87 @@ impl SearchIndex {
     pub fn build(catalog: &Catalog) -> SearchIndex {
         let mut docs = Vec::with_capacity(catalog.tools.len());
         let mut df: HashMap<String, usize> = HashMap::new();
+        let mut totals = [0.0; 5];
         for tool in &catalog.tools {
-            let mut terms: HashMap<String, f64> = HashMap::new();
-            let mut length = 0.0;
-            for (field, weight) in FIELDS {
-                for token in tokens(&field_text(tool, field)) {
-                    *terms.entry(token).or_default() += weight;
-                    length += weight;
+            let mut fields: [HashMap<String, u32>; 5] = Default::default();
+            let mut lengths = [0.0; 5];
+            let mut seen = std::collections::HashSet::new();
+            for (i, (field, _, _)) in FIELDS.iter().enumerate() {
+                for token in tokens(&field_text(tool, *field)) {
+                    lengths[i] += 1.0;
+                    if seen.insert(token.clone()) {
+                        *df.entry(token.clone()).or_default() += 1;
+                    }
+                    *fields[i].entry(token).or_default() += 1;
                 }
+                totals[i] += lengths[i];
             }
-            for term in terms.keys() {
-                *df.entry(term.clone()).or_default() += 1;
-            }
-            docs.push(Doc { terms, length });
+            docs.push(Doc { fields, lengths });
         }
-        let avg_length = if docs.is_empty() {
-            1.0
-        } else {
-            docs.iter().map(|d| d.length).sum::<f64>() / docs.len() as f64
-        };
+        let n = docs.len().max(1) as f64;
+        let avg_lengths = totals.map(|t| (t / n).max(1.0));
         SearchIndex {
             paths: catalog.tools.iter().map(|t| t.path.clone()).collect(),
             docs,
             df,
-            avg_length,
+            avg_lengths,
         }
     }
 
     /// The best `limit` tools for `query`, best first (ties by path).
+    /// BM25F: each field's term frequency is normalised by that field's
+    /// length, weighted, summed, then saturated; then scaled by the share of
+    /// query terms matched and by how much of the name and title the query
+    /// covers.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let mut query_terms = tokens(query);
         query_terms.sort();
         query_terms.dedup();
+        if query_terms.is_empty() {
+            return Vec::new();
+        }
         let n = self.docs.len() as f64;
+        let idf: Vec<f64> = query_terms
+            .iter()
+            .map(|t| {
+                let df = self.df.get(t).copied().unwrap_or(0) as f64;
+                ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+            })
+            .collect();
         let mut hits: Vec<Hit> = Vec::new();
         for (i, doc) in self.docs.iter().enumerate() {
             let mut score = 0.0;
-            for term in &query_terms {
-                let Some(tf) = doc.terms.get(term) else {
-                    continue;
-                };
-                let df = self.df.get(term).copied().unwrap_or(0) as f64;
-                let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                let norm = K1 * (1.0 - B + B * doc.length / self.avg_length);
-                score += idf * tf * (K1 + 1.0) / (tf + norm);
+            let mut matched = 0;
+            for (term, idf) in query_terms.iter().zip(&idf) {
+                let mut tf = 0.0;
+                for (f, (_, weight, b)) in FIELDS.iter().enumerate() {
+                    if let Some(count) = doc.fields[f].get(term) {
+                        let norm = 1.0 - b + b * doc.lengths[f] / self.avg_lengths[f];
+                        tf += weight * f64::from(*count) / norm;
+                    }
+                }
+                if tf > 0.0 {
+                    matched += 1;
+                    score += idf * tf / (K1 + tf);
+                }
             }
             if score > 0.0 {
+                let coverage = matched as f64 / query_terms.len() as f64;
+                // Tools whose name and title say nothing but what was asked
+                // (`issues.create` for "create an issue") beat tools that
+                // merely mention it (`reactions.createForIssue`).
+                let precision = |f: usize| {
+                    let terms = &doc.fields[f];
+                    if terms.is_empty() {
+                        return 0.0;
+                    }
+                    let hit = terms.keys().filter(|t| query_terms.contains(t)).count();
+                    hit as f64 / terms.len() as f64
+                };
+                let focus = 1.0 + 0.6 * precision(0) + 0.4 * precision(1);
                 hits.push(Hit {
                     path: self.paths[i].clone(),
-                    score,
+                    score: score * coverage * focus,
                 });
             }
         }
