@@ -13,27 +13,12 @@ use generator::envelope::ErrorCode;
 use crate::catalog::error;
 use crate::server::{AppState, failure};
 
-/// `Host` values that name this service.
-fn allowed_hosts(state: &AppState) -> Vec<String> {
-    let port = state.addr.port();
-    let mut hosts = vec![
-        format!("127.0.0.1:{port}"),
-        format!("localhost:{port}"),
-        format!("[::1]:{port}"),
-    ];
-    let own = state.addr.to_string();
-    if !hosts.contains(&own) {
-        hosts.push(own);
-    }
-    hosts
-}
-
 pub async fn check_host_and_origin(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let hosts = allowed_hosts(&state);
+    let hosts = &state.hosts;
     let headers = request.headers();
     let host = headers
         .get(header::HOST)

@@ -32,18 +32,21 @@ enum Field {
     Description,
 }
 
-struct Doc {
-    /// Term counts per field.
-    fields: [HashMap<String, u32>; 5],
-    lengths: [f64; 5],
+/// One tool's occurrences of one term, per field.
+struct Posting {
+    doc: u32,
+    counts: [u16; 5],
 }
 
-/// An index over one catalog.
+/// An index over one catalog: an inverted index from term to the tools
+/// holding it, so a query touches only the tools that match it.
 pub struct SearchIndex {
-    docs: Vec<Doc>,
+    postings: HashMap<String, Vec<Posting>>,
     paths: Vec<String>,
-    /// Number of documents holding each term.
-    df: HashMap<String, usize>,
+    /// Per tool and field: length in terms.
+    lengths: Vec<[f32; 5]>,
+    /// Per tool: distinct terms in its name and in its title.
+    distinct: Vec<[u16; 2]>,
     avg_lengths: [f64; 5],
 }
 
@@ -56,32 +59,44 @@ pub struct Hit {
 
 impl SearchIndex {
     pub fn build(catalog: &Catalog) -> SearchIndex {
-        let mut docs = Vec::with_capacity(catalog.tools.len());
-        let mut df: HashMap<String, usize> = HashMap::new();
+        let n = catalog.tools.len();
+        let mut postings: HashMap<String, Vec<Posting>> = HashMap::new();
+        let mut lengths = Vec::with_capacity(n);
+        let mut distinct = Vec::with_capacity(n);
         let mut totals = [0.0; 5];
-        for tool in &catalog.tools {
-            let mut fields: [HashMap<String, u32>; 5] = Default::default();
-            let mut lengths = [0.0; 5];
-            let mut seen = std::collections::HashSet::new();
-            for (i, (field, _, _)) in FIELDS.iter().enumerate() {
+        for (doc, tool) in catalog.tools.iter().enumerate() {
+            let mut counts: HashMap<String, [u16; 5]> = HashMap::new();
+            let mut doc_lengths = [0.0f32; 5];
+            let mut doc_distinct = [0u16; 2];
+            for (f, (field, _, _)) in FIELDS.iter().enumerate() {
+                let mut seen = std::collections::HashSet::new();
                 for token in tokens(&field_text(tool, *field)) {
-                    lengths[i] += 1.0;
-                    if seen.insert(token.clone()) {
-                        *df.entry(token.clone()).or_default() += 1;
-                    }
-                    *fields[i].entry(token).or_default() += 1;
+                    doc_lengths[f] += 1.0;
+                    let entry = counts.entry(token.clone()).or_default();
+                    entry[f] = entry[f].saturating_add(1);
+                    seen.insert(token);
                 }
-                totals[i] += lengths[i];
+                if f < 2 {
+                    doc_distinct[f] = seen.len() as u16;
+                }
+                totals[f] += f64::from(doc_lengths[f]);
             }
-            docs.push(Doc { fields, lengths });
+            for (term, counts) in counts {
+                postings.entry(term).or_default().push(Posting {
+                    doc: doc as u32,
+                    counts,
+                });
+            }
+            lengths.push(doc_lengths);
+            distinct.push(doc_distinct);
         }
-        let n = docs.len().max(1) as f64;
-        let avg_lengths = totals.map(|t| (t / n).max(1.0));
+        let docs = n.max(1) as f64;
         SearchIndex {
+            postings,
             paths: catalog.tools.iter().map(|t| t.path.clone()).collect(),
-            docs,
-            df,
-            avg_lengths,
+            lengths,
+            distinct,
+            avg_lengths: totals.map(|t| (t / docs).max(1.0)),
         }
     }
 
@@ -94,60 +109,68 @@ impl SearchIndex {
         let mut query_terms = tokens(query);
         query_terms.sort();
         query_terms.dedup();
-        if query_terms.is_empty() {
+        if query_terms.is_empty() || self.paths.is_empty() {
             return Vec::new();
         }
-        let n = self.docs.len() as f64;
-        let idf: Vec<f64> = query_terms
-            .iter()
-            .map(|t| {
-                let df = self.df.get(t).copied().unwrap_or(0) as f64;
-                ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
-            })
-            .collect();
-        let mut hits: Vec<Hit> = Vec::new();
-        for (i, doc) in self.docs.iter().enumerate() {
-            let mut score = 0.0;
-            let mut matched = 0;
-            for (term, idf) in query_terms.iter().zip(&idf) {
+        let n = self.paths.len() as f64;
+        // doc -> (score, terms matched, name terms hit, title terms hit)
+        let mut acc: HashMap<u32, (f64, u16, u16, u16)> = HashMap::new();
+        for term in &query_terms {
+            let Some(list) = self.postings.get(term) else {
+                continue;
+            };
+            let df = list.len() as f64;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for posting in list {
+                let lengths = &self.lengths[posting.doc as usize];
                 let mut tf = 0.0;
                 for (f, (_, weight, b)) in FIELDS.iter().enumerate() {
-                    if let Some(count) = doc.fields[f].get(term) {
-                        let norm = 1.0 - b + b * doc.lengths[f] / self.avg_lengths[f];
-                        tf += weight * f64::from(*count) / norm;
+                    let count = posting.counts[f];
+                    if count > 0 {
+                        let norm = 1.0 - b + b * f64::from(lengths[f]) / self.avg_lengths[f];
+                        tf += weight * f64::from(count) / norm;
                     }
                 }
-                if tf > 0.0 {
-                    matched += 1;
-                    score += idf * tf / (K1 + tf);
-                }
+                let entry = acc.entry(posting.doc).or_default();
+                entry.0 += idf * tf / (K1 + tf);
+                entry.1 += 1;
+                entry.2 += u16::from(posting.counts[0] > 0);
+                entry.3 += u16::from(posting.counts[1] > 0);
             }
-            if score > 0.0 {
-                let coverage = matched as f64 / query_terms.len() as f64;
+        }
+        let mut hits: Vec<Hit> = acc
+            .into_iter()
+            .map(|(doc, (score, matched, name_hits, title_hits))| {
+                let coverage = f64::from(matched) / query_terms.len() as f64;
                 // Tools whose name and title say nothing but what was asked
                 // (`issues.create` for "create an issue") beat tools that
                 // merely mention it (`reactions.createForIssue`).
-                let precision = |f: usize| {
-                    let terms = &doc.fields[f];
-                    if terms.is_empty() {
-                        return 0.0;
+                let [name_len, title_len] = self.distinct[doc as usize];
+                let share = |hits: u16, len: u16| {
+                    if len == 0 {
+                        0.0
+                    } else {
+                        f64::from(hits) / f64::from(len)
                     }
-                    let hit = terms.keys().filter(|t| query_terms.contains(t)).count();
-                    hit as f64 / terms.len() as f64
                 };
-                let focus = 1.0 + 0.6 * precision(0) + 0.4 * precision(1);
-                hits.push(Hit {
-                    path: self.paths[i].clone(),
+                let focus =
+                    1.0 + 0.6 * share(name_hits, name_len) + 0.4 * share(title_hits, title_len);
+                Hit {
+                    path: self.paths[doc as usize].clone(),
                     score: score * coverage * focus,
-                });
-            }
-        }
-        hits.sort_by(|a, b| {
+                }
+            })
+            .collect();
+        let by_rank = |a: &Hit, b: &Hit| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.path.cmp(&b.path))
-        });
-        hits.truncate(limit);
+        };
+        if hits.len() > limit {
+            hits.select_nth_unstable_by(limit, by_rank);
+            hits.truncate(limit);
+        }
+        hits.sort_by(by_rank);
         hits
     }
 }

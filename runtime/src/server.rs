@@ -41,6 +41,8 @@ pub struct AppState {
     pub home: Home,
     pub token: String,
     pub addr: SocketAddr,
+    /// `Host` values that name this service.
+    pub hosts: Vec<String>,
     pub http: reqwest::Client,
     pub secrets: SecretBox,
     pub shutdown: tokio::sync::Notify,
@@ -58,10 +60,20 @@ impl AppState {
             .user_agent(concat!("executor/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()?;
+        let port = addr.port();
+        let mut hosts = vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ];
+        if !hosts.contains(&addr.to_string()) {
+            hosts.push(addr.to_string());
+        }
         let state = AppState {
             home,
             token,
             addr,
+            hosts,
             http,
             secrets,
             shutdown: tokio::sync::Notify::new(),
@@ -138,6 +150,14 @@ pub fn failure(status: StatusCode, error: ToolError) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// `{ "ok": true, "data": ... }`, moving `data` in (`json!` would copy it).
+pub fn success(data: Value) -> Response {
+    let mut envelope = serde_json::Map::with_capacity(2);
+    envelope.insert("ok".into(), Value::Bool(true));
+    envelope.insert("data".into(), data);
+    axum::Json(Value::Object(envelope)).into_response()
+}
+
 /// The status a tool outcome travels with: the caller's mistakes are 4xx;
 /// everything the tool itself answered is 200 with the envelope.
 fn status_of(code: ErrorCode) -> StatusCode {
@@ -193,7 +213,7 @@ async fn invoke_tool(
         }
     };
     match invoke::invoke(&state, &path, input).await {
-        Ok(data) => axum::Json(json!({ "ok": true, "data": data })).into_response(),
+        Ok(data) => success(data),
         Err(e) => failure(status_of(e.code), e),
     }
 }

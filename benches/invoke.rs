@@ -1,0 +1,275 @@
+//! Added latency and throughput of `POST /api/tools/invoke` against calling
+//! the same upstream directly, and tool search latency over a catalog of
+//! every fixture spec. Run with `cargo bench --bench invoke`; numbers go to
+//! BENCHMARKS.md.
+//!
+//! One process holds the load generator and the upstream (an axum app on
+//! 127.0.0.1:0); the service is the real release binary in another process.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+const SEQUENTIAL: usize = 3000;
+const CONCURRENCY: usize = 16;
+const LOAD_SECONDS: u64 = 4;
+
+fn main() {
+    runtime::install_crypto_provider();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(invoke_bench());
+    search_bench();
+}
+
+async fn invoke_bench() {
+    let app = Router::new().route(
+        "/v1/items/{id}",
+        get(|| async { axum::Json(json!({"id": 1, "name": "widget", "tags": ["a", "b"]})) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_executor"))
+        .args(["daemon", "run", "--port", "0"])
+        .env("EXECUTOR_HOME", home.path())
+        .env("EXECUTOR_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (url, token) = wait_for_service(home.path());
+    let http = reqwest::Client::new();
+    let spec = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "bench", "version": "1"},
+        "paths": {"/items/{id}": {"get": {"operationId": "getItem", "tags": ["items"],
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
+    });
+    let added: Value = http
+        .post(format!("{url}/api/tools/invoke/executor.openapi.addSource"))
+        .bearer_auth(&token)
+        .json(&json!({"spec": spec.to_string(), "namespace": "bench", "baseUrl": format!("{upstream}/v1")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(added["ok"], true, "{added}");
+
+    let direct = Target {
+        url: format!("{upstream}/v1/items/1"),
+        token: None,
+        body: None,
+    };
+    let through = Target {
+        url: format!("{url}/api/tools/invoke/bench.org.main.items.getItem"),
+        token: Some(token.clone()),
+        body: Some(json!({"id": 1}).to_string()),
+    };
+    // Warm up both paths.
+    for _ in 0..200 {
+        direct.send(&http).await;
+        through.send(&http).await;
+    }
+    let d = latencies(&http, &direct).await;
+    let t = latencies(&http, &through).await;
+    let dr = throughput(&direct).await;
+    let tr = throughput(&through).await;
+    println!(
+        "## invoke: {SEQUENTIAL} sequential calls, then {CONCURRENCY} concurrent for {LOAD_SECONDS} s\n"
+    );
+    println!("| path | p50 | p99 | throughput |");
+    println!("|---|---|---|---|");
+    println!(
+        "| direct to the upstream | {} | {} | {dr:.0} req/s |",
+        us(d.0),
+        us(d.1)
+    );
+    println!(
+        "| through executor | {} | {} | {tr:.0} req/s |",
+        us(t.0),
+        us(t.1)
+    );
+    println!(
+        "\nadded by executor: p50 {}, p99 {}; throughput {:.0}% of direct\n",
+        us(t.0.saturating_sub(d.0)),
+        us(t.1.saturating_sub(d.1)),
+        100.0 * tr / dr
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+struct Target {
+    url: String,
+    token: Option<String>,
+    body: Option<String>,
+}
+
+impl Target {
+    async fn send(&self, http: &reqwest::Client) {
+        let request = match &self.body {
+            Some(body) => http
+                .post(&self.url)
+                .header("content-type", "application/json")
+                .body(body.clone()),
+            None => http.get(&self.url),
+        };
+        let request = match &self.token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        };
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+    }
+}
+
+async fn latencies(http: &reqwest::Client, target: &Target) -> (Duration, Duration) {
+    let mut samples = Vec::with_capacity(SEQUENTIAL);
+    for _ in 0..SEQUENTIAL {
+        let started = Instant::now();
+        target.send(http).await;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    (samples[SEQUENTIAL / 2], samples[SEQUENTIAL * 99 / 100])
+}
+
+async fn throughput(target: &Target) -> f64 {
+    let http = reqwest::Client::new();
+    let count = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
+    let target = Arc::new(Target {
+        url: target.url.clone(),
+        token: target.token.clone(),
+        body: target.body.clone(),
+    });
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (http, count, target) = (http.clone(), count.clone(), target.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                target.send(&http).await;
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    count.load(Ordering::Relaxed) as f64 / LOAD_SECONDS as f64
+}
+
+fn wait_for_service(home: &Path) -> (String, String) {
+    let started = Instant::now();
+    loop {
+        if let Ok(bytes) = std::fs::read(home.join("service.json")) {
+            let info: Value = serde_json::from_slice(&bytes).unwrap();
+            let token = std::fs::read_to_string(home.join("token"))
+                .unwrap()
+                .trim()
+                .to_owned();
+            return (info["url"].as_str().unwrap().to_owned(), token);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the service did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{} µs", d.as_micros())
+}
+
+/// Every spec of ../shared/fixtures/openapi in one catalog, then queries.
+fn search_bench() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openapi");
+    let mut files = Vec::new();
+    collect(&base, &mut files);
+    files.sort();
+    let mut catalog = generator::ir::Catalog::default();
+    for (i, path) in files.iter().enumerate() {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let options = generator::ingest::openapi::Options {
+            lenient: true,
+            ..generator::ingest::openapi::Options::new(format!("s{i}"))
+        };
+        let mut loader = runtime::files::DirLoader::for_spec(path);
+        if let Ok(ingested) = generator::ingest::openapi::ingest(&text, &options, Some(&mut loader))
+        {
+            catalog.insert(ingested.integration, ingested.tools);
+        }
+    }
+    let started = Instant::now();
+    let index = runtime::search::SearchIndex::build(&catalog);
+    let build = started.elapsed();
+    let queries = [
+        "send email",
+        "create an issue",
+        "list pull requests",
+        "upload a file",
+        "delete user",
+        "get account balance",
+        "refund a payment",
+        "search repositories",
+    ];
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        for q in queries {
+            let started = Instant::now();
+            std::hint::black_box(index.search(q, 10));
+            samples.push(started.elapsed());
+        }
+    }
+    samples.sort();
+    println!(
+        "## search: {} tools from {} specs\n",
+        catalog.tools.len(),
+        catalog.integrations.len()
+    );
+    println!(
+        "index build {:.1} ms; query p50 {}, p99 {} ({} queries)",
+        build.as_secs_f64() * 1000.0,
+        us(samples[samples.len() / 2]),
+        us(samples[samples.len() * 99 / 100]),
+        samples.len()
+    );
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if !path.ends_with("meta")
+                && !path.ends_with("definitions")
+                && !path.ends_with("examples")
+            {
+                collect(&path, out);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+        {
+            out.push(path);
+        }
+    }
+}
