@@ -99,19 +99,85 @@ async fn invoke_bench() {
         us(d.0),
         us(d.1)
     );
+    let pct = |r: f64| 100.0 * r / dr;
     println!(
-        "| through executor | {} | {} | {tr:.0} req/s |",
+        "| through executor | {} | {} | {tr:.0} req/s ({:.0}% of direct) |",
         us(t.0),
-        us(t.1)
+        us(t.1),
+        pct(tr)
     );
+    // The reference any local proxy is held to: nginx, proxying only.
+    if let Some((port, _dir, mut nginx)) = start_nginx(&upstream) {
+        let via = Target {
+            url: format!("http://127.0.0.1:{port}/v1/items/1"),
+            token: None,
+            body: None,
+        };
+        for _ in 0..200 {
+            via.send(&http).await;
+        }
+        let n = latencies(&http, &via).await;
+        let nr = throughput(&via).await;
+        println!(
+            "| through nginx (proxy only) | {} | {} | {nr:.0} req/s ({:.0}% of direct) |",
+            us(n.0),
+            us(n.1),
+            pct(nr)
+        );
+        let _ = nginx.kill();
+        let _ = nginx.wait();
+    } else {
+        println!(
+            "| through nginx | not measured: install nginx (apt-get install nginx-light) | | |"
+        );
+    }
     println!(
-        "\nadded by executor: p50 {}, p99 {}; throughput {:.0}% of direct\n",
+        "\nadded by executor: p50 {}, p99 {}\n",
         us(t.0.saturating_sub(d.0)),
-        us(t.1.saturating_sub(d.1)),
-        100.0 * tr / dr
+        us(t.1.saturating_sub(d.1))
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// nginx as a plain keep-alive reverse proxy to the upstream, if installed.
+fn start_nginx(upstream: &str) -> Option<(u16, tempfile::TempDir, std::process::Child)> {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let up = upstream.trim_start_matches("http://");
+    let d = dir.path().display().to_string();
+    let conf = format!(
+        "daemon off; worker_processes auto; pid {d}/nginx.pid; error_log {d}/error.log;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
+         upstream up {{ server {up}; keepalive 64; }}\n\
+         server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }} }}\n"
+    );
+    let conf_path = dir.path().join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut child = Command::new(nginx)
+        .args(["-c", &conf_path.display().to_string(), "-p", &d])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((port, dir, child))
 }
 
 struct Target {
