@@ -152,11 +152,11 @@ fn operation(tool: &Tool) -> Value {
     op.insert("requestBody".into(), body);
     let mut responses = json!({
             "200": {
-                "description": "The result envelope: `ok: true` with the tool's data, or `ok: false` with an error (`execution_paused` carries `executionId`, `resumePath` and `approvalUrl`).",
+                "description": "The tool ran: `ok: true` with its data, or `ok: false` with the error it met (`upstream_http_error`, `upstream_unreachable`, ...; `execution_paused` carries `executionId`, `resumePath` and `approvalUrl`).",
                 "content": { "application/json": { "schema": { "oneOf": [null, failure] } } }
             },
             "default": {
-                "description": "The request itself failed (bad token, malformed body): `ok: false` with an error.",
+                "description": "The call was refused before the tool ran: `invalid_input` (400: malformed JSON or an input that breaks the schema, each problem with its JSON pointer), `tool_not_found` (404, with candidates), `unauthorized` (401, 403), or a body over 64 MiB (413). `ok: false` with an error.",
                 "content": { "application/json": { "schema": failure } }
             }
     });
