@@ -117,7 +117,7 @@ fn namespace_defaults_to_the_file_name() {
 fn bad_input_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["generate".into()], "pass --from"),
+        (vec!["generate".into()], "there is no catalog in"),
         (
             vec!["generate".into(), "--from".into(), "missing.yaml".into()],
             "cannot read missing.yaml",

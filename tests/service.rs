@@ -653,3 +653,117 @@ fn a_taken_port_is_reported_clearly() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_from_urls_refresh_page_and_export_by_integration() {
+    let upstream = start_upstream().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    // From a URL, without baseUrl: the relative server `/v1` resolves
+    // against the spec's own URL.
+    let spec_url = format!("{upstream}/specs/echo.yaml");
+    let report = data(
+        service
+            .invoke(
+                "executor.openapi.addSource",
+                json!({"spec": spec_url, "namespace": "web"}),
+            )
+            .await,
+    );
+    assert_eq!(report["baseUrl"], format!("{upstream}/v1"));
+    let echo = data(service.invoke("web.items.getItem", json!({"id": 4})).await);
+    assert_eq!(echo["path"], "/v1/items/4");
+
+    // Inline text, then refresh: the same tools come back.
+    let text = std::fs::read_to_string(echo_spec()).unwrap();
+    data(
+        service
+            .invoke(
+                "executor.openapi.addSource",
+                json!({"spec": text, "namespace": "inline", "baseUrl": format!("{upstream}/v1")}),
+            )
+            .await,
+    );
+    let refreshed = data(
+        service
+            .invoke("executor.sources.refresh", json!({"namespace": "web"}))
+            .await,
+    );
+    assert_eq!(refreshed["tools"], 12);
+    let refreshed = data(
+        service
+            .invoke("executor.sources.refresh", json!({"namespace": "inline"}))
+            .await,
+    );
+    assert_eq!(refreshed["tools"], 12);
+    let r = service
+        .invoke("executor.sources.refresh", json!({"namespace": "nope"}))
+        .await;
+    assert_eq!(error_code(&r), "invalid_input");
+    assert!(
+        r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("inline, web"),
+        "{}",
+        r.1
+    );
+
+    let listed = data(service.invoke("executor.sources.list", json!({})).await);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["inline", "web"]);
+
+    // Paging through a namespace gives every tool once.
+    let mut seen = Vec::new();
+    let mut offset = Some(0);
+    while let Some(o) = offset {
+        let page = data(
+            service
+                .get(&format!("/api/tools?namespace=web&limit=5&offset={o}"))
+                .await,
+        );
+        assert_eq!(page["total"], 12);
+        for tool in page["tools"].as_array().unwrap() {
+            seen.push(tool["path"].as_str().unwrap().to_owned());
+        }
+        offset = page["nextOffset"].as_u64();
+    }
+    assert_eq!(seen.len(), 12);
+    seen.dedup();
+    assert_eq!(seen.len(), 12);
+
+    // The export, whole and for one integration.
+    let http = support::service::http();
+    let export = |query: &str| {
+        http.get(format!("{}/api/tools/export/openapi{query}", service.url))
+            .bearer_auth(&service.token)
+            .send()
+    };
+    let r = export("").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let whole: Value = r.json().await.unwrap();
+    assert_eq!(
+        whole["paths"].as_object().unwrap().len(),
+        12 + 12 + 4,
+        "two sources and the built-in tools"
+    );
+    let one: Value = export("?integration=web")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths: Vec<&String> = one["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(paths.len(), 12);
+    assert!(
+        paths
+            .iter()
+            .all(|p| p.starts_with("/api/tools/invoke/web."))
+    );
+    assert_eq!(export("?integration=nope").await.unwrap().status(), 404);
+}

@@ -22,12 +22,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         Some(spec_path) => from_spec(args, spec_path)?,
         None => {
             let home = Home::from_env()?;
-            let catalog = stored_catalog(&home).with_context(|| {
-                format!(
-                    "cannot read the stored catalog in {}: add a source first, or export one spec with --from",
-                    home.dir.display()
-                )
-            })?;
+            let catalog = stored_catalog(&home).context(
+                "add a source first (`executor call executor openapi addSource '{...}'`), \
+                 or export one spec with --from <SPEC>",
+            )?;
             (
                 catalog,
                 format!("the stored catalog in {}", home.dir.display()),

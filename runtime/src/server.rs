@@ -133,6 +133,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             access::require_token,
         ));
     Router::new()
+        .route("/", get(home_page))
         .route("/api/health", get(health))
         .merge(api)
         .fallback(not_found)
@@ -173,6 +174,24 @@ fn status_of(code: ErrorCode) -> StatusCode {
 async fn health() -> Response {
     axum::Json(json!({ "ok": true, "service": "executor", "version": env!("CARGO_PKG_VERSION") }))
         .into_response()
+}
+
+/// Until the web UI exists: what is running and where to go from here.
+async fn home_page(State(state): State<Arc<AppState>>) -> Response {
+    let live = state.live();
+    let sources = live.catalog.integrations.len().saturating_sub(1);
+    let tools = live.catalog.tools.len();
+    let html = format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><title>executor</title>\
+         <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto\">\
+         <h1>executor is running</h1>\
+         <p>{sources} source(s), {tools} tools (with executor's own). The web UI is not built yet; \
+         use the CLI (<code>executor tools sources</code>, <code>executor call ...</code>) or the API at \
+         <code>http://{addr}/api</code> with the bearer token from <code>{token}</code>.</p></body></html>",
+        addr = state.addr,
+        token = state.home.token_path().display(),
+    );
+    axum::response::Html(html).into_response()
 }
 
 async fn not_found() -> Response {
@@ -385,6 +404,11 @@ async fn shutdown(State(state): State<Arc<AppState>>) -> Response {
 /// The catalog `executor generate` exports from the store, the same one the
 /// service serves (stored sources plus the built-in tools).
 pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
+    anyhow::ensure!(
+        home.database().exists(),
+        "there is no catalog in {} yet",
+        home.dir.display()
+    );
     let store = Store::open_read_only(&home.database())?;
     Ok(with_builtins(store.catalog()?))
 }

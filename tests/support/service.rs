@@ -191,6 +191,12 @@ pub async fn start_upstream() -> String {
             "/v1/items/{id}",
             axum::routing::delete(|| async { StatusCode::NO_CONTENT }).get(echo),
         )
+        .route(
+            "/specs/echo.yaml",
+            get(|| async {
+                std::fs::read_to_string(super::fixtures().join("service/echo.yaml")).unwrap()
+            }),
+        )
         .fallback(any(echo));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
