@@ -198,3 +198,49 @@ fn lenient_loads_what_strict_refuses() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn typescript_and_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture("openapi/oas30/petstore3-swagger-api.yaml");
+    let out = executor(
+        dir.path(),
+        &[
+            "generate",
+            "--from",
+            &spec,
+            "-n",
+            "petstore",
+            "--format",
+            "typescript",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let client = std::fs::read_to_string(dir.path().join("executor.gen.ts")).unwrap();
+    assert!(client.contains("export function createExecutorClient"));
+    assert!(client.contains("\"petstore.org.main.pet.addPet\": { input: PetstoreOrgMainPetAddPetInput; output: PetstoreOrgMainPetAddPetOutput };"));
+    assert!(!dir.path().join("executor.openapi.json").exists());
+
+    std::fs::create_dir(dir.path().join("gen")).unwrap();
+    let out = executor(
+        dir.path(),
+        &[
+            "generate", "--from", &spec, "-n", "petstore", "--format", "both", "-o", "gen",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = std::fs::read_to_string(dir.path().join("gen/executor.gen.ts")).unwrap();
+    assert_eq!(client, again, "the same catalog gives the same client");
+    assert!(dir.path().join("gen/executor.openapi.json").exists());
+
+    let out = executor(
+        dir.path(),
+        &["generate", "--from", &spec, "--format", "both", "-o", "-"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("give -o a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}

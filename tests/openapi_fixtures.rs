@@ -1,6 +1,6 @@
 //! Fixture-driven checks of OpenAPI ingest and export: for every spec under
-//! `tests/fixtures/openapi/` the IR, the OpenAPI export and the diagnostics
-//! are snapshotted, the IR matches `schemas/ir.schema.json`, the export is
+//! `tests/fixtures/openapi/` the IR, the OpenAPI export, the TypeScript
+//! client and the diagnostics are snapshotted, the IR matches `schemas/ir.schema.json`, the export is
 //! deterministic, re-ingesting the export gives the same tools, and every
 //! export passes two OpenAPI 3.1 validators written by others.
 
@@ -24,6 +24,7 @@ fn check_fixture(path: &Path, exports: &Path, ir_schema: &jsonschema::Validator)
 
     insta::assert_json_snapshot!("ir", catalog);
     insta::assert_json_snapshot!("export", document);
+    insta::assert_snapshot!("typescript", generator::emit::typescript::client(&catalog));
     let diagnostics: Vec<String> = loaded
         .ingested
         .diagnostics

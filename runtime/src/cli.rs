@@ -62,18 +62,22 @@ answered ok: false."
     #[command(subcommand)]
     Tools(ToolsCommand),
 
-    /// Export tools as an OpenAPI 3.1 document (one POST operation per tool)
+    /// Export tools as an OpenAPI 3.1 document or a typed TypeScript client
     #[command(
         long_about = "Export tools as an OpenAPI 3.1 document: one `POST /api/tools/invoke/{tool path}` \
 operation per tool, with the tool's full input schema as the request body and the result envelope \
 around its output schema as the 200 response. Feed it to any client generator \
-(openapi-typescript, openapi-generator, Kiota, ...): every call is typed and still runs through executor.\n\n\
+(openapi-typescript, openapi-generator, Kiota, ...): every call is typed and still runs through executor. \
+`--format typescript` writes one dependency-free TypeScript client instead (`executor.gen.ts`); \
+`--format both` writes the two.\n\n\
 Without --from it exports the stored catalog; with --from, one spec file. Either way it runs \
 offline, without the service, so build pipelines can call it. The output is byte-identical for \
 the same input.",
         after_help = "Examples:\n  \
 executor generate                                          # the stored catalog\n  \
 executor generate --integration github -o github.openapi.json\n  \
+executor generate --format typescript                      # executor.gen.ts\n  \
+executor generate --format both -o generated/              # both, into a directory\n  \
 executor generate --from petstore.yaml                     # one spec, namespace `petstore`\n  \
 executor generate --from spec.yaml -o -                    # to stdout"
     )]
@@ -147,14 +151,10 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "NAME")]
     pub integration: Option<String>,
 
-    /// Where to write the document; `-` writes to standard output
-    #[arg(
-        long,
-        short = 'o',
-        value_name = "FILE",
-        default_value = "executor.openapi.json"
-    )]
-    pub out: PathBuf,
+    /// Where to write: a file (`-` for standard output); with `--format both`, a directory
+    /// [default: executor.openapi.json, executor.gen.ts, or both in the current directory]
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub out: Option<PathBuf>,
 
     /// What to write
     #[arg(long, value_enum, default_value_t = Format::Openapi)]
@@ -178,6 +178,10 @@ pub struct GenerateArgs {
 pub enum Format {
     /// An OpenAPI 3.1 document (executor.openapi.json)
     Openapi,
+    /// A self-contained TypeScript client (executor.gen.ts)
+    Typescript,
+    /// Both
+    Both,
 }
 
 #[derive(Debug, Args)]

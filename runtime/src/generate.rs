@@ -1,7 +1,7 @@
 //! `executor generate`: export the catalog as an OpenAPI 3.1 document.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use generator::emit::{self, openapi::ExportOptions};
@@ -9,7 +9,7 @@ use generator::ingest::openapi::{self, Options};
 use generator::ir::Catalog;
 use generator::naming::is_valid_namespace;
 
-use crate::cli::GenerateArgs;
+use crate::cli::{Format, GenerateArgs};
 use crate::files::{DirLoader, read_text, write_atomically};
 use crate::home::Home;
 use crate::server::stored_catalog;
@@ -47,30 +47,47 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         None => catalog,
     };
     let tool_count = catalog.tools.len();
+    if args.format == Format::Both && args.out.as_deref() == Some(Path::new("-")) {
+        bail!("--format both writes two files: give -o a directory, not -");
+    }
     let export = ExportOptions {
         server_url: args.server_url.clone(),
     };
-    let document = emit::openapi::document(&catalog, &export);
-    let text = emit::to_pretty_json(&document);
-    // The process ends right after this command: freeing millions of JSON
-    // nodes one by one would only add to its wall time.
-    std::mem::forget((catalog, document));
+    let mut outputs: Vec<(PathBuf, String)> = Vec::new();
+    let (openapi_name, typescript_name) = ("executor.openapi.json", "executor.gen.ts");
+    let target = |name: &str| match (args.format, &args.out) {
+        (Format::Both, out) => out.clone().unwrap_or_else(|| PathBuf::from(".")).join(name),
+        (_, Some(out)) => out.clone(),
+        (_, None) => PathBuf::from(name),
+    };
+    if matches!(args.format, Format::Openapi | Format::Both) {
+        let document = emit::openapi::document(&catalog, &export);
+        outputs.push((target(openapi_name), emit::to_pretty_json(&document)));
+        // Freeing millions of JSON nodes one by one would only add to the
+        // wall time of a process that ends right after this command.
+        std::mem::forget(document);
+    }
+    if matches!(args.format, Format::Typescript | Format::Both) {
+        outputs.push((target(typescript_name), emit::typescript::client(&catalog)));
+    }
+    std::mem::forget(catalog);
 
-    if args.out == Path::new("-") {
-        std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .context("cannot write to standard output")?;
-    } else {
-        write_atomically(&args.out, text.as_bytes())?;
+    let mut written = Vec::new();
+    for (path, text) in &outputs {
+        if path == Path::new("-") {
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("cannot write to standard output")?;
+            written.push("standard output".to_owned());
+        } else {
+            write_atomically(path, text.as_bytes())?;
+            written.push(path.display().to_string());
+        }
     }
     eprintln!(
         "{tool_count} tools from {what}; wrote {}",
-        if args.out == Path::new("-") {
-            "standard output".to_owned()
-        } else {
-            args.out.display().to_string()
-        }
+        written.join(" and ")
     );
     Ok(())
 }

@@ -1,0 +1,269 @@
+//! The TypeScript client: it type-checks under `tsc --strict` for every
+//! fixture spec (GitHub's included), its types reject wrong inputs, it runs
+//! under Node against a live service, and it agrees with what
+//! openapi-typescript makes of our OpenAPI export of the same catalog.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use generator::emit;
+use serde_json::Value;
+use support::service::{Service, start_upstream, text};
+
+fn node_bin(name: &str) -> String {
+    let path = support::repo_root()
+        .join("tests/node/node_modules/.bin")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `npm ci --prefix tests/node`",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+/// `tsc --strict` over files; panics with its report on any error.
+fn tsc(dir: &Path, extra: &[&str], files: &[&str]) {
+    let out = Command::new(node_bin("tsc"))
+        .args([
+            "--strict",
+            "--target",
+            "es2022",
+            "--lib",
+            "es2022",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+        ])
+        .args(extra)
+        .args(files)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tsc failed:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+fn echo_client() -> String {
+    let spec = support::fixtures().join("service/echo.yaml");
+    let loaded = support::load(&spec, "echo").unwrap();
+    emit::typescript::client(&support::catalog_of(&loaded.ingested))
+}
+
+#[test]
+fn clients_type_check_for_every_fixture_and_github() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut specs: Vec<std::path::PathBuf> = Vec::new();
+    let base = support::fixtures().join("openapi");
+    for entry in walk(&base) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let value = generator::ingest::text::parse(&text).unwrap();
+        if value.get("openapi").is_some() || value.get("swagger").is_some() {
+            specs.push(entry);
+        }
+    }
+    specs.push(support::fixtures().join("service/echo.yaml"));
+    specs.push(support::shared_openapi_fixtures().join("famous/github-api.github.com.json"));
+    let mut files = Vec::new();
+    for spec in &specs {
+        let loaded = support::load(spec, "api").unwrap();
+        let catalog = support::catalog_of(&loaded.ingested);
+        let client = emit::typescript::client(&catalog);
+        assert_eq!(
+            client,
+            emit::typescript::client(&catalog),
+            "{}: not deterministic",
+            spec.display()
+        );
+        let name = format!(
+            "{}.gen.ts",
+            support::flat_name(spec.parent().unwrap().parent().unwrap(), spec).replace('.', "_")
+        );
+        std::fs::write(dir.path().join(&name), client).unwrap();
+        files.push(name);
+    }
+    assert!(files.len() > 35);
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    tsc(dir.path(), &["--noEmit"], &files);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+        {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn wrong_inputs_do_not_type_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("echo.gen.ts"), echo_client()).unwrap();
+    std::fs::copy(
+        support::repo_root().join("tests/typescript/typecheck.ts"),
+        dir.path().join("typecheck.ts"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
+    // Every @ts-expect-error must be needed (tsc reports unused ones) and
+    // every other line must pass.
+    tsc(
+        dir.path(),
+        &["--noEmit", "--lib", "es2022,dom"],
+        &["typecheck.ts"],
+    );
+    // And the check has teeth: the same file without the markers fails.
+    let source = std::fs::read_to_string(dir.path().join("typecheck.ts")).unwrap();
+    let markers = source.matches("// @ts-expect-error").count();
+    std::fs::write(
+        dir.path().join("typecheck.ts"),
+        source.replace("// @ts-expect-error", "//"),
+    )
+    .unwrap();
+    let out = Command::new(node_bin("tsc"))
+        .args([
+            "--strict",
+            "--noEmit",
+            "--target",
+            "es2022",
+            "--lib",
+            "es2022,dom",
+            "--module",
+            "nodenext",
+            "typecheck.ts",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let errors = text(&out.stdout).matches("error TS").count();
+    assert!(
+        errors >= markers,
+        "only {errors} errors for {markers} wrong lines:\n{}",
+        text(&out.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_runs_under_node_against_a_live_service() {
+    let upstream = start_upstream().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let spec = support::fixtures()
+        .join("service/echo.yaml")
+        .display()
+        .to_string();
+    let added = service
+        .invoke(
+            "executor.openapi.addSource",
+            serde_json::json!({"spec": spec, "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
+        )
+        .await;
+    assert_eq!(added.1["ok"], true, "{}", added.1);
+
+    // The client as the user gets it: generated from the store.
+    let work = tempfile::tempdir().unwrap();
+    let out = service.cli(&[
+        "generate",
+        "--format",
+        "typescript",
+        "--integration",
+        "echo",
+        "-o",
+        work.path().join("echo.gen.ts").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::copy(
+        support::repo_root().join("tests/typescript/run.ts"),
+        work.path().join("run.ts"),
+    )
+    .unwrap();
+    std::fs::write(work.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
+    tsc(
+        work.path(),
+        &["--outDir", "out", "--lib", "es2022,dom"],
+        &["run.ts"],
+    );
+    std::fs::write(
+        work.path().join("out/package.json"),
+        r#"{"type": "module"}"#,
+    )
+    .unwrap();
+    let run = Command::new("node")
+        .arg(work.path().join("out/run.js"))
+        .env("EXECUTOR_URL", &service.url)
+        .env("EXECUTOR_API_KEY", &service.token)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "node failed: {}{}",
+        text(&run.stdout),
+        text(&run.stderr)
+    );
+    let result: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(result["success"]["path"], "/v1/items/42", "{result}");
+    assert_eq!(result["success"]["query"], "tags=x");
+    assert_eq!(result["invalid"]["code"], "invalid_input", "{result}");
+    assert_eq!(result["missing"], "tool_not_found");
+    assert_eq!(result["unreachable"], "ExecutorRequestError");
+    assert_eq!(result["badToken"]["status"], 401);
+}
+
+#[test]
+fn openapi_typescript_agrees_with_our_client() {
+    let spec = support::fixtures().join("service/echo.yaml");
+    let loaded = support::load(&spec, "echo").unwrap();
+    let catalog = support::catalog_of(&loaded.ingested);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("echo.gen.ts"),
+        emit::typescript::client(&catalog),
+    )
+    .unwrap();
+    let export = emit::openapi::document(&catalog, &Default::default());
+    std::fs::write(
+        dir.path().join("export.json"),
+        emit::to_pretty_json(&export),
+    )
+    .unwrap();
+    let out = Command::new(node_bin("openapi-typescript"))
+        .args(["export.json", "-o", "export.d.ts"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // For every tool: our input and output types and openapi-typescript's
+    // request body and success data are assignable both ways.
+    let mut check = String::from(
+        "import type { ExecutorTools } from \"./echo.gen.js\";\nimport type { paths } from \"./export.js\";\n\
+         type Body<P extends keyof paths> = paths[P][\"post\"][\"requestBody\"][\"content\"][\"application/json\"];\n\
+         type Data<P extends keyof paths> = Extract<paths[P][\"post\"][\"responses\"][200][\"content\"][\"application/json\"], { ok: true }>[\"data\"];\n\
+         declare function some<T>(): T;\n",
+    );
+    for tool in &catalog.tools {
+        let p = &tool.path;
+        check.push_str(&format!(
+            "{{ const ours = some<ExecutorTools[\"{p}\"][\"input\"]>(); const theirs = some<Body<\"/api/tools/invoke/{p}\">>(); const a: typeof theirs = ours; const b: typeof ours = theirs; void a; void b; }}\n\
+             {{ const ours = some<ExecutorTools[\"{p}\"][\"output\"]>(); const theirs = some<Data<\"/api/tools/invoke/{p}\">>(); const a: typeof theirs = ours; const b: typeof ours = theirs; void a; void b; }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("agree.ts"), check).unwrap();
+    std::fs::write(dir.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
+    tsc(dir.path(), &["--noEmit"], &["agree.ts"]);
+}
