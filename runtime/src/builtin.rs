@@ -187,5 +187,25 @@ fn schema_of<T: JsonSchema>() -> Value {
         map.remove("$schema");
         map.remove("title");
     }
+    drop_rust_formats(&mut schema);
     schema
+}
+
+/// schemars marks Rust integer widths as formats (`uint`, `int32`, ...);
+/// `minimum` already says what matters, and validators warn on the names.
+fn drop_rust_formats(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.starts_with("uint") || f.starts_with("int"))
+            {
+                map.remove("format");
+            }
+            map.values_mut().for_each(drop_rust_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_rust_formats),
+        _ => {}
+    }
 }

@@ -25,7 +25,9 @@ pub struct Live {
     pub catalog: Catalog,
     pub index: SearchIndex,
     pub sources: HashMap<String, SourceRuntime>,
-    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+    /// The catalog as MCP tools, built on first use.
+    pub mcp: std::sync::OnceLock<Arc<crate::mcp::McpTools>>,
+    validators: Mutex<HashMap<(String, bool), Arc<jsonschema::Validator>>>,
 }
 
 impl Live {
@@ -37,6 +39,7 @@ impl Live {
             index: SearchIndex::build(&catalog),
             catalog,
             sources,
+            mcp: std::sync::OnceLock::new(),
             validators: Mutex::new(HashMap::new()),
         }
     }
@@ -111,7 +114,7 @@ impl Live {
     /// Checks an input against the tool's schema; the error names every
     /// offending property by JSON pointer.
     pub fn validate_input(&self, tool: &Tool, input: &Value) -> Result<(), ToolError> {
-        let validator = self.validator(tool)?;
+        let validator = self.validator(tool, SchemaRole::Input)?;
         let problems: Vec<Value> = validator
             .iter_errors(input)
             .take(20)
@@ -145,24 +148,53 @@ impl Live {
         ))
     }
 
-    fn validator(&self, tool: &Tool) -> Result<Arc<jsonschema::Validator>, ToolError> {
+    /// Checks a tool's answer against its output schema (what MCP clients
+    /// were promised): a mismatch is the upstream's fault, said as such.
+    pub fn validate_output(&self, tool: &Tool, data: &Value) -> Result<(), ToolError> {
+        let validator = self.validator(tool, SchemaRole::Output)?;
+        let problems: Vec<Value> = validator
+            .iter_errors(data)
+            .take(20)
+            .map(|e| json!({ "pointer": e.instance_path().to_string(), "message": e.to_string() }))
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(error(
+            ErrorCode::UpstreamInvalidResponse,
+            format!(
+                "the upstream's answer for {} does not match the output schema of its own description ({} problem{}); the answer is in details.data",
+                tool.path,
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            ),
+            Some(json!({ "problems": problems, "data": data })),
+        ))
+    }
+
+    fn validator(
+        &self,
+        tool: &Tool,
+        role: SchemaRole,
+    ) -> Result<Arc<jsonschema::Validator>, ToolError> {
+        let key = (tool.path.clone(), role == SchemaRole::Input);
         let mut cache = self.validators.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(v) = cache.get(&tool.path) {
+        if let Some(v) = cache.get(&key) {
             return Ok(v.clone());
         }
-        let schema = self.catalog.standalone_schema(tool, SchemaRole::Input);
+        let schema = self.catalog.standalone_schema(tool, role);
         let validator = jsonschema::options()
             .should_validate_formats(false)
             .build(&schema)
             .map_err(|e| {
                 error(
                     ErrorCode::InternalError,
-                    format!("the input schema of {} does not compile: {e}", tool.path),
+                    format!("a schema of {} does not compile: {e}", tool.path),
                     None,
                 )
             })?;
         let validator = Arc::new(validator);
-        cache.insert(tool.path.clone(), validator.clone());
+        cache.insert(key, validator.clone());
         Ok(validator)
     }
 }

@@ -11,6 +11,7 @@ pub mod files;
 pub mod generate;
 pub mod home;
 pub mod invoke;
+pub mod mcp;
 pub mod search;
 pub mod server;
 pub mod service;

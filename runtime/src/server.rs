@@ -46,6 +46,9 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub secrets: SecretBox,
     pub shutdown: tokio::sync::Notify,
+    /// Ends open MCP streams when the service stops.
+    pub cancel: tokio_util::sync::CancellationToken,
+    pub mcp_subscribers: crate::mcp::Subscribers,
     store: Mutex<Store>,
     live: RwLock<Arc<Live>>,
 }
@@ -77,6 +80,8 @@ impl AppState {
             http,
             secrets,
             shutdown: tokio::sync::Notify::new(),
+            cancel: tokio_util::sync::CancellationToken::new(),
+            mcp_subscribers: crate::mcp::Subscribers::default(),
             store: Mutex::new(store),
             live: RwLock::new(Arc::new(Live::new(Catalog::default(), HashMap::new()))),
         };
@@ -116,12 +121,21 @@ impl AppState {
         }
         let live = Arc::new(Live::new(catalog, sources));
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
+        self.mcp_subscribers.notify();
         Ok(())
     }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let mcp = Arc::new(McpServices::new(&state));
     let api = Router::new()
+        .route(
+            "/mcp",
+            axum::routing::any(move |request: axum::extract::Request| {
+                let mcp = mcp.clone();
+                async move { mcp.serve(request).await }
+            }),
+        )
         .route("/api/tools/invoke/{path}", post(invoke_tool))
         .route("/api/tools", get(list_tools))
         .route("/api/tools/export/openapi", get(export_openapi))
@@ -143,6 +157,58 @@ pub fn router(state: Arc<AppState>) -> Router {
             access::check_host_and_origin,
         ))
         .with_state(state)
+}
+
+/// `/mcp` and `/mcp?tools=discover`: one rmcp service for each view.
+struct McpServices {
+    all: McpService,
+    discover: McpService,
+}
+
+type McpService = rmcp::transport::streamable_http_server::StreamableHttpService<
+    crate::mcp::Handler,
+    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+>;
+
+impl McpServices {
+    fn new(state: &Arc<AppState>) -> McpServices {
+        let make = |mode: crate::mcp::Mode| {
+            let handler = crate::mcp::Handler {
+                state: state.clone(),
+                mode,
+            };
+            // Host and Origin are checked in front of every route (`access`);
+            // rmcp's own checks are kept as a second line.
+            let origins: Vec<String> = state.hosts.iter().map(|h| format!("http://{h}")).collect();
+            let config =
+                rmcp::transport::streamable_http_server::StreamableHttpServerConfig::default()
+                    .with_allowed_hosts(state.hosts.clone())
+                    .with_allowed_origins(origins)
+                    .with_cancellation_token(state.cancel.child_token());
+            McpService::new(move || Ok(handler.clone()), Default::default(), config)
+        };
+        McpServices {
+            all: make(crate::mcp::Mode::All),
+            discover: make(crate::mcp::Mode::Discover),
+        }
+    }
+
+    async fn serve(&self, request: axum::extract::Request) -> Response {
+        use tower::ServiceExt;
+        let discover = request
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "tools=discover"));
+        let service = if discover {
+            self.discover.clone()
+        } else {
+            self.all.clone()
+        };
+        match service.oneshot(request).await {
+            Ok(response) => response.map(axum::body::Body::new),
+            Err(never) => match never {},
+        }
+    }
 }
 
 /// A failure envelope with an HTTP status.

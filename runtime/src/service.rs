@@ -77,6 +77,8 @@ async fn stop_signal(state: &AppState) {
         _ = sigterm => {},
         _ = state.shutdown.notified() => {},
     }
+    // Open MCP streams would otherwise keep the server alive.
+    state.cancel.cancel();
 }
 
 pub fn read_info(home: &Home) -> Option<ServiceInfo> {

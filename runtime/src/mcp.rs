@@ -1,0 +1,352 @@
+//! The MCP endpoint (`/mcp`, streamable HTTP, through rmcp): every catalog
+//! tool as an MCP tool, called through the same invoke path as REST.
+//!
+//! Two views of the catalog:
+//! - `/mcp` (the default): every tool, paginated, in path order. Clients are
+//!   built around `tools/list`, and the product promises that every added
+//!   integration appears in the agent by itself.
+//! - `/mcp?tools=discover`: three tools only (`search`, `describe`, `call`),
+//!   for catalogs large enough to flood an agent's context (GitHub alone is
+//!   1,200 tools).
+//!
+//! Results carry the envelope both as `structuredContent` and as JSON text;
+//! a tool's failure is a result with `isError: true`, never a protocol error
+//! (only an unknown tool name is one).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use generator::envelope::{ErrorCode, Failure, ToolError};
+use generator::ir::{SchemaRole, Tool as IrTool};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::{ErrorData as McpError, Peer, RoleServer, ServerHandler, service::RequestContext};
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{Live, error};
+use crate::invoke;
+use crate::server::AppState;
+
+/// Tools per `tools/list` page.
+pub const PAGE_SIZE: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    All,
+    Discover,
+}
+
+/// The MCP tools of one live catalog, built on first use.
+#[derive(Default)]
+pub struct McpTools {
+    list: Vec<Tool>,
+    by_name: HashMap<String, usize>,
+}
+
+/// Peers to tell when the tool list changes.
+#[derive(Default)]
+pub struct Subscribers {
+    peers: Mutex<Vec<Peer<RoleServer>>>,
+}
+
+impl Subscribers {
+    fn add(&self, peer: &Peer<RoleServer>) {
+        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        peers.retain(|p| !p.is_transport_closed());
+        if peers.len() < 1024 {
+            peers.push(peer.clone());
+        }
+    }
+
+    /// Sends `notifications/tools/list_changed` to every live session.
+    pub fn notify(&self) {
+        let peers: Vec<_> = {
+            let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+            peers.retain(|p| !p.is_transport_closed());
+            peers.clone()
+        };
+        for peer in peers {
+            tokio::spawn(async move {
+                let _ = peer.notify_tool_list_changed().await;
+            });
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Handler {
+    pub state: Arc<AppState>,
+    pub mode: Mode,
+}
+
+impl Handler {
+    fn tools(&self) -> (Arc<Live>, Arc<McpTools>) {
+        let live = self.state.live();
+        let tools = match self.mode {
+            Mode::All => live
+                .mcp
+                .get_or_init(|| Arc::new(catalog_tools(&live)))
+                .clone(),
+            Mode::Discover => discovery_tools().clone(),
+        };
+        (live, tools)
+    }
+}
+
+impl ServerHandler for Handler {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        let instructions = match self.mode {
+            Mode::All => {
+                "Every tool of this executor catalog, named by its path (<integration>.<owner>.<connection>.<tool>). Results are {ok, data} or {ok: false, error}."
+            }
+            Mode::Discover => {
+                "Find tools with `search`, read one with `describe`, run it with `call`. Results are {ok, data} or {ok: false, error}."
+            }
+        };
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("executor", env!("CARGO_PKG_VERSION")))
+            .with_instructions(instructions)
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        self.state.mcp_subscribers.add(&context.peer);
+        let (_, tools) = self.tools();
+        let start = match request.and_then(|r| r.cursor) {
+            Some(cursor) => cursor.parse::<usize>().map_err(|_| {
+                McpError::invalid_params(format!("invalid cursor {cursor:?}"), None)
+            })?,
+            None => 0,
+        };
+        let end = (start + PAGE_SIZE).min(tools.list.len());
+        let mut result = ListToolsResult::with_all_items(
+            tools.list.get(start..end).unwrap_or_default().to_vec(),
+        );
+        if end < tools.list.len() {
+            result.next_cursor = Some(end.to_string());
+        }
+        Ok(result)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        let (_, tools) = self.tools();
+        tools.by_name.get(name).map(|&i| tools.list[i].clone())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let (live, tools) = self.tools();
+        let name = request.name.to_string();
+        if !tools.by_name.contains_key(&name) {
+            return Err(McpError::invalid_params(
+                format!("unknown tool: {name}"),
+                None,
+            ));
+        }
+        let input = Value::Object(request.arguments.unwrap_or_default());
+        let outcome = match self.mode {
+            Mode::All => self.run(&live, &name, input).await,
+            Mode::Discover => self.discover(&live, &name, input).await,
+        };
+        Ok(match outcome {
+            Ok(data) => CallToolResult::structured(json!({ "ok": true, "data": data })),
+            Err(e) => CallToolResult::structured_error(
+                serde_json::to_value(Failure {
+                    ok: false,
+                    error: e,
+                })
+                .unwrap_or(Value::Null),
+            ),
+        }
+        .into())
+    }
+}
+
+impl Handler {
+    /// Runs a catalog tool; its answer must match the output schema MCP
+    /// clients were promised.
+    async fn run(&self, live: &Live, path: &str, input: Value) -> Result<Value, ToolError> {
+        let data = invoke::invoke(&self.state, path, input).await?;
+        if let Ok(tool) = live.resolve(path) {
+            live.validate_output(tool, &data)?;
+        }
+        Ok(data)
+    }
+
+    async fn discover(&self, live: &Live, name: &str, input: Value) -> Result<Value, ToolError> {
+        let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_owned);
+        match name {
+            "search" => {
+                let query = text("query").unwrap_or_default();
+                let limit = input
+                    .get("limit")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(10)
+                    .clamp(1, 50) as usize;
+                let hits: Vec<Value> = live
+                    .index
+                    .search(&query, limit)
+                    .into_iter()
+                    .filter_map(|h| live.catalog.tool(&h.path))
+                    .map(|t| json!({ "path": t.path, "title": t.title, "description": first_line(t.description.as_deref()) }))
+                    .collect();
+                Ok(json!({ "tools": hits }))
+            }
+            "describe" => {
+                let path = text("path").unwrap_or_default();
+                let tool = live.resolve(&path)?;
+                Ok(json!({
+                    "path": tool.path,
+                    "title": tool.title,
+                    "description": tool.description,
+                    "inputSchema": live.catalog.standalone_schema(tool, SchemaRole::Input),
+                    "outputSchema": live.catalog.standalone_schema(tool, SchemaRole::Output),
+                    "annotations": tool.annotations,
+                }))
+            }
+            "call" => {
+                let path = text("path").unwrap_or_default();
+                let input = input.get("input").cloned().unwrap_or_else(|| json!({}));
+                invoke::invoke(&self.state, &path, input).await
+            }
+            other => Err(error(
+                ErrorCode::ToolNotFound,
+                format!("unknown tool {other}"),
+                None,
+            )),
+        }
+    }
+}
+
+fn first_line(text: Option<&str>) -> Option<String> {
+    text.and_then(|t| t.lines().find(|l| !l.trim().is_empty()))
+        .map(|l| l.trim().to_owned())
+}
+
+/// Every catalog tool as an MCP tool.
+fn catalog_tools(live: &Live) -> McpTools {
+    let mut tools = McpTools::default();
+    for tool in &live.catalog.tools {
+        tools.by_name.insert(tool.path.clone(), tools.list.len());
+        tools.list.push(mcp_tool(live, tool));
+    }
+    tools
+}
+
+fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
+    let input = object(live.catalog.standalone_schema(tool, SchemaRole::Input));
+    let output = live.catalog.standalone_schema(tool, SchemaRole::Output);
+    let description = tool
+        .description
+        .clone()
+        .or_else(|| tool.title.clone())
+        .unwrap_or_else(|| tool.name.clone());
+    let a = &tool.annotations;
+    let annotations = ToolAnnotations::from_raw(
+        tool.title.clone(),
+        a.read_only_hint,
+        a.destructive_hint,
+        a.idempotent_hint,
+        a.open_world_hint,
+    );
+    let mut mcp = Tool::new(tool.path.clone(), description, Arc::new(input))
+        .with_raw_output_schema(Arc::new(envelope_schema(output)))
+        .with_annotations(annotations);
+    if let Some(title) = &tool.title {
+        mcp = mcp.with_title(title.clone());
+    }
+    mcp
+}
+
+/// MCP wants object schemas; the IR's input schemas are objects already.
+fn object(schema: Value) -> Map<String, Value> {
+    match schema {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The output schema MCP clients see: the envelope, with the tool's own
+/// output schema as `data`.
+fn envelope_schema(output: Value) -> Map<String, Value> {
+    let mut output = object(output);
+    let defs = output.remove("$defs");
+    output.remove("$schema");
+    let mut schema = json!({
+        "$schema": generator::ir::JSON_SCHEMA_DIALECT,
+        "type": "object",
+        "properties": {
+            "ok": { "type": "boolean", "description": "true: `data` holds the tool's answer; false: `error` says what went wrong" },
+            "data": {},
+            "error": { "type": "object", "description": "An ExecutorToolError: code, message and details" }
+        },
+        "required": ["ok"]
+    });
+    schema["properties"]["data"] = Value::Object(output);
+    if let Some(defs) = defs {
+        schema["$defs"] = defs;
+    }
+    object(schema)
+}
+
+/// The three tools of the discovery view.
+fn discovery_tools() -> &'static Arc<McpTools> {
+    static TOOLS: OnceLock<Arc<McpTools>> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let tools = vec![
+            Tool::new(
+                "search",
+                "Find tools by what you want to do, best first. Returns paths with one-line descriptions.",
+                Arc::new(object(json!({
+                    "type": "object",
+                    "properties": {
+                        "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
+                        "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
+                    },
+                    "required": ["query"],
+                    "additionalProperties": false
+                }))),
+            )
+            .with_annotations(ToolAnnotations::from_raw(Some("Search tools".into()), Some(true), None, Some(true), Some(false))),
+            Tool::new(
+                "describe",
+                "Show one tool: its description and its input and output JSON Schemas.",
+                Arc::new(object(json!({
+                    "type": "object",
+                    "properties": { "path": { "type": "string", "description": "The tool's path, as `search` returns it" } },
+                    "required": ["path"],
+                    "additionalProperties": false
+                }))),
+            )
+            .with_annotations(ToolAnnotations::from_raw(Some("Describe a tool".into()), Some(true), None, Some(true), Some(false))),
+            Tool::new(
+                "call",
+                "Run a tool by path with its input object. The answer is {ok: true, data} or {ok: false, error}.",
+                Arc::new(object(json!({
+                    "type": "object",
+                    "properties": {
+                        "path": { "type": "string", "description": "The tool's path" },
+                        "input": { "type": "object", "description": "The tool's input, as its input schema says" }
+                    },
+                    "required": ["path"],
+                    "additionalProperties": false
+                }))),
+            )
+            .with_annotations(ToolAnnotations::from_raw(Some("Call a tool".into()), Some(false), None, Some(false), Some(true))),
+        ];
+        let by_name = tools.iter().enumerate().map(|(i, t)| (t.name.to_string(), i)).collect();
+        Arc::new(McpTools { list: tools, by_name })
+    })
+}

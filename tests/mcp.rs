@@ -1,0 +1,201 @@
+//! The `/mcp` endpoint driven by the official MCP TypeScript SDK client
+//! (`@modelcontextprotocol/sdk`): tools listed with their schemas and
+//! annotations, called from an OpenAPI source, failures as `isError`
+//! results, the discovery view, the token, and `tools/list_changed`.
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use support::service::{Service, start_upstream, text};
+
+fn sdk(url: &str, token: &str, steps: Value) -> Value {
+    let script = support::repo_root().join("tests/node/mcp-client.mjs");
+    let out = Command::new("node")
+        .arg(script)
+        .args([url, token, &steps.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the SDK client failed: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
+async fn service_with_echo(home: &std::path::Path) -> (Service, String) {
+    let upstream = start_upstream().await;
+    let service = Service::start(home);
+    let spec = support::fixtures()
+        .join("service/echo.yaml")
+        .display()
+        .to_string();
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec, "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    (service, upstream)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_lists_and_calls_catalog_tools() {
+    let home = tempfile::tempdir().unwrap();
+    let (service, _upstream) = service_with_echo(home.path()).await;
+    let url = format!("{}/mcp", service.url);
+    let out = sdk(
+        &url,
+        &service.token,
+        json!([
+            {"list": true},
+            {"call": "echo.org.main.items.getItem", "arguments": {"id": 5, "tags": ["a"]}},
+            {"call": "echo.org.main.items.getItem", "arguments": {"id": "five"}},
+            {"call": "echo.org.main.fail.fail"},
+            {"call": "echo.org.main.nope"},
+            {"call": "executor.org.main.sources.list"}
+        ]),
+    );
+    let results = out["results"].as_array().unwrap();
+    let tools = results[0]["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 12 + 4, "the echo tools and the built-in ones");
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "tools/list is in path order");
+    let get_item = tools
+        .iter()
+        .find(|t| t["name"] == "echo.org.main.items.getItem")
+        .unwrap();
+    assert_eq!(get_item["inputSchema"]["required"], json!(["id"]));
+    assert_eq!(
+        get_item["inputSchema"]["properties"]["id"]["type"],
+        "integer"
+    );
+    assert_eq!(get_item["outputSchema"]["type"], "object");
+    assert_eq!(get_item["annotations"]["readOnlyHint"], true);
+    let delete = tools
+        .iter()
+        .find(|t| t["name"] == "echo.org.main.items.deleteItem")
+        .unwrap();
+    assert_eq!(delete["annotations"]["destructiveHint"], true);
+
+    let ok = &results[1];
+    assert_eq!(ok["isError"], false, "{ok}");
+    assert_eq!(ok["structuredContent"]["ok"], true);
+    assert_eq!(ok["structuredContent"]["data"]["path"], "/v1/items/5");
+    let text_copy: Value =
+        serde_json::from_str(ok["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text_copy, ok["structuredContent"]);
+
+    let invalid = &results[2];
+    assert_eq!(invalid["isError"], true, "{invalid}");
+    assert_eq!(
+        invalid["structuredContent"]["error"]["code"],
+        "invalid_input"
+    );
+    let upstream_error = &results[3];
+    assert_eq!(upstream_error["isError"], true);
+    assert_eq!(
+        upstream_error["structuredContent"]["error"]["code"],
+        "upstream_http_error"
+    );
+    assert_eq!(upstream_error["structuredContent"]["error"]["status"], 500);
+    // An unknown tool is the one protocol error.
+    assert!(
+        results[4]["thrown"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool"),
+        "{}",
+        results[4]
+    );
+    assert_eq!(
+        results[5]["structuredContent"]["data"][0]["namespace"],
+        "echo"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_discovery_view_searches_describes_and_calls() {
+    let home = tempfile::tempdir().unwrap();
+    let (service, _upstream) = service_with_echo(home.path()).await;
+    let url = format!("{}/mcp?tools=discover", service.url);
+    let out = sdk(
+        &url,
+        &service.token,
+        json!([
+            {"list": true},
+            {"call": "search", "arguments": {"query": "upload a file", "limit": 3}},
+            {"call": "describe", "arguments": {"path": "echo.uploads.upload"}},
+            {"call": "call", "arguments": {"path": "echo.items.getItem", "input": {"id": 8}}},
+            {"call": "call", "arguments": {"path": "echo.items.nothing", "input": {}}}
+        ]),
+    );
+    let results = out["results"].as_array().unwrap();
+    let names: Vec<&str> = results[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["search", "describe", "call"]);
+    assert_eq!(
+        results[1]["structuredContent"]["data"]["tools"][0]["path"],
+        "echo.org.main.uploads.upload"
+    );
+    let described = &results[2]["structuredContent"]["data"];
+    assert_eq!(
+        described["inputSchema"]["properties"]["file"]["contentEncoding"],
+        "base64"
+    );
+    assert_eq!(
+        results[3]["structuredContent"]["data"]["path"],
+        "/v1/items/8"
+    );
+    assert_eq!(results[4]["isError"], true);
+    assert_eq!(
+        results[4]["structuredContent"]["error"]["code"],
+        "tool_not_found"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_needs_the_token_and_announces_new_tools() {
+    let home = tempfile::tempdir().unwrap();
+    let (service, upstream) = service_with_echo(home.path()).await;
+    let url = format!("{}/mcp", service.url);
+    let refused = sdk(&url, "-", json!([{"list": true}]));
+    assert!(
+        refused["connectError"]
+            .as_str()
+            .is_some_and(|e| e.contains("401") || e.to_lowercase().contains("unauthorized")),
+        "{refused}"
+    );
+
+    let spec = support::fixtures()
+        .join("service/echo.yaml")
+        .display()
+        .to_string();
+    let out = sdk(
+        &url,
+        &service.token,
+        json!([
+            {"list": true},
+            {"addSourceThenWait": {"spec": spec, "namespace": "second", "baseUrl": format!("{upstream}/v1")}},
+            {"list": true}
+        ]),
+    );
+    let results = out["results"].as_array().unwrap();
+    assert_eq!(results[1]["added"], true);
+    assert!(
+        results[1]["listChanged"].as_u64().unwrap() >= 1,
+        "no tools/list_changed: {}",
+        results[1]
+    );
+    assert_eq!(results[2]["tools"].as_array().unwrap().len(), 12 + 12 + 4);
+}
