@@ -199,3 +199,50 @@ async fn mcp_needs_the_token_and_announces_new_tools() {
     );
     assert_eq!(results[2]["tools"].as_array().unwrap().len(), 12 + 12 + 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_mcp_serves_stdio_through_the_service() {
+    let home = tempfile::tempdir().unwrap();
+    let (service, _upstream) = service_with_echo(home.path()).await;
+    let script = support::repo_root().join("tests/node/mcp-stdio-client.mjs");
+    let steps = json!([
+        {"list": true},
+        {"call": "echo.org.main.items.getItem", "arguments": {"id": 11}},
+        {"call": "echo.org.main.items.getItem", "arguments": {}}
+    ]);
+    let out = Command::new("node")
+        .arg(script)
+        .args([
+            support::service::EXE,
+            home.path().to_str().unwrap(),
+            &steps.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let out: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = out["results"].as_array().unwrap();
+    assert_eq!(results[0]["tools"].as_array().unwrap().len(), 12 + 4);
+    assert_eq!(
+        results[1]["structuredContent"]["data"]["path"], "/v1/items/11",
+        "{}",
+        results[1]
+    );
+    assert_eq!(results[2]["isError"], true);
+    assert_eq!(
+        results[2]["structuredContent"]["error"]["code"],
+        "invalid_input"
+    );
+    // The service it used is the one already running (no second start).
+    assert!(
+        !out["stderr"].as_str().unwrap().contains("starting it"),
+        "{}",
+        out["stderr"]
+    );
+    drop(service);
+}

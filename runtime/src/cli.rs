@@ -83,6 +83,19 @@ executor generate --from spec.yaml -o -                    # to stdout"
     )]
     Generate(GenerateArgs),
 
+    /// Serve MCP on stdio, forwarding to the service (for clients that launch a command)
+    #[command(
+        long_about = "Serve MCP on stdin/stdout for MCP clients that launch a command. Every request \
+is forwarded to the service's /mcp endpoint (the service is started in the background when it is not \
+running), so the same catalog, credentials and policies apply. Logs go to stderr.\n\n\
+Client configuration: {\"command\": \"executor\", \"args\": [\"mcp\"]}"
+    )]
+    Mcp {
+        /// Expose only the search, describe and call tools (for large catalogs)
+        #[arg(long)]
+        discover: bool,
+    },
+
     /// Open the web UI, starting the service in the background if needed
     Web(WebArgs),
 
@@ -250,6 +263,12 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
             Command::Call(args) => commands::call(&home, args.args).await,
             Command::Tools(tools) => commands::tools(&home, tools).await,
             Command::Web(args) => commands::web(home, args).await,
+            Command::Mcp { discover } => {
+                crate::mcp_stdio::run(&home, discover)
+                    .await
+                    .map_err(ServiceError)?;
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Daemon(DaemonCommand::Run(listen)) => {
                 init_logging();
                 service::run(home, listen.host, listen.port).await?;

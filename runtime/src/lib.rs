@@ -12,6 +12,7 @@ pub mod generate;
 pub mod home;
 pub mod invoke;
 pub mod mcp;
+pub mod mcp_stdio;
 pub mod search;
 pub mod server;
 pub mod service;
