@@ -62,7 +62,7 @@ async fn the_sdk_lists_and_calls_catalog_tools() {
     );
     let results = out["results"].as_array().unwrap();
     let tools = results[0]["tools"].as_array().unwrap();
-    assert_eq!(tools.len(), 12 + 4, "the echo tools and the built-in ones");
+    assert_eq!(tools.len(), 12 + 5, "the echo tools and the built-in ones");
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     let mut sorted = names.clone();
     sorted.sort();
@@ -197,7 +197,7 @@ async fn mcp_needs_the_token_and_announces_new_tools() {
         "no tools/list_changed: {}",
         results[1]
     );
-    assert_eq!(results[2]["tools"].as_array().unwrap().len(), 12 + 12 + 4);
+    assert_eq!(results[2]["tools"].as_array().unwrap().len(), 12 + 12 + 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,7 +227,7 @@ async fn executor_mcp_serves_stdio_through_the_service() {
     );
     let out: Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = out["results"].as_array().unwrap();
-    assert_eq!(results[0]["tools"].as_array().unwrap().len(), 12 + 4);
+    assert_eq!(results[0]["tools"].as_array().unwrap().len(), 12 + 5);
     assert_eq!(
         results[1]["structuredContent"]["data"]["path"], "/v1/items/11",
         "{}",
@@ -245,4 +245,150 @@ async fn executor_mcp_serves_stdio_through_the_service() {
         out["stderr"]
     );
     drop(service);
+}
+
+fn everything() -> String {
+    support::repo_root()
+        .join("tests/node/node_modules/@modelcontextprotocol/server-everything/dist/index.js")
+        .display()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_mcp_servers_over_stdio_and_http_join_the_catalog() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+
+    // The reference server as a stdio child process, with a secret in its environment.
+    let r = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "everything", "command": "node", "args": [everything(), "stdio"], "env": {"EVERYTHING_TOKEN": "env-secret-123"}}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    assert!(r.1["data"]["tools"].as_u64().unwrap() >= 5, "{}", r.1);
+
+    let r = service
+        .invoke("everything.echo", json!({"message": "hi"}))
+        .await;
+    assert_eq!(r.1["data"], "Echo: hi", "{}", r.1);
+    let r = service
+        .invoke("everything.get-sum", json!({"a": 2, "b": 3}))
+        .await;
+    assert!(r.1["data"].as_str().unwrap().contains('5'), "{}", r.1);
+    let r = service
+        .invoke(
+            "everything.get-structured-content",
+            json!({"location": "Chicago"}),
+        )
+        .await;
+    assert!(r.1["data"]["temperature"].is_number(), "{}", r.1);
+    // The environment reached the child; the catalog validated the input first.
+    let r = service.invoke("everything.get-env", json!({})).await;
+    assert!(
+        r.1["data"].as_str().unwrap().contains("env-secret-123"),
+        "{}",
+        r.1
+    );
+    let r = service
+        .invoke("everything.get-sum", json!({"a": "two"}))
+        .await;
+    assert_eq!(r.1["error"]["code"], "invalid_input", "{}", r.1);
+    let (_, sources) = service.get("/api/sources").await;
+    assert!(!sources.to_string().contains("env-secret-123"));
+    let db = std::fs::read(home.path().join("executor.db")).unwrap();
+    assert!(
+        !db.windows(14).any(|w| w == b"env-secret-123"),
+        "the env secret is stored in clear"
+    );
+
+    // The same server over streamable HTTP.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut http_server = Command::new("node")
+        .args([&everything(), "streamableHttp"])
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "server-everything did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let r = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "remote", "url": format!("http://127.0.0.1:{port}/mcp")}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    let r = service
+        .invoke("remote.echo", json!({"message": "over http"}))
+        .await;
+    assert_eq!(r.1["data"], "Echo: over http", "{}", r.1);
+
+    // Proxied again through executor's own /mcp, to the official SDK client.
+    let out = sdk(
+        &format!("{}/mcp", service.url),
+        &service.token,
+        json!([
+            {"call": "everything.org.main.echo", "arguments": {"message": "via mcp"}},
+            {"call": "remote.org.main.get-sum", "arguments": {"a": 40, "b": 2}}
+        ]),
+    );
+    let results = out["results"].as_array().unwrap();
+    assert_eq!(
+        results[0]["structuredContent"]["data"], "Echo: via mcp",
+        "{}",
+        results[0]
+    );
+    assert!(
+        results[1]["structuredContent"]["data"]
+            .as_str()
+            .unwrap()
+            .contains("42"),
+        "{}",
+        results[1]
+    );
+
+    // A crashed upstream is reconnected on the next call.
+    http_server.kill().unwrap();
+    http_server.wait().unwrap();
+    let r = service
+        .invoke("remote.echo", json!({"message": "gone"}))
+        .await;
+    assert_eq!(r.1["ok"], false, "{}", r.1);
+    let mut http_server = Command::new("node")
+        .args([&everything(), "streamableHttp"])
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let r = service
+        .invoke("remote.echo", json!({"message": "back"}))
+        .await;
+    assert_eq!(r.1["data"], "Echo: back", "{}", r.1);
+    http_server.kill().unwrap();
+    http_server.wait().unwrap();
+
+    // Restart: the MCP sources come back from the store and reconnect on use.
+    service.kill();
+    let service = Service::start(home.path());
+    let r = service
+        .invoke("everything.echo", json!({"message": "after restart"}))
+        .await;
+    assert_eq!(r.1["data"], "Echo: after restart", "{}", r.1);
 }

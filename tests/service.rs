@@ -749,7 +749,7 @@ async fn sources_from_urls_refresh_page_and_export_by_integration() {
     let whole: Value = r.json().await.unwrap();
     assert_eq!(
         whole["paths"].as_object().unwrap().len(),
-        12 + 12 + 4,
+        12 + 12 + 5,
         "two sources and the built-in tools"
     );
     let one: Value = export("?integration=web")

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     UpstreamUnreachable,
     /// The upstream's answer could not be read as the tool's output.
     UpstreamInvalidResponse,
+    /// An upstream MCP tool answered with an error result; `details.result` holds it.
+    UpstreamToolError,
     /// The tool needs credentials and its connection has none.
     ConnectionMissing,
     /// The upstream refused the connection's credentials.

@@ -33,6 +33,29 @@ pub struct AddSource {
     pub lenient: bool,
 }
 
+/// Adds an upstream MCP server: give `url` (streamable HTTP) or `command` (a stdio child process).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddMcpSource {
+    /// The namespace of its tools: the first segment of every tool path (letters, digits, `_`, `-`).
+    pub namespace: String,
+    /// The server's streamable HTTP endpoint, e.g. "https://mcp.example.com/mcp".
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Headers sent to the server (with `url`), e.g. an API key. Stored encrypted and never shown again.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The program to start (instead of `url`); it speaks MCP on stdin/stdout.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Its arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Its environment, e.g. a token. Stored encrypted and never shown again.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
 /// Names one source.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -90,6 +113,7 @@ pub struct Removed {
 
 /// The built-in operations.
 pub const ADD_OPENAPI: &str = "openapi.addSource";
+pub const ADD_MCP: &str = "mcp.addSource";
 pub const LIST: &str = "sources.list";
 pub const REMOVE: &str = "sources.remove";
 pub const REFRESH: &str = "sources.refresh";
@@ -111,6 +135,12 @@ pub fn integration() -> (Integration, Vec<Tool>) {
             ADD_OPENAPI,
             "Add an OpenAPI source",
             "Index an OpenAPI description (URL, file path or text) as tools under a namespace. Replaces a source of the same namespace. Reports how many tools it indexed and every diagnostic.",
+            false,
+        ),
+        tool::<AddMcpSource, SourceReport>(
+            ADD_MCP,
+            "Add an MCP server",
+            "Add an upstream MCP server (streamable HTTP `url`, or a stdio `command`) as a source: its tools join the catalog under the namespace, called through executor. Replaces a source of the same namespace.",
             false,
         ),
         tool::<Nothing, Vec<SourceSummary>>(

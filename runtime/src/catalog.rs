@@ -19,6 +19,8 @@ pub struct SourceRuntime {
     pub base_url: Option<String>,
     /// Static headers, decrypted (held in memory only).
     pub headers: Vec<(String, String)>,
+    /// For MCP sources: how to reach the server (secrets decrypted).
+    pub mcp: Option<crate::upstream::McpTarget>,
 }
 
 pub struct Live {

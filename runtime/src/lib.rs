@@ -18,6 +18,7 @@ pub mod server;
 pub mod service;
 pub mod sources;
 pub mod store;
+pub mod upstream;
 
 /// reqwest's rustls needs a process-wide crypto provider before the first
 /// client is built; ring builds faster than the default aws-lc-rs.

@@ -49,6 +49,8 @@ pub struct AppState {
     /// Ends open MCP streams when the service stops.
     pub cancel: tokio_util::sync::CancellationToken,
     pub mcp_subscribers: crate::mcp::Subscribers,
+    /// Sessions with upstream MCP servers.
+    pub upstreams: crate::upstream::McpUpstreams,
     store: Mutex<Store>,
     live: RwLock<Arc<Live>>,
 }
@@ -82,6 +84,7 @@ impl AppState {
             shutdown: tokio::sync::Notify::new(),
             cancel: tokio_util::sync::CancellationToken::new(),
             mcp_subscribers: crate::mcp::Subscribers::default(),
+            upstreams: crate::upstream::McpUpstreams::default(),
             store: Mutex::new(store),
             live: RwLock::new(Arc::new(Live::new(Catalog::default(), HashMap::new()))),
         };
@@ -110,11 +113,31 @@ impl AppState {
                     .open(sealed, &header_place(&record.namespace, name))?;
                 headers.push((name.clone(), String::from_utf8_lossy(&value).into_owned()));
             }
+            let mcp = match &record.options.mcp {
+                Some(options) => {
+                    let mut env = std::collections::BTreeMap::new();
+                    for (name, sealed) in &options.sealed_env {
+                        let value = self
+                            .secrets
+                            .open(sealed, &crate::sources::env_place(&record.namespace, name))?;
+                        env.insert(name.clone(), String::from_utf8_lossy(&value).into_owned());
+                    }
+                    Some(crate::upstream::McpTarget {
+                        url: options.url.clone(),
+                        headers: headers.iter().cloned().collect(),
+                        command: options.command.clone(),
+                        args: options.args.clone(),
+                        env,
+                    })
+                }
+                None => None,
+            };
             sources.insert(
                 record.namespace.clone(),
                 SourceRuntime {
                     base_url: record.options.base_url.clone(),
                     headers,
+                    mcp,
                 },
             );
             catalog.insert(record.integration, record.tools);

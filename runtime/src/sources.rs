@@ -11,7 +11,9 @@ use generator::naming::is_valid_namespace;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::builtin::{self, AddSource, Nothing, Removed, SourceName, SourceReport, SourceSummary};
+use crate::builtin::{
+    self, AddMcpSource, AddSource, Nothing, Removed, SourceName, SourceReport, SourceSummary,
+};
 use crate::catalog::error;
 use crate::files::DirLoader;
 use crate::server::AppState;
@@ -24,11 +26,12 @@ const MAX_SPEC_BYTES: usize = 64 * 1024 * 1024;
 pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, ToolError> {
     let output = match operation {
         builtin::ADD_OPENAPI => to_value(add(state, parse::<AddSource>(input)?).await?),
+        builtin::ADD_MCP => to_value(add_mcp(state, parse::<AddMcpSource>(input)?).await?),
         builtin::LIST => {
             parse::<Nothing>(input)?;
             to_value(list(state)?)
         }
-        builtin::REMOVE => to_value(remove(state, parse::<SourceName>(input)?)?),
+        builtin::REMOVE => to_value(remove(state, parse::<SourceName>(input)?).await?),
         builtin::REFRESH => to_value(refresh(state, parse::<SourceName>(input)?).await?),
         other => {
             return Err(error(
@@ -59,17 +62,115 @@ fn internal(e: anyhow::Error) -> ToolError {
     )
 }
 
-async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
-    if !is_valid_namespace(&input.namespace) || input.namespace == builtin::NAMESPACE {
+fn check_namespace(namespace: &str) -> Result<(), ToolError> {
+    if !is_valid_namespace(namespace) || namespace == builtin::NAMESPACE {
         return Err(error(
             ErrorCode::InvalidInput,
             format!(
-                "invalid namespace {:?}: use 1 to 64 letters, digits, '_' or '-' (and not `executor`, which is reserved)",
-                input.namespace
+                "invalid namespace {namespace:?}: use 1 to 64 letters, digits, '_' or '-' (and not `executor`, which is reserved)"
             ),
             None,
         ));
     }
+    Ok(())
+}
+
+/// Adds an upstream MCP server: connects, lists its tools, ingests them,
+/// stores them with the (sealed) way to reach it, and keeps the session.
+async fn add_mcp(state: &AppState, input: AddMcpSource) -> Result<SourceReport, ToolError> {
+    check_namespace(&input.namespace)?;
+    match (&input.url, &input.command) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(error(
+                ErrorCode::InvalidInput,
+                "give either \"url\" (a streamable HTTP server) or \"command\" (a stdio server), not both",
+                None,
+            ));
+        }
+        (Some(url), None) => check_base_url(url)?,
+        (None, Some(_)) => {}
+    }
+    let target = crate::upstream::McpTarget {
+        url: input.url.clone(),
+        headers: input.headers.clone(),
+        command: input.command.clone(),
+        args: input.args.clone(),
+        env: input.env.clone(),
+    };
+    let mut sealed_headers = std::collections::BTreeMap::new();
+    for (name, value) in &input.headers {
+        let sealed = state
+            .secrets
+            .seal(value.as_bytes(), &header_place(&input.namespace, name))
+            .map_err(internal)?;
+        sealed_headers.insert(name.clone(), sealed);
+    }
+    let mut sealed_env = std::collections::BTreeMap::new();
+    for (name, value) in &input.env {
+        let sealed = state
+            .secrets
+            .seal(value.as_bytes(), &env_place(&input.namespace, name))
+            .map_err(internal)?;
+        sealed_env.insert(name.clone(), sealed);
+    }
+    let options = SourceOptions {
+        sealed_headers,
+        mcp: Some(crate::store::McpOptions {
+            url: input.url.clone(),
+            command: input.command.clone(),
+            args: input.args.clone(),
+            sealed_env,
+        }),
+        ..SourceOptions::default()
+    };
+    index_mcp(state, input.namespace, &target, options).await
+}
+
+async fn index_mcp(
+    state: &AppState,
+    namespace: String,
+    target: &crate::upstream::McpTarget,
+    options: SourceOptions,
+) -> Result<SourceReport, ToolError> {
+    let client = crate::upstream::connect(target).await?;
+    let (tools, server) = crate::upstream::list(&client).await?;
+    let ingested =
+        generator::ingest::mcp::ingest(&tools, server.as_ref(), &Options::new(&namespace));
+    let document =
+        serde_json::to_string(&serde_json::json!({ "serverInfo": server, "tools": tools }))
+            .unwrap_or_default();
+    let diagnostics: Vec<String> = ingested
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let record = SourceRecord {
+        namespace: namespace.clone(),
+        kind: "mcp".to_owned(),
+        origin: target.origin(),
+        document,
+        options,
+        integration: ingested.integration,
+        tools: ingested.tools,
+        diagnostics: ingested.diagnostics,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let count = record.tools.len();
+    state.store().put_source(&record).map_err(internal)?;
+    state.upstreams.put(&namespace, client).await;
+    state.reload().map_err(internal)?;
+    tracing::info!(namespace, tools = count, "MCP source indexed");
+    Ok(SourceReport {
+        namespace,
+        tools: count,
+        diagnostics,
+        base_url: None,
+    })
+}
+
+async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
+    check_namespace(&input.namespace)?;
     if let Some(base) = &input.base_url {
         check_base_url(base)?;
     }
@@ -86,6 +187,7 @@ async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolErr
         base_url: input.base_url.clone(),
         sealed_headers,
         lenient: input.lenient,
+        mcp: None,
     };
     index(state, input.namespace, origin, document, options).await
 }
@@ -250,7 +352,7 @@ fn list(state: &AppState) -> Result<Vec<SourceSummary>, ToolError> {
         .collect())
 }
 
-fn remove(state: &AppState, input: SourceName) -> Result<Removed, ToolError> {
+async fn remove(state: &AppState, input: SourceName) -> Result<Removed, ToolError> {
     let existing = state.store().source(&input.namespace).map_err(internal)?;
     let Some(existing) = existing else {
         return Err(no_such_source(state, &input.namespace));
@@ -271,6 +373,16 @@ async fn refresh(state: &AppState, input: SourceName) -> Result<SourceReport, To
     let Some(existing) = existing else {
         return Err(no_such_source(state, &input.namespace));
     };
+    if existing.kind == "mcp" {
+        let target = state
+            .live()
+            .sources
+            .get(&existing.namespace)
+            .and_then(|s| s.mcp.clone())
+            .unwrap_or_default();
+        state.upstreams.forget(&existing.namespace).await;
+        return index_mcp(state, existing.namespace, &target, existing.options).await;
+    }
     let (origin, document) = if existing.origin == "inline" {
         (existing.origin, existing.document)
     } else {
@@ -304,6 +416,11 @@ fn no_such_source(state: &AppState, namespace: &str) -> ToolError {
         ),
         None,
     )
+}
+
+/// What a sealed environment value of an MCP child process is bound to.
+pub fn env_place(namespace: &str, name: &str) -> String {
+    format!("source:{namespace}:env:{name}")
 }
 
 /// What a sealed header value is bound to.

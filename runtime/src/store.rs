@@ -71,6 +71,25 @@ pub struct SourceOptions {
     pub sealed_headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lenient: bool,
+    /// For MCP sources: how to reach the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpOptions>,
+}
+
+/// How to reach an upstream MCP server; `sealed_headers` above carries its
+/// HTTP headers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct McpOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment of the child process, each value sealed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed_env: BTreeMap<String, String>,
 }
 
 /// One stored source with its indexed tools.

@@ -1,4 +1,5 @@
 //! Source adapters: read a source document, produce IR tools and diagnostics.
 
+pub mod mcp;
 pub mod openapi;
 pub mod text;

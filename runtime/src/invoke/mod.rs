@@ -32,7 +32,18 @@ pub async fn invoke(state: &AppState, path: &str, input: Value) -> Result<Value,
             http::call(&state.http, tool, binding, servers, &source, &input).await
         }
         Binding::Builtin(builtin) => sources::run(state, &builtin.operation, input).await,
-        Binding::Graphql(_) | Binding::Mcp(_) => Err(error(
+        Binding::Mcp(binding) => {
+            let target = live
+                .sources
+                .get(&tool.integration)
+                .and_then(|s| s.mcp.clone())
+                .unwrap_or_default();
+            state
+                .upstreams
+                .call(&binding.upstream, &target, &binding.tool_name, input)
+                .await
+        }
+        Binding::Graphql(_) => Err(error(
             ErrorCode::InternalError,
             format!(
                 "{} cannot be called yet: this kind of source is not supported",

@@ -187,6 +187,32 @@ pub fn ingest_value(
     })
 }
 
+/// Converts JSON Schemas that sit at `pointers` inside `root` into IR
+/// schemas sharing one set of definitions (used for sources whose schemas
+/// are standalone documents, such as MCP tools: their local refs must
+/// already point inside `root`).
+pub(crate) fn normalise_schemas(
+    root: Value,
+    pointers: &[String],
+) -> (Vec<Value>, serde_json::Map<String, Value>, Vec<Diagnostic>) {
+    let mut reader = Reader {
+        docs: DocSet::new(root, None),
+        diags: Diagnostics::default(),
+        defs: schema::Defs::default(),
+        version: SpecVersion::OpenApi31,
+    };
+    let root = reader.docs.root();
+    let schemas = pointers
+        .iter()
+        .map(|p| match root.pointer(p) {
+            Some(value) => reader.schema(0, value, p),
+            None => Value::Bool(true),
+        })
+        .collect();
+    let defs = reader.finish_defs();
+    (schemas, defs, reader.diags.list)
+}
+
 fn detect_version(document: &Value) -> Result<SpecVersion, IngestError> {
     let Value::Object(map) = document else {
         return Err(IngestError::NotOpenApi {

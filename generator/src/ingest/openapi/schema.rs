@@ -242,6 +242,12 @@ impl Reader<'_> {
         {
             return name.clone();
         }
+        // A definition inside a schema (`.../$defs/Node`) keeps its own name.
+        if let [.., container, name] = tokens.as_slice()
+            && (container == "$defs" || container == "definitions")
+        {
+            return name.clone();
+        }
         let file_stem = {
             let path = self.docs.path_of(location.doc);
             let file = path.rsplit('/').next().unwrap_or(path);

@@ -1,0 +1,237 @@
+//! Upstream MCP servers: one pooled rmcp client per MCP source, over
+//! streamable HTTP or a stdio child process. A client whose transport has
+//! closed (the server crashed, the connection dropped) is replaced on the
+//! next call, which is retried once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use generator::envelope::{ErrorCode, ToolError};
+use rmcp::model::{CallToolRequestParams, ContentBlock};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Map, Value, json};
+
+use crate::catalog::error;
+
+/// How to reach one upstream MCP server (secrets already decrypted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct McpTarget {
+    pub url: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub command: Option<String>,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+}
+
+impl McpTarget {
+    /// Where it is, for people: the URL or the command line (no secrets).
+    pub fn origin(&self) -> String {
+        match (&self.url, &self.command) {
+            (Some(url), _) => url.clone(),
+            (None, Some(command)) => std::iter::once(command.as_str())
+                .chain(self.args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+type Client = RunningService<RoleClient, ()>;
+
+/// Connections to upstream MCP servers, by namespace.
+#[derive(Default)]
+pub struct McpUpstreams {
+    clients: tokio::sync::Mutex<HashMap<String, Arc<Client>>>,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens a session with an upstream MCP server.
+pub async fn connect(target: &McpTarget) -> Result<Client, ToolError> {
+    let fail = |what: String| {
+        error(
+            ErrorCode::UpstreamUnreachable,
+            format!("cannot reach the MCP server {}: {what}", target.origin()),
+            None,
+        )
+    };
+    let connecting = async {
+        match (&target.url, &target.command) {
+            (Some(url), _) => {
+                let mut headers = HashMap::new();
+                for (name, value) in &target.headers {
+                    let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                        .map_err(|e| fail(e.to_string()))?;
+                    let value = reqwest::header::HeaderValue::from_str(value)
+                        .map_err(|e| fail(e.to_string()))?;
+                    headers.insert(name, value);
+                }
+                let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
+                    .custom_headers(headers);
+                ().serve(StreamableHttpClientTransport::from_config(config))
+                    .await
+                    .map_err(|e| fail(e.to_string()))
+            }
+            (None, Some(command)) => {
+                let mut cmd = tokio::process::Command::new(command);
+                cmd.args(&target.args).envs(&target.env);
+                let (transport, _stderr) = TokioChildProcess::builder(cmd)
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .map_err(|e| fail(e.to_string()))?;
+                ().serve(transport).await.map_err(|e| fail(e.to_string()))
+            }
+            (None, None) => Err(fail("neither a url nor a command".into())),
+        }
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+        .await
+        .map_err(|_| fail(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+}
+
+/// Every tool the server lists (all pages), and its `serverInfo`.
+pub async fn list(client: &Client) -> Result<(Vec<Value>, Option<Value>), ToolError> {
+    let tools = client.peer().list_all_tools().await.map_err(|e| {
+        error(
+            ErrorCode::UpstreamInvalidResponse,
+            format!("tools/list failed: {e}"),
+            None,
+        )
+    })?;
+    let tools = tools
+        .into_iter()
+        .map(|t| serde_json::to_value(t).unwrap_or(Value::Null))
+        .collect();
+    let info = client.peer().peer_info().map(|i| json!(i.server_info));
+    Ok((tools, info))
+}
+
+impl McpUpstreams {
+    /// Keeps a client for a namespace (replacing any other).
+    pub async fn put(&self, namespace: &str, client: Client) {
+        let old = self
+            .clients
+            .lock()
+            .await
+            .insert(namespace.to_owned(), Arc::new(client));
+        if let Some(old) = old {
+            old.cancellation_token().cancel();
+        }
+    }
+
+    /// Drops a namespace's client, closing its session.
+    pub async fn forget(&self, namespace: &str) {
+        if let Some(old) = self.clients.lock().await.remove(namespace) {
+            old.cancellation_token().cancel();
+        }
+    }
+
+    /// Calls a tool upstream: `data` is the result's `structuredContent`,
+    /// else its text (one block), else its content blocks.
+    pub async fn call(
+        &self,
+        namespace: &str,
+        target: &McpTarget,
+        tool: &str,
+        arguments: Value,
+    ) -> Result<Value, ToolError> {
+        let arguments: Map<String, Value> = match arguments {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        for attempt in 0..2 {
+            let client = self.client(namespace, target).await?;
+            let params =
+                CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments.clone());
+            match tokio::time::timeout(
+                crate::invoke::http::upstream_timeout(),
+                client.peer().call_tool(params),
+            )
+            .await
+            {
+                Err(_) => {
+                    return Err(error(
+                        ErrorCode::UpstreamUnreachable,
+                        format!(
+                            "the MCP server {} did not answer within {} s",
+                            target.origin(),
+                            crate::invoke::http::upstream_timeout().as_secs()
+                        ),
+                        None,
+                    ));
+                }
+                Ok(Ok(result)) => return result_data(result),
+                Ok(Err(rmcp::ServiceError::McpError(e))) => {
+                    return Err(error(
+                        ErrorCode::UpstreamToolError,
+                        format!("the MCP server refused the call: {}", e.message),
+                        e.data,
+                    ));
+                }
+                Ok(Err(e)) if attempt == 0 => {
+                    // The session or the process is gone: start over once.
+                    tracing::warn!(namespace, "upstream MCP session failed ({e}); reconnecting");
+                    self.forget(namespace).await;
+                }
+                Ok(Err(e)) => {
+                    return Err(error(
+                        ErrorCode::UpstreamUnreachable,
+                        format!("the MCP server {} failed: {e}", target.origin()),
+                        None,
+                    ));
+                }
+            }
+        }
+        unreachable!("the loop returns on its second attempt")
+    }
+
+    async fn client(&self, namespace: &str, target: &McpTarget) -> Result<Arc<Client>, ToolError> {
+        let mut clients = self.clients.lock().await;
+        if let Some(client) = clients.get(namespace)
+            && !client.is_transport_closed()
+        {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(connect(target).await?);
+        clients.insert(namespace.to_owned(), client.clone());
+        Ok(client)
+    }
+}
+
+fn result_data(result: rmcp::model::CallToolResult) -> Result<Value, ToolError> {
+    let data = match result.structured_content {
+        Some(structured) => structured,
+        None => {
+            let texts: Vec<&str> = result
+                .content
+                .iter()
+                .filter_map(|c| match c {
+                    ContentBlock::Text(t) => Some(t.text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if texts.len() == result.content.len() && texts.len() == 1 {
+                Value::String(texts[0].to_owned())
+            } else {
+                serde_json::to_value(&result.content).unwrap_or(Value::Null)
+            }
+        }
+    };
+    if result.is_error == Some(true) {
+        let message = match &data {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        return Err(error(
+            ErrorCode::UpstreamToolError,
+            format!("the upstream tool failed: {message}"),
+            Some(json!({ "result": data })),
+        ));
+    }
+    Ok(data)
+}
