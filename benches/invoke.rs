@@ -27,8 +27,18 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(invoke_bench());
-    search_bench();
+    // `cargo bench --bench invoke -- mcp` runs one part: invoke, mcp or search.
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if run("invoke") {
+        rt.block_on(invoke_bench());
+    }
+    if run("mcp") {
+        rt.block_on(mcp_bench());
+    }
+    if run("search") {
+        search_bench();
+    }
 }
 
 async fn invoke_bench() {
@@ -338,4 +348,151 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// A bare MCP client over HTTP (JSON-RPC posts, SSE or JSON answers), so
+/// that nothing is cached between measured calls.
+struct McpHttp {
+    http: reqwest::Client,
+    url: String,
+    token: Option<String>,
+    session: Option<String>,
+    next_id: u64,
+}
+
+impl McpHttp {
+    async fn connect(url: &str, token: Option<&str>) -> McpHttp {
+        let mut client = McpHttp {
+            http: reqwest::Client::new(),
+            url: url.to_owned(),
+            token: token.map(str::to_owned),
+            session: None,
+            next_id: 1,
+        };
+        let init = json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}});
+        client.request("initialize", init).await;
+        client.notify("notifications/initialized").await;
+        client
+    }
+
+    fn post(&self, body: Value) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&body);
+        if let Some(t) = &self.token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(s) = &self.session {
+            request = request.header("mcp-session-id", s);
+        }
+        request
+    }
+
+    async fn notify(&self, method: &str) {
+        self.post(json!({"jsonrpc": "2.0", "method": method}))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let response = self
+            .post(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .send()
+            .await
+            .unwrap();
+        if let Some(s) = response.headers().get("mcp-session-id") {
+            self.session = Some(s.to_str().unwrap().to_owned());
+        }
+        let text = response.text().await.unwrap();
+        let json_text = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .rfind(|l| l.contains("\"id\""))
+            .unwrap_or(text.trim())
+            .to_owned();
+        serde_json::from_str(&json_text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+}
+
+async fn mcp_bench() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_executor"))
+        .args(["daemon", "run", "--port", "0"])
+        .env("EXECUTOR_HOME", home.path())
+        .env("EXECUTOR_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (url, token) = wait_for_service(home.path());
+    let http = reqwest::Client::new();
+    // GitHub's catalog under eight namespaces and Stripe's: over 10,000 tools.
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openapi/famous");
+    let mut sources = vec![(
+        "stripe".to_owned(),
+        fixtures.join("stripe-spec3-2023-09-12.yaml"),
+    )];
+    for i in 0..8 {
+        sources.push((
+            format!("github{i}"),
+            fixtures.join("github-api.github.com.json"),
+        ));
+    }
+    for (namespace, spec) in &sources {
+        let added: Value = http
+            .post(format!("{url}/api/tools/invoke/executor.openapi.addSource"))
+            .bearer_auth(&token)
+            .json(&json!({"spec": spec.display().to_string(), "namespace": namespace, "lenient": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(added["ok"], true, "{added}");
+    }
+    let mut mcp = McpHttp::connect(&format!("{url}/mcp"), Some(&token)).await;
+    let (mut first_page, mut whole) = (Vec::new(), Vec::new());
+    let mut total = 0;
+    for round in 0..12 {
+        let started = Instant::now();
+        let page = mcp.request("tools/list", json!({})).await;
+        let first = started.elapsed();
+        let mut cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
+        let mut count = page["result"]["tools"].as_array().map_or(0, Vec::len);
+        while let Some(c) = cursor {
+            let page = mcp.request("tools/list", json!({"cursor": c})).await;
+            count += page["result"]["tools"].as_array().map_or(0, Vec::len);
+            cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
+        }
+        if round > 1 {
+            first_page.push(first);
+            whole.push(started.elapsed());
+        }
+        total = count;
+    }
+    first_page.sort();
+    whole.sort();
+    println!("## MCP: tools/list over {total} tools (10 rounds after 2 warm-up rounds)\n");
+    println!(
+        "first page ({} tools): p50 {}; every page: p50 {}, max {}\n",
+        mcp::PAGE_SIZE,
+        us(first_page[first_page.len() / 2]),
+        us(whole[whole.len() / 2]),
+        us(*whole.last().unwrap())
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+mod mcp {
+    pub const PAGE_SIZE: usize = runtime::mcp::PAGE_SIZE;
 }

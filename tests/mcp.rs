@@ -392,3 +392,60 @@ async fn upstream_mcp_servers_over_stdio_and_http_join_the_catalog() {
         .await;
     assert_eq!(r.1["data"], "Echo: after restart", "{}", r.1);
 }
+
+/// The stateless 2026-07-28 revision (`server/discover`, no sessions),
+/// spoken by rmcp's own client, and the 2025-11-25 handshake beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_protocol_lifecycles_work() {
+    use rmcp::model::{CallToolRequestParams, ProtocolVersion};
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    use rmcp::{ClientLifecycleMode, ClientServiceExt};
+
+    runtime::install_crypto_provider();
+    let home = tempfile::tempdir().unwrap();
+    let (service, _upstream) = service_with_echo(home.path()).await;
+    for (lifecycle, expected) in [
+        (
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+            ProtocolVersion::V_2026_07_28,
+        ),
+        (
+            ClientLifecycleMode::Initialize,
+            ProtocolVersion::V_2025_11_25,
+        ),
+    ] {
+        let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", service.url))
+            .auth_header(service.token.clone());
+        let client = ()
+            .serve_with_lifecycle(
+                StreamableHttpClientTransport::from_config(config),
+                lifecycle,
+            )
+            .await
+            .unwrap();
+        let info = client
+            .peer()
+            .peer_info()
+            .expect("the server described itself");
+        assert_eq!(info.protocol_version, expected);
+        let tools = client.peer().list_all_tools().await.unwrap();
+        assert_eq!(tools.len(), 12 + 5, "{expected:?}");
+        let arguments = serde_json::json!({"id": 3}).as_object().unwrap().clone();
+        let result = client
+            .peer()
+            .call_tool(
+                CallToolRequestParams::new("echo.org.main.items.getItem").with_arguments(arguments),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            result.structured_content.unwrap()["data"]["path"],
+            "/v1/items/3",
+            "{expected:?}"
+        );
+        client.cancel().await.unwrap();
+    }
+}

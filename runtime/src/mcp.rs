@@ -179,7 +179,12 @@ impl Handler {
     /// clients were promised.
     async fn run(&self, live: &Live, path: &str, input: Value) -> Result<Value, ToolError> {
         let data = invoke::invoke(&self.state, path, input).await?;
-        if let Ok(tool) = live.resolve(path) {
+        let (_, tools) = self.tools();
+        let promised = tools
+            .by_name
+            .get(path)
+            .is_some_and(|&i| tools.list[i].output_schema.is_some());
+        if promised && let Ok(tool) = live.resolve(path) {
             live.validate_output(tool, &data)?;
         }
         Ok(data)
@@ -245,9 +250,19 @@ fn catalog_tools(live: &Live) -> McpTools {
     tools
 }
 
+/// Output schemas larger than this (self-contained, as JSON) are left out
+/// of `tools/list`: some APIs answer with objects whose schemas run to
+/// hundreds of kilobytes (GitHub's repository), which would flood an agent's
+/// context and make listing a large catalog take seconds. `describe` (in
+/// the discovery view) and `GET /api/tools/{path}` still give them.
+pub const MAX_OUTPUT_SCHEMA_BYTES: usize = 16 * 1024;
+
 fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
     let input = object(live.catalog.standalone_schema(tool, SchemaRole::Input));
     let output = live.catalog.standalone_schema(tool, SchemaRole::Output);
+    let output = (serde_json::to_vec(&output).map_or(usize::MAX, |b| b.len())
+        <= MAX_OUTPUT_SCHEMA_BYTES)
+        .then_some(output);
     let description = tool
         .description
         .clone()
@@ -261,9 +276,11 @@ fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
         a.idempotent_hint,
         a.open_world_hint,
     );
-    let mut mcp = Tool::new(tool.path.clone(), description, Arc::new(input))
-        .with_raw_output_schema(Arc::new(envelope_schema(output)))
-        .with_annotations(annotations);
+    let mut mcp =
+        Tool::new(tool.path.clone(), description, Arc::new(input)).with_annotations(annotations);
+    if let Some(output) = output {
+        mcp = mcp.with_raw_output_schema(Arc::new(envelope_schema(output)));
+    }
     if let Some(title) = &tool.title {
         mcp = mcp.with_title(title.clone());
     }
