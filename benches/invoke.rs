@@ -481,6 +481,68 @@ async fn mcp_bench() {
     }
     first_page.sort();
     whole.sort();
+    // Proxied tools/call: the reference server over streamable HTTP, called
+    // directly and through executor's /mcp.
+    let everything = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/node/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let mut proxied = None;
+    if everything.exists() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = Command::new("node")
+            .arg(&everything)
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let upstream_url = format!("http://127.0.0.1:{port}/mcp");
+        let added: Value = http
+            .post(format!("{url}/api/tools/invoke/executor.mcp.addSource"))
+            .bearer_auth(&token)
+            .json(&json!({"namespace": "everything", "url": upstream_url}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(added["ok"], true, "{added}");
+        let mut direct = McpHttp::connect(&upstream_url, None).await;
+        let call = |name: &str| json!({"name": name, "arguments": {"message": "hi"}});
+        let (mut d, mut t) = (Vec::new(), Vec::new());
+        for i in 0..600 {
+            let started = Instant::now();
+            let r = direct.request("tools/call", call("echo")).await;
+            let de = started.elapsed();
+            let started = Instant::now();
+            let p = mcp
+                .request("tools/call", call("everything.org.main.echo"))
+                .await;
+            let te = started.elapsed();
+            assert!(
+                r["result"].is_object() && p["result"]["structuredContent"]["ok"] == true,
+                "{r} {p}"
+            );
+            if i >= 100 {
+                d.push(de);
+                t.push(te);
+            }
+        }
+        d.sort();
+        t.sort();
+        let q = |v: &Vec<Duration>, pct: usize| v[v.len() * pct / 100];
+        proxied = Some((q(&d, 50), q(&d, 99), q(&t, 50), q(&t, 99)));
+        let _ = server.kill();
+        let _ = server.wait();
+    }
     println!("## MCP: tools/list over {total} tools (10 rounds after 2 warm-up rounds)\n");
     println!(
         "first page ({} tools): p50 {}; every page: p50 {}, max {}\n",
@@ -489,6 +551,19 @@ async fn mcp_bench() {
         us(whole[whole.len() / 2]),
         us(*whole.last().unwrap())
     );
+    match proxied {
+        Some((d50, d99, t50, t99)) => println!(
+            "tools/call of server-everything's echo (500 calls): direct p50 {}, p99 {}; through executor p50 {}, p99 {}; added p50 {}\n",
+            us(d50),
+            us(d99),
+            us(t50),
+            us(t99),
+            us(t50.saturating_sub(d50))
+        ),
+        None => println!(
+            "tools/call through executor: not measured (run `npm ci --prefix tests/node`)\n"
+        ),
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

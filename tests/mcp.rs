@@ -449,3 +449,37 @@ async fn both_protocol_lifecycles_work() {
         client.cancel().await.unwrap();
     }
 }
+
+/// An upstream that announces a new tool: executor lists it again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_list_changes_reach_the_catalog() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let fixture = support::repo_root()
+        .join("tests/node/mcp-fixture-server.mjs")
+        .display()
+        .to_string();
+    let r = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "grow", "command": "node", "args": [fixture]}),
+        )
+        .await;
+    assert_eq!(r.1["data"]["tools"], 1, "{}", r.1);
+    let r = service.invoke("grow.grow", json!({})).await;
+    assert_eq!(r.1["data"], "grown-1", "{}", r.1);
+    let started = std::time::Instant::now();
+    loop {
+        let r = service.invoke("grow.grown-1", json!({"x": 7})).await;
+        if r.1["ok"] == true {
+            assert_eq!(r.1["data"], "grown-1: 7");
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the new tool never appeared: {}",
+            r.1
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -38,6 +38,21 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
     };
     let addr = listener.local_addr()?;
     let state = Arc::new(AppState::new(home.clone(), addr)?);
+    // Upstream MCP servers announce list changes; re-list them in the background.
+    let (changes, mut changed) = tokio::sync::mpsc::unbounded_channel::<String>();
+    state.upstreams.listen(changes);
+    let relist_state = state.clone();
+    tokio::spawn(async move {
+        while let Some(namespace) = changed.recv().await {
+            if let Err(e) = crate::sources::relist_mcp(&relist_state, &namespace).await {
+                tracing::warn!(
+                    namespace,
+                    "re-listing after tools/list_changed failed: {}",
+                    e.message
+                );
+            }
+        }
+    });
     let info = ServiceInfo {
         pid: std::process::id(),
         url: format!("http://{addr}"),
@@ -51,6 +66,15 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
         home.dir.display()
     );
     let signal_state = state.clone();
+    // Small answers (MCP's SSE frames, JSON envelopes) must not wait for
+    // Nagle's algorithm: without TCP_NODELAY a streamed answer stalls ~40 ms
+    // on the client's delayed ACK.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(async move { stop_signal(&signal_state).await })
         .await;

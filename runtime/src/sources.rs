@@ -132,7 +132,7 @@ async fn index_mcp(
     target: &crate::upstream::McpTarget,
     options: SourceOptions,
 ) -> Result<SourceReport, ToolError> {
-    let client = crate::upstream::connect(target).await?;
+    let client = state.upstreams.connect(&namespace, target).await?;
     let (tools, server) = crate::upstream::list(&client).await?;
     let ingested =
         generator::ingest::mcp::ingest(&tools, server.as_ref(), &Options::new(&namespace));
@@ -416,6 +416,44 @@ fn no_such_source(state: &AppState, namespace: &str) -> ToolError {
         ),
         None,
     )
+}
+
+/// Lists an MCP source's tools again over its open session (the upstream
+/// said its list changed) and re-indexes them.
+pub async fn relist_mcp(state: &AppState, namespace: &str) -> Result<usize, ToolError> {
+    let existing = state.store().source(namespace).map_err(internal)?;
+    let Some(existing) = existing.filter(|s| s.kind == "mcp") else {
+        return Ok(0);
+    };
+    let target = state
+        .live()
+        .sources
+        .get(namespace)
+        .and_then(|s| s.mcp.clone())
+        .unwrap_or_default();
+    let client = state.upstreams.session(namespace, &target).await?;
+    let (tools, server) = crate::upstream::list(&client).await?;
+    let ingested =
+        generator::ingest::mcp::ingest(&tools, server.as_ref(), &Options::new(namespace));
+    let record = SourceRecord {
+        document: serde_json::to_string(
+            &serde_json::json!({ "serverInfo": server, "tools": tools }),
+        )
+        .unwrap_or_default(),
+        integration: ingested.integration,
+        tools: ingested.tools,
+        diagnostics: ingested.diagnostics,
+        ..existing
+    };
+    let count = record.tools.len();
+    state.store().put_source(&record).map_err(internal)?;
+    state.reload().map_err(internal)?;
+    tracing::info!(
+        namespace,
+        tools = count,
+        "MCP source re-listed after tools/list_changed"
+    );
+    Ok(count)
 }
 
 /// What a sealed environment value of an MCP child process is bound to.

@@ -41,18 +41,33 @@ impl McpTarget {
     }
 }
 
-type Client = RunningService<RoleClient, ()>;
+pub type Client = RunningService<RoleClient, Listener>;
+
+/// Tells the service when an upstream's tool list changes.
+pub struct Listener {
+    namespace: String,
+    changes: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+}
+
+impl rmcp::ClientHandler for Listener {
+    async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
+        if let Some(changes) = &self.changes {
+            let _ = changes.send(self.namespace.clone());
+        }
+    }
+}
 
 /// Connections to upstream MCP servers, by namespace.
 #[derive(Default)]
 pub struct McpUpstreams {
     clients: tokio::sync::Mutex<HashMap<String, Arc<Client>>>,
+    changes: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Opens a session with an upstream MCP server.
-pub async fn connect(target: &McpTarget) -> Result<Client, ToolError> {
+async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolError> {
     let fail = |what: String| {
         error(
             ErrorCode::UpstreamUnreachable,
@@ -73,7 +88,8 @@ pub async fn connect(target: &McpTarget) -> Result<Client, ToolError> {
                 }
                 let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
                     .custom_headers(headers);
-                ().serve(StreamableHttpClientTransport::from_config(config))
+                listener
+                    .serve(StreamableHttpClientTransport::from_config(config))
                     .await
                     .map_err(|e| fail(e.to_string()))
             }
@@ -84,7 +100,10 @@ pub async fn connect(target: &McpTarget) -> Result<Client, ToolError> {
                     .stderr(std::process::Stdio::null())
                     .spawn()
                     .map_err(|e| fail(e.to_string()))?;
-                ().serve(transport).await.map_err(|e| fail(e.to_string()))
+                listener
+                    .serve(transport)
+                    .await
+                    .map_err(|e| fail(e.to_string()))
             }
             (None, None) => Err(fail("neither a url nor a command".into())),
         }
@@ -112,6 +131,29 @@ pub async fn list(client: &Client) -> Result<(Vec<Value>, Option<Value>), ToolEr
 }
 
 impl McpUpstreams {
+    /// Where upstream list changes are announced (set once, by the service).
+    pub fn listen(&self, changes: tokio::sync::mpsc::UnboundedSender<String>) {
+        let _ = self.changes.set(changes);
+    }
+
+    /// Opens a session for a namespace (not kept: see [`Self::put`]).
+    pub async fn connect(&self, namespace: &str, target: &McpTarget) -> Result<Client, ToolError> {
+        let listener = Listener {
+            namespace: namespace.to_owned(),
+            changes: self.changes.get().cloned(),
+        };
+        connect(target, listener).await
+    }
+
+    /// The pooled session of a namespace, opened if needed.
+    pub async fn session(
+        &self,
+        namespace: &str,
+        target: &McpTarget,
+    ) -> Result<Arc<Client>, ToolError> {
+        self.client(namespace, target).await
+    }
+
     /// Keeps a client for a namespace (replacing any other).
     pub async fn put(&self, namespace: &str, client: Client) {
         let old = self
@@ -197,7 +239,7 @@ impl McpUpstreams {
         {
             return Ok(client.clone());
         }
-        let client = Arc::new(connect(target).await?);
+        let client = Arc::new(self.connect(namespace, target).await?);
         clients.insert(namespace.to_owned(), client.clone());
         Ok(client)
     }
