@@ -50,16 +50,7 @@ async fn invoke_bench() {
     let upstream = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_executor"))
-        .args(["daemon", "run", "--port", "0"])
-        .env("EXECUTOR_HOME", home.path())
-        .env("EXECUTOR_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (url, token) = wait_for_service(home.path());
+    let (_home, mut child, url, token) = start_service();
     let http = reqwest::Client::new();
     let spec = json!({
         "openapi": "3.1.0",
@@ -251,6 +242,21 @@ async fn throughput(target: &Target) -> f64 {
     count.load(Ordering::Relaxed) as f64 / LOAD_SECONDS as f64
 }
 
+/// The release binary as the service, in a fresh home.
+fn start_service() -> (tempfile::TempDir, std::process::Child, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_executor"))
+        .args(["daemon", "run", "--port", "0"])
+        .env("EXECUTOR_HOME", home.path())
+        .env("EXECUTOR_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (url, token) = wait_for_service(home.path());
+    (home, child, url, token)
+}
+
 fn wait_for_service(home: &Path) -> (String, String) {
     let started = Instant::now();
     loop {
@@ -422,16 +428,7 @@ impl McpHttp {
 }
 
 async fn mcp_bench() {
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_executor"))
-        .args(["daemon", "run", "--port", "0"])
-        .env("EXECUTOR_HOME", home.path())
-        .env("EXECUTOR_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (url, token) = wait_for_service(home.path());
+    let (_home, mut child, url, token) = start_service();
     let http = reqwest::Client::new();
     // GitHub's catalog under eight namespaces and Stripe's: over 10,000 tools.
     let fixtures =

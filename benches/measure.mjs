@@ -55,3 +55,19 @@ export async function measure(label, argv, { quiet = true } = {}) {
 	return { label, seconds, peakMiB: peakKiB / 1024, code, stderr };
 }
 
+
+export function median(xs) {
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.floor(s.length / 2)];
+}
+
+/** Runs a command n times; median wall time and largest peak RSS. Throws if a run fails. */
+export async function runs(label, argv, n) {
+	const results = [];
+	for (let i = 0; i < n; i++) {
+		const r = await measure(label, argv);
+		if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+		results.push(r);
+	}
+	return { seconds: median(results.map((r) => r.seconds)), peakMiB: Math.max(...results.map((r) => r.peakMiB)) };
+}

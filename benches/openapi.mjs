@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GNU_TIME, measure } from "./measure.mjs";
+import { GNU_TIME, runs } from "./measure.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EXECUTOR = join(repo, "target/release/executor");
@@ -28,20 +28,6 @@ const DEFAULT_SPECS = [
 	"../shared/fixtures/openapi/famous/stripe-spec3-2023-09-12.yaml",
 ].map((p) => resolve(repo, p));
 
-function median(xs) {
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.floor(s.length / 2)];
-}
-
-async function runs(label, argv, n) {
-	const results = [];
-	for (let i = 0; i < n; i++) {
-		const r = await measure(label, argv);
-		if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
-		results.push(r);
-	}
-	return { seconds: median(results.map((r) => r.seconds)), peakMiB: Math.max(...results.map((r) => r.peakMiB)) };
-}
 
 async function main(args) {
 	let n = 5;

@@ -14,26 +14,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { measure } from "./measure.mjs";
+import { runs } from "./measure.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EXECUTOR = join(repo, "target/release/executor");
 const NODE_BIN = join(repo, "tests/node/node_modules/.bin");
 
-function median(xs) {
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.floor(s.length / 2)];
-}
-
-async function runs(label, argv, n) {
-	const results = [];
-	for (let i = 0; i < n; i++) {
-		const r = await measure(label, argv);
-		if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);
-		results.push(r);
-	}
-	return { seconds: median(results.map((r) => r.seconds)), peakMiB: Math.max(...results.map((r) => r.peakMiB)) };
-}
 
 const args = process.argv.slice(2);
 let n = 3;

@@ -97,22 +97,10 @@ async fn add_mcp(state: &AppState, input: AddMcpSource) -> Result<SourceReport, 
         args: input.args.clone(),
         env: input.env.clone(),
     };
-    let mut sealed_headers = std::collections::BTreeMap::new();
-    for (name, value) in &input.headers {
-        let sealed = state
-            .secrets
-            .seal(value.as_bytes(), &header_place(&input.namespace, name))
-            .map_err(internal)?;
-        sealed_headers.insert(name.clone(), sealed);
-    }
-    let mut sealed_env = std::collections::BTreeMap::new();
-    for (name, value) in &input.env {
-        let sealed = state
-            .secrets
-            .seal(value.as_bytes(), &env_place(&input.namespace, name))
-            .map_err(internal)?;
-        sealed_env.insert(name.clone(), sealed);
-    }
+    let sealed_headers = seal_all(state, &input.headers, |name| {
+        header_place(&input.namespace, name)
+    })?;
+    let sealed_env = seal_all(state, &input.env, |name| env_place(&input.namespace, name))?;
     let options = SourceOptions {
         sealed_headers,
         mcp: Some(crate::store::McpOptions {
@@ -175,14 +163,9 @@ async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolErr
         check_base_url(base)?;
     }
     let (origin, document) = fetch(state, &input.spec).await?;
-    let mut sealed_headers = std::collections::BTreeMap::new();
-    for (name, value) in &input.headers {
-        let sealed = state
-            .secrets
-            .seal(value.as_bytes(), &header_place(&input.namespace, name))
-            .map_err(internal)?;
-        sealed_headers.insert(name.clone(), sealed);
-    }
+    let sealed_headers = seal_all(state, &input.headers, |name| {
+        header_place(&input.namespace, name)
+    })?;
     let options = SourceOptions {
         base_url: input.base_url.clone(),
         sealed_headers,
@@ -416,6 +399,24 @@ fn no_such_source(state: &AppState, namespace: &str) -> ToolError {
         ),
         None,
     )
+}
+
+/// Seals every value of a map of secrets, each bound to its place.
+fn seal_all(
+    state: &AppState,
+    values: &std::collections::BTreeMap<String, String>,
+    place: impl Fn(&str) -> String,
+) -> Result<std::collections::BTreeMap<String, String>, ToolError> {
+    values
+        .iter()
+        .map(|(name, value)| {
+            let sealed = state
+                .secrets
+                .seal(value.as_bytes(), &place(name))
+                .map_err(internal)?;
+            Ok((name.clone(), sealed))
+        })
+        .collect()
 }
 
 /// Lists an MCP source's tools again over its open session (the upstream
