@@ -382,38 +382,19 @@ async fn list_tools(
                 .collect();
             (hits.len(), items)
         }
-        (_, Some(prefix)) => {
-            let tools: Vec<_> = live
-                .under(prefix)
-                .into_iter()
-                .filter(|t| in_namespace(t))
-                .collect();
-            (
-                tools.len(),
-                tools
-                    .iter()
-                    .skip(offset)
-                    .take(limit)
-                    .map(|t| summary(t))
-                    .collect(),
-            )
-        }
-        _ => {
-            let tools: Vec<_> = live
-                .catalog
-                .tools
+        (_, prefix) => {
+            let tools: Vec<&generator::ir::Tool> = match prefix {
+                Some(prefix) => live.under(prefix),
+                None => live.catalog.tools.iter().collect(),
+            };
+            let tools: Vec<_> = tools.into_iter().filter(|t| in_namespace(t)).collect();
+            let page = tools
                 .iter()
-                .filter(|t| in_namespace(t))
+                .skip(offset)
+                .take(limit)
+                .map(|t| summary(t))
                 .collect();
-            (
-                tools.len(),
-                tools
-                    .iter()
-                    .skip(offset)
-                    .take(limit)
-                    .map(|t| summary(t))
-                    .collect(),
-            )
+            (tools.len(), page)
         }
     };
     let next = (offset + limit < total).then_some(offset + limit);

@@ -122,28 +122,8 @@ async fn index_mcp(
 ) -> Result<SourceReport, ToolError> {
     let client = state.upstreams.connect(&namespace, target).await?;
     let (tools, server) = crate::upstream::list(&client).await?;
-    let ingested =
-        generator::ingest::mcp::ingest(&tools, server.as_ref(), &Options::new(&namespace));
-    let document =
-        serde_json::to_string(&serde_json::json!({ "serverInfo": server, "tools": tools }))
-            .unwrap_or_default();
-    let diagnostics: Vec<String> = ingested
-        .diagnostics
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let record = SourceRecord {
-        namespace: namespace.clone(),
-        kind: "mcp".to_owned(),
-        origin: target.origin(),
-        document,
-        options,
-        integration: ingested.integration,
-        tools: ingested.tools,
-        diagnostics: ingested.diagnostics,
-        created_at: 0,
-        updated_at: 0,
-    };
+    let record = mcp_record(&namespace, target.origin(), options, &tools, server);
+    let diagnostics: Vec<String> = record.diagnostics.iter().map(ToString::to_string).collect();
     let count = record.tools.len();
     state.store().put_source(&record).map_err(internal)?;
     state.upstreams.put(&namespace, client).await;
@@ -155,6 +135,30 @@ async fn index_mcp(
         diagnostics,
         base_url: None,
     })
+}
+
+/// An MCP source's stored form: its `tools/list` answer, ingested.
+fn mcp_record(
+    namespace: &str,
+    origin: String,
+    options: SourceOptions,
+    tools: &[serde_json::Value],
+    server: Option<serde_json::Value>,
+) -> SourceRecord {
+    let ingested = generator::ingest::mcp::ingest(tools, server.as_ref(), &Options::new(namespace));
+    let document = serde_json::json!({ "serverInfo": server, "tools": tools }).to_string();
+    SourceRecord {
+        namespace: namespace.to_owned(),
+        kind: "mcp".to_owned(),
+        origin,
+        document,
+        options,
+        integration: ingested.integration,
+        tools: ingested.tools,
+        diagnostics: ingested.diagnostics,
+        created_at: 0,
+        updated_at: 0,
+    }
 }
 
 async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
@@ -434,18 +438,7 @@ pub async fn relist_mcp(state: &AppState, namespace: &str) -> Result<usize, Tool
         .unwrap_or_default();
     let client = state.upstreams.session(namespace, &target).await?;
     let (tools, server) = crate::upstream::list(&client).await?;
-    let ingested =
-        generator::ingest::mcp::ingest(&tools, server.as_ref(), &Options::new(namespace));
-    let record = SourceRecord {
-        document: serde_json::to_string(
-            &serde_json::json!({ "serverInfo": server, "tools": tools }),
-        )
-        .unwrap_or_default(),
-        integration: ingested.integration,
-        tools: ingested.tools,
-        diagnostics: ingested.diagnostics,
-        ..existing
-    };
+    let record = mcp_record(namespace, existing.origin, existing.options, &tools, server);
     let count = record.tools.len();
     state.store().put_source(&record).map_err(internal)?;
     state.reload().map_err(internal)?;
