@@ -514,8 +514,16 @@ async fn mcp_bench() {
         assert_eq!(added["ok"], true, "{added}");
         let mut direct = McpHttp::connect(&upstream_url, None).await;
         let call = |name: &str| json!({"name": name, "arguments": {"message": "hi"}});
-        let (mut d, mut t) = (Vec::new(), Vec::new());
+        let (mut d, mut t, mut r_) = (Vec::new(), Vec::new(), Vec::new());
+        let rest = Target {
+            url: format!("{url}/api/tools/invoke/everything.org.main.echo"),
+            token: Some(token.clone()),
+            body: Some(json!({"message": "hi"}).to_string()),
+        };
         for i in 0..600 {
+            let started = Instant::now();
+            rest.send(&http).await;
+            let re = started.elapsed();
             let started = Instant::now();
             let r = direct.request("tools/call", call("echo")).await;
             let de = started.elapsed();
@@ -531,11 +539,17 @@ async fn mcp_bench() {
             if i >= 100 {
                 d.push(de);
                 t.push(te);
+                r_.push(re);
             }
         }
         d.sort();
         t.sort();
+        r_.sort();
         let q = |v: &Vec<Duration>, pct: usize| v[v.len() * pct / 100];
+        println!(
+            "(through executor's REST invoke instead of /mcp: p50 {})",
+            us(q(&r_, 50))
+        );
         proxied = Some((q(&d, 50), q(&d, 99), q(&t, 50), q(&t, 99)));
         let _ = server.kill();
         let _ = server.wait();
