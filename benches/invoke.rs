@@ -59,17 +59,7 @@ async fn invoke_bench() {
             "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
             "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
     });
-    let added: Value = http
-        .post(format!("{url}/api/tools/invoke/executor.openapi.addSource"))
-        .bearer_auth(&token)
-        .json(&json!({"spec": spec.to_string(), "namespace": "bench", "baseUrl": format!("{upstream}/v1")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(added["ok"], true, "{added}");
+    add_source(&http, &url, &token, "executor.openapi.addSource", json!({"spec": spec.to_string(), "namespace": "bench", "baseUrl": format!("{upstream}/v1")})).await;
 
     let direct = Target {
         url: format!("{upstream}/v1/items/1"),
@@ -240,6 +230,21 @@ async fn throughput(target: &Target) -> f64 {
         t.await.unwrap();
     }
     count.load(Ordering::Relaxed) as f64 / LOAD_SECONDS as f64
+}
+
+/// Runs one of executor's source tools and insists that it worked.
+async fn add_source(http: &reqwest::Client, url: &str, token: &str, tool: &str, input: Value) {
+    let added: Value = http
+        .post(format!("{url}/api/tools/invoke/{tool}"))
+        .bearer_auth(token)
+        .json(&input)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(added["ok"], true, "{added}");
 }
 
 /// The release binary as the service, in a fresh home.
@@ -444,17 +449,14 @@ async fn mcp_bench() {
         ));
     }
     for (namespace, spec) in &sources {
-        let added: Value = http
-            .post(format!("{url}/api/tools/invoke/executor.openapi.addSource"))
-            .bearer_auth(&token)
-            .json(&json!({"spec": spec.display().to_string(), "namespace": namespace, "lenient": true}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(added["ok"], true, "{added}");
+        add_source(
+            &http,
+            &url,
+            &token,
+            "executor.openapi.addSource",
+            json!({"spec": spec.display().to_string(), "namespace": namespace, "lenient": true}),
+        )
+        .await;
     }
     let mut mcp = McpHttp::connect(&format!("{url}/mcp"), Some(&token)).await;
     let (mut first_page, mut whole) = (Vec::new(), Vec::new());
@@ -501,17 +503,14 @@ async fn mcp_bench() {
             std::thread::sleep(Duration::from_millis(50));
         }
         let upstream_url = format!("http://127.0.0.1:{port}/mcp");
-        let added: Value = http
-            .post(format!("{url}/api/tools/invoke/executor.mcp.addSource"))
-            .bearer_auth(&token)
-            .json(&json!({"namespace": "everything", "url": upstream_url}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(added["ok"], true, "{added}");
+        add_source(
+            &http,
+            &url,
+            &token,
+            "executor.mcp.addSource",
+            json!({"namespace": "everything", "url": upstream_url}),
+        )
+        .await;
         let mut direct = McpHttp::connect(&upstream_url, None).await;
         let call = |name: &str| json!({"name": name, "arguments": {"message": "hi"}});
         let (mut d, mut t, mut r_) = (Vec::new(), Vec::new(), Vec::new());

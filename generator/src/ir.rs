@@ -84,6 +84,22 @@ pub struct ConnectionRef {
     pub name: String,
 }
 
+impl ConnectionRef {
+    /// `<integration>.<owner>.<connection>.`: what every tool path of this
+    /// integration and connection starts with.
+    pub fn path_prefix(&self, integration: &str) -> String {
+        format!("{integration}.{}.{}.", self.owner.as_str(), self.name)
+    }
+
+    /// How long a tool's own name may be under that prefix, within MCP's
+    /// 128-character rule (at least 16, whatever the prefix).
+    pub fn name_budget(&self, integration: &str) -> usize {
+        crate::naming::MAX_TOOL_PATH
+            .saturating_sub(self.path_prefix(integration).len())
+            .max(16)
+    }
+}
+
 impl Default for ConnectionRef {
     fn default() -> Self {
         ConnectionRef {

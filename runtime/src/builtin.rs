@@ -179,11 +179,7 @@ fn tool<I: JsonSchema, O: JsonSchema>(
         open_world_hint: Some(!read_only),
     };
     Tool {
-        path: format!(
-            "{NAMESPACE}.{}.{}.{name}",
-            connection.owner.as_str(),
-            connection.name
-        ),
+        path: format!("{}{name}", connection.path_prefix(NAMESPACE)),
         integration: NAMESPACE.to_owned(),
         connection,
         name: name.to_owned(),

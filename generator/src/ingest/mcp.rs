@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::diagnostic::Diagnostic;
 use crate::ingest::openapi::{Options, normalise_schemas};
 use crate::ir::{Annotations, Binding, Integration, McpBinding, Policy, SourceKind, Tool};
-use crate::naming::{MAX_TOOL_PATH, sanitise_tool_name, stable_hash};
+use crate::naming::{sanitise_tool_name, stable_hash};
 
 /// What an MCP source became.
 #[derive(Debug, Clone)]
@@ -59,13 +59,8 @@ pub fn ingest(tools: &[Value], server: Option<&Value>, options: &Options) -> Ing
     let (schemas, defs, schema_diagnostics) = normalise_schemas(Value::Object(root), &pointers);
     diagnostics.extend(schema_diagnostics);
 
-    let prefix = format!(
-        "{}.{}.{}.",
-        options.namespace,
-        options.connection.owner.as_str(),
-        options.connection.name
-    );
-    let budget = MAX_TOOL_PATH.saturating_sub(prefix.len()).max(16);
+    let prefix = options.connection.path_prefix(&options.namespace);
+    let budget = options.connection.name_budget(&options.namespace);
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, (upstream_name, tool)) in kept.iter().enumerate() {

@@ -33,7 +33,7 @@ use crate::ir::{
     ParamStyle, PartEncoding, Policy, ResponseKind, Tool, escape_pointer_token, file_input_schema,
     file_output_schema,
 };
-use crate::naming::{MAX_TOOL_PATH, camel_case, sanitise_tool_name, stable_hash};
+use crate::naming::{camel_case, sanitise_tool_name, stable_hash};
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -1000,13 +1000,8 @@ pub(super) fn name_tools(
     options: &Options,
     diags: &mut Diagnostics,
 ) -> Vec<Tool> {
-    let prefix = format!(
-        "{}.{}.{}.",
-        options.namespace,
-        options.connection.owner.as_str(),
-        options.connection.name
-    );
-    let budget = MAX_TOOL_PATH.saturating_sub(prefix.len()).max(16);
+    let prefix = options.connection.path_prefix(&options.namespace);
+    let budget = options.connection.name_budget(&options.namespace);
     let names: Vec<String> = drafts
         .iter()
         .map(|d| fit(base_name(d), budget, d))
