@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::service::{Service, start_upstream, text};
+use support::service::{BUILTIN_TOOLS, Service, start_upstream, text};
 
 const SECRET: &str = "s3cret-key-value";
 
@@ -43,6 +43,9 @@ async fn service_with_echo(home: &std::path::Path) -> (Service, String) {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["namespace"], "echo");
     assert_eq!(report["tools"], 12, "{report}");
+    // Policies have their own tests (tests/policies.rs); here every echo
+    // tool runs without approval.
+    service.allow("echo.*").await;
     (service, upstream)
 }
 
@@ -749,7 +752,7 @@ async fn sources_from_urls_refresh_page_and_export_by_integration() {
     let whole: Value = r.json().await.unwrap();
     assert_eq!(
         whole["paths"].as_object().unwrap().len(),
-        12 + 12 + 5,
+        12 + 12 + BUILTIN_TOOLS,
         "two sources and the built-in tools"
     );
     let one: Value = export("?integration=web")

@@ -111,12 +111,56 @@ pub struct Removed {
     pub tools: usize,
 }
 
+/// Adds a policy rule.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddPolicy {
+    /// Tool paths it covers: dotted segments, `*` for one segment or, at the end, a whole subtree. Examples: `*`, `github.*`, `github.*.*.issues.*`, `github.issues.create`.
+    pub pattern: String,
+    /// `allow`, `require_approval` or `block`.
+    pub action: Policy,
+    /// 1-based place in the evaluation order (the first matching rule wins); the end when absent.
+    #[serde(default)]
+    pub position: Option<usize>,
+}
+
+/// Names one policy rule.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyId {
+    /// The rule's id, as `executor.policies.list` shows it (`pol_...`).
+    pub id: String,
+}
+
+/// Moves a policy rule.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MovePolicy {
+    /// The rule's id (`pol_...`).
+    pub id: String,
+    /// Its new 1-based place in the evaluation order.
+    #[schemars(range(min = 1))]
+    pub position: usize,
+}
+
 /// The built-in operations.
 pub const ADD_OPENAPI: &str = "openapi.addSource";
 pub const ADD_MCP: &str = "mcp.addSource";
 pub const LIST: &str = "sources.list";
 pub const REMOVE: &str = "sources.remove";
 pub const REFRESH: &str = "sources.refresh";
+pub const POLICIES_LIST: &str = "policies.list";
+pub const POLICIES_ADD: &str = "policies.add";
+pub const POLICIES_REMOVE: &str = "policies.remove";
+pub const POLICIES_MOVE: &str = "policies.move";
+
+/// Whether a tool changes executor's own settings (sources, connections,
+/// policies). Agents calling these over MCP always need a person's
+/// approval, whatever the rules say, so an agent cannot widen its own
+/// permissions.
+pub fn changes_settings(tool: &Tool) -> bool {
+    tool.integration == NAMESPACE && tool.annotations.read_only_hint != Some(true)
+}
 
 /// The `executor` integration and its tools.
 pub fn integration() -> (Integration, Vec<Tool>) {
@@ -124,7 +168,7 @@ pub fn integration() -> (Integration, Vec<Tool>) {
         name: NAMESPACE.to_owned(),
         kind: SourceKind::Openapi,
         title: Some("executor".to_owned()),
-        description: Some("executor's own tools: manage the sources of the catalog.".to_owned()),
+        description: Some("executor's own tools: manage the sources of the catalog and the policies that govern calls.".to_owned()),
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         servers: Vec::new(),
         security_schemes: BTreeMap::new(),
@@ -161,6 +205,30 @@ pub fn integration() -> (Integration, Vec<Tool>) {
             "Fetch a source again from where it came from (URL or file) and re-index its tools.",
             false,
         ),
+        tool::<Nothing, Vec<crate::policy::Rule>>(
+            POLICIES_LIST,
+            "List policies",
+            "The policy rules in evaluation order: for each tool call the first rule whose pattern matches decides (allow, require_approval or block); with none, the tool's default applies (reads allowed, writes need approval).",
+            true,
+        ),
+        tool::<AddPolicy, crate::policy::Rule>(
+            POLICIES_ADD,
+            "Add a policy",
+            "Add a rule that allows, requires approval for, or blocks the tools whose paths match a pattern. Blocked tools disappear from listings, search, MCP and exports.",
+            false,
+        ),
+        tool::<PolicyId, crate::policy::Rule>(
+            POLICIES_REMOVE,
+            "Remove a policy",
+            "Remove a policy rule by id.",
+            false,
+        ),
+        tool::<MovePolicy, Vec<crate::policy::Rule>>(
+            POLICIES_MOVE,
+            "Move a policy",
+            "Move a policy rule to another place in the evaluation order; returns the rules in their new order.",
+            false,
+        ),
     ];
     (integration, tools)
 }
@@ -174,7 +242,7 @@ fn tool<I: JsonSchema, O: JsonSchema>(
     let connection = ConnectionRef::default();
     let annotations = Annotations {
         read_only_hint: Some(read_only),
-        destructive_hint: (name == REMOVE).then_some(true),
+        destructive_hint: (name == REMOVE || name == POLICIES_REMOVE).then_some(true),
         idempotent_hint: Some(true),
         open_world_hint: Some(!read_only),
     };
@@ -187,11 +255,11 @@ fn tool<I: JsonSchema, O: JsonSchema>(
         description: Some(description.to_owned()),
         input: schema_of::<I>(),
         output: schema_of::<O>(),
-        default_policy: if read_only {
-            Policy::Allow
-        } else {
-            Policy::RequireApproval
-        },
+        // The owner's CLI and API run these without a pause (scripts call
+        // `executor call executor openapi addSource ...`); agents over MCP
+        // are always paused for the ones that change settings
+        // (`changes_settings`, enforced in `invoke`).
+        default_policy: Policy::Allow,
         annotations,
         deprecated: false,
         binding: Binding::Builtin(BuiltinBinding {

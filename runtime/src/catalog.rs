@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::{Catalog, SchemaRole, Tool};
+use generator::ir::{Catalog, Policy, SchemaRole, Tool};
 use serde_json::{Value, json};
 
 use crate::builtin;
+use crate::policy::Rules;
 use crate::search::SearchIndex;
 
 /// What the invoker needs of a source beyond the IR.
@@ -24,7 +25,12 @@ pub struct SourceRuntime {
 }
 
 pub struct Live {
+    /// The tools callers may see: every tool not blocked by a policy.
     pub catalog: Catalog,
+    /// Tools a policy blocks: gone from listings, search, MCP and exports;
+    /// calling one answers `tool_blocked`.
+    pub blocked: Vec<Tool>,
+    pub rules: Rules,
     pub index: SearchIndex,
     pub sources: HashMap<String, SourceRuntime>,
     /// The catalog as MCP tools, built on first use.
@@ -35,11 +41,13 @@ pub struct Live {
 impl Live {
     /// `stored` is the catalog of the stored sources; the built-in tools
     /// are added here.
-    pub fn new(stored: Catalog, sources: HashMap<String, SourceRuntime>) -> Live {
-        let catalog = with_builtins(stored);
+    pub fn new(stored: Catalog, sources: HashMap<String, SourceRuntime>, rules: Rules) -> Live {
+        let (catalog, blocked) = visible(with_builtins(stored), &rules);
         Live {
             index: SearchIndex::build(&catalog),
             catalog,
+            blocked,
+            rules,
             sources,
             mcp: std::sync::OnceLock::new(),
             validators: Mutex::new(HashMap::new()),
@@ -63,6 +71,18 @@ impl Live {
         };
         match matches.as_slice() {
             [tool] => Ok(tool),
+            [] if self.blocked_tool(path).is_some() => {
+                let tool = self.blocked_tool(path).expect("checked above");
+                let rule = self.rules.decide(tool).rule.unwrap_or_default();
+                Err(error(
+                    ErrorCode::ToolBlocked,
+                    format!(
+                        "{} is blocked by policy {rule}; `executor policies list` shows the rules and `executor policies remove {rule}` lifts it",
+                        tool.path
+                    ),
+                    Some(json!({ "path": tool.path, "rule": rule })),
+                ))
+            }
             [] => {
                 let candidates: Vec<String> = self
                     .index
@@ -94,6 +114,20 @@ impl Live {
                 ))
             }
         }
+    }
+
+    /// A blocked tool by canonical or (unambiguous) short path.
+    fn blocked_tool(&self, path: &str) -> Option<&Tool> {
+        if let Some(tool) = self.blocked.iter().find(|t| t.path == path) {
+            return Some(tool);
+        }
+        let (integration, name) = path.split_once('.')?;
+        let mut matches = self
+            .blocked
+            .iter()
+            .filter(|t| t.integration == integration && t.name == name);
+        let first = matches.next()?;
+        matches.next().is_none().then_some(first)
     }
 
     /// Tools whose canonical or short path lies under `prefix` (segment-wise).
@@ -199,6 +233,16 @@ impl Live {
         cache.insert(key, validator.clone());
         Ok(validator)
     }
+}
+
+/// Splits a catalog into the tools callers may see and those a policy
+/// blocks. Integrations stay, so a fully blocked source still has a name.
+pub fn visible(mut catalog: Catalog, rules: &Rules) -> (Catalog, Vec<Tool>) {
+    let (blocked, shown): (Vec<Tool>, Vec<Tool>) = std::mem::take(&mut catalog.tools)
+        .into_iter()
+        .partition(|t| rules.decide(t).action == Policy::Block);
+    catalog.tools = shown;
+    (catalog, blocked)
 }
 
 /// The stored catalog with executor's own tools added.

@@ -17,6 +17,9 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: the service could not be reached, started or used.
 pub const EXIT_SERVICE: u8 = 3;
+/// Exit code: the call waits for a person's approval; the resume command
+/// is printed on stderr.
+pub const EXIT_PAUSED: u8 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,7 +39,8 @@ executor call petstore pet getPetById '{\"petId\": 1}'\n  \
 executor generate                                      # the catalog as executor.openapi.json\n\n\
 State lives in ~/.executor (set EXECUTOR_HOME to move it). `call` and `tools` start the \
 service in the background when it is not running. Exit codes: 0 ok, 1 the command or tool \
-failed, 2 bad command line, 3 the service could not be reached."
+failed, 2 bad command line, 3 the service could not be reached, 4 the call waits for \
+approval (resume it with `executor resume --execution-id ...`)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -61,6 +65,39 @@ answered ok: false."
     /// Find and inspect tools
     #[command(subcommand)]
     Tools(ToolsCommand),
+
+    /// Approve or decline a call that waits for approval, and print its result
+    #[command(
+        long_about = "Answer a call that a policy paused for approval. `accept` runs the call now \
+and prints its result; `decline` refuses it. Without --action, on a terminal, it shows the tool and \
+its arguments and asks; without a terminal --action is required. Answering an execution again prints \
+the first outcome; the call never runs twice.",
+        after_help = "Examples:\n  \
+executor resume --execution-id exec_123                   # show the call and ask\n  \
+executor resume --execution-id exec_123 --action accept   # in scripts\n  \
+executor resume --execution-id exec_123 --action decline"
+    )]
+    Resume(ResumeArgs),
+
+    /// List, add, remove and reorder the policies that govern tool calls
+    #[command(
+        subcommand,
+        long_about = "Policies are ordered rules over tool paths; for each call the first rule whose \
+pattern matches decides: allow, require_approval (the call pauses until a person approves it) or block \
+(the tool disappears from listings, search, MCP and exports). With no matching rule the tool's default \
+applies: reads are allowed, writes and destructive tools need approval.\n\n\
+Patterns are dotted tool paths with `*` wildcards: `*` alone is every tool, a trailing `*` a whole \
+subtree (`github.*`), any other `*` one segment (`github.*.*.issues.*` covers \
+github.org.main.issues.create). The short form `github.issues.*` (without owner and connection) works too.",
+        after_help = "Examples:\n  \
+executor policies add 'github.*.*.issues.*' require_approval\n  \
+executor policies add 'petstore.*' allow\n  \
+executor policies add 'github.repos.delete' block --position 1\n  \
+executor policies list\n  \
+executor policies move pol_1a2b3c 1\n  \
+executor policies remove pol_1a2b3c"
+    )]
+    Policies(PoliciesCommand),
 
     /// Export tools as an OpenAPI 3.1 document or a typed TypeScript client
     #[command(
@@ -113,6 +150,69 @@ pub struct CallArgs {
         value_name = "ARGS"
     )]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The paused execution, as the paused call reported it (`exec_...`)
+    #[arg(long, value_name = "ID")]
+    pub execution_id: String,
+    /// accept (run the call) or decline (refuse it); asked on a terminal when absent
+    #[arg(long, value_enum)]
+    pub action: Option<ResumeAction>,
+    /// Print the whole result envelope as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResumeAction {
+    Accept,
+    Decline,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// The rules in evaluation order
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a rule (at the end unless --position says otherwise)
+    Add {
+        /// Tool paths it covers, e.g. '*', 'github.*', 'github.*.*.issues.*' (quote it for the shell)
+        pattern: String,
+        /// What happens to matching calls
+        #[arg(value_enum)]
+        action: PolicyAction,
+        /// 1-based place in the evaluation order
+        #[arg(long)]
+        position: Option<usize>,
+    },
+    /// Remove a rule by id
+    Remove {
+        /// The rule's id (`executor policies list` shows it)
+        id: String,
+    },
+    /// Move a rule to another place in the evaluation order
+    Move {
+        /// The rule's id
+        id: String,
+        /// Its new 1-based position
+        position: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyAction {
+    /// Calls run
+    Allow,
+    /// Calls pause until a person approves them
+    #[value(name = "require_approval", alias = "require-approval")]
+    RequireApproval,
+    /// The tool is hidden and calls are refused
+    Block,
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,6 +362,8 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
         match command {
             Command::Call(args) => commands::call(&home, args.args).await,
             Command::Tools(tools) => commands::tools(&home, tools).await,
+            Command::Resume(args) => commands::resume(&home, args).await,
+            Command::Policies(command) => commands::policies(&home, command).await,
             Command::Web(args) => commands::web(home, args).await,
             Command::Mcp { discover } => {
                 crate::mcp_stdio::run(&home, discover)

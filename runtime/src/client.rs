@@ -56,6 +56,26 @@ impl Client {
         envelope(response).await
     }
 
+    /// `POST` (or another method) with a JSON body to an `/api` route: the
+    /// envelope, whatever the status.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, ServiceError> {
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the service at {}", self.url))
+            .map_err(ServiceError)?;
+        envelope(response).await
+    }
+
     /// `GET` an `/api` route: the envelope, whatever the status.
     pub async fn get(&self, path_and_query: &str) -> Result<Value, ServiceError> {
         let response = self

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use crate::cli::{EXIT_FAILURE, EXIT_USAGE, ToolsCommand, WebArgs};
+use crate::cli::{
+    EXIT_FAILURE, EXIT_PAUSED, EXIT_USAGE, PoliciesCommand, PolicyAction, ResumeAction, ResumeArgs,
+    ToolsCommand, WebArgs,
+};
 use crate::client::{Client, ServiceError};
 use crate::home::Home;
 use crate::service;
@@ -69,9 +72,92 @@ pub async fn call(home: &Home, args: Vec<String>) -> anyhow::Result<ExitCode> {
     absolutise_spec_path(&path, &mut input);
     let client = Client::connect(home).await?;
     let envelope = client.invoke(&path, &input).await?;
+    let interactive = input_text.as_deref() != Some("-") && is_terminal();
+    finish(&client, envelope, json_output, interactive).await
+}
+
+/// Both stdin (to answer) and stderr (to ask) are a person's terminal.
+fn is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Prints a call's outcome. A paused call is asked about inline on a
+/// terminal; elsewhere the resume command is printed and the exit code
+/// says the call waits (`EXIT_PAUSED`).
+async fn finish(
+    client: &Client,
+    envelope: Value,
+    json_output: bool,
+    interactive: bool,
+) -> anyhow::Result<ExitCode> {
+    let paused =
+        envelope.pointer("/error/code").and_then(Value::as_str) == Some("execution_paused");
+    if !paused {
+        return print_outcome(&envelope, json_output);
+    }
+    let id = envelope
+        .pointer("/error/executionId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if interactive {
+        let execution = data(client.get(&format!("/api/executions/{id}")).await?)?;
+        match ask(&execution)? {
+            Some(action) => {
+                let outcome = answer(client, &id, action).await?;
+                return print_outcome(&outcome, json_output);
+            }
+            None => eprintln!("left paused."),
+        }
+    } else if json_output {
+        println!("{}", serde_json::to_string_pretty(&envelope)?);
+    } else {
+        let message = envelope
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("the call waits for approval");
+        eprintln!("paused [execution_paused]: {message}");
+    }
+    eprintln!(
+        "resume it with: executor resume --execution-id {id} --action accept   (or --action decline)"
+    );
+    Ok(ExitCode::from(EXIT_PAUSED))
+}
+
+/// Shows a paused call and asks whether to run it: `None` leaves it paused.
+fn ask(execution: &Value) -> anyhow::Result<Option<&'static str>> {
+    use std::io::Write;
+    let tool = execution["toolPath"].as_str().unwrap_or("?");
+    eprintln!("{tool} waits for your approval. Arguments:");
+    eprintln!("{}", serde_json::to_string_pretty(&execution["input"])?);
+    eprint!("Run it? [y] run, [n] decline, [Enter] leave it paused: ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(match line.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Some("accept"),
+        "n" | "no" => Some("decline"),
+        _ => None,
+    })
+}
+
+async fn answer(client: &Client, id: &str, action: &str) -> anyhow::Result<Value> {
+    Ok(client
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/executions/{id}/resume"),
+            &json!({ "action": action }),
+        )
+        .await?)
+}
+
+/// Prints data (or the envelope with --json); a failure goes to stderr
+/// with exit code 1.
+fn print_outcome(envelope: &Value, json_output: bool) -> anyhow::Result<ExitCode> {
     let ok = envelope.get("ok") == Some(&Value::Bool(true));
     if json_output {
-        println!("{}", serde_json::to_string_pretty(&envelope)?);
+        println!("{}", serde_json::to_string_pretty(envelope)?);
     } else if ok {
         println!("{}", serde_json::to_string_pretty(&envelope["data"])?);
     } else {
@@ -93,6 +179,123 @@ pub async fn call(home: &Home, args: Vec<String>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_FAILURE)
     })
+}
+
+/// `executor resume --execution-id ID [--action accept|decline]`.
+pub async fn resume(home: &Home, args: ResumeArgs) -> anyhow::Result<ExitCode> {
+    let client = Client::connect(home).await?;
+    let id = args.execution_id.trim();
+    let described = client.get(&format!("/api/executions/{id}")).await?;
+    let execution = data(described)?;
+    let action = match args.action {
+        Some(ResumeAction::Accept) => "accept",
+        Some(ResumeAction::Decline) => "decline",
+        None if execution["state"] != "paused" => "accept",
+        None if is_terminal() => match ask(&execution)? {
+            Some(action) => action,
+            None => {
+                eprintln!("left paused.");
+                return Ok(ExitCode::from(EXIT_PAUSED));
+            }
+        },
+        None => {
+            eprintln!(
+                "error: {id} waits for approval of {}; pass --action accept or --action decline",
+                execution["toolPath"].as_str().unwrap_or("a call")
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let outcome = answer(&client, id, action).await?;
+    print_outcome(&outcome, args.json)
+}
+
+/// `executor policies list|add|remove|move`.
+pub async fn policies(home: &Home, command: PoliciesCommand) -> anyhow::Result<ExitCode> {
+    let client = Client::connect(home).await?;
+    let post = reqwest::Method::POST;
+    let (envelope, json_output) = match command {
+        PoliciesCommand::List { json } => (client.get("/api/policies").await?, json),
+        PoliciesCommand::Add {
+            pattern,
+            action,
+            position,
+        } => {
+            let action = match action {
+                PolicyAction::Allow => "allow",
+                PolicyAction::RequireApproval => "require_approval",
+                PolicyAction::Block => "block",
+            };
+            let body = json!({ "pattern": pattern, "action": action, "position": position });
+            (client.send(post, "/api/policies", &body).await?, false)
+        }
+        PoliciesCommand::Remove { id } => (
+            client
+                .send(
+                    reqwest::Method::DELETE,
+                    &format!("/api/policies/{id}"),
+                    &json!({}),
+                )
+                .await?,
+            false,
+        ),
+        PoliciesCommand::Move { id, position } => (
+            client
+                .send(
+                    post,
+                    &format!("/api/policies/{id}/move"),
+                    &json!({ "position": position }),
+                )
+                .await?,
+            false,
+        ),
+    };
+    if envelope.get("ok") != Some(&Value::Bool(true)) {
+        return print_outcome(&envelope, false);
+    }
+    if json_output {
+        println!("{}", serde_json::to_string_pretty(&envelope["data"])?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &envelope["data"] {
+        Value::Array(rules) => print_rules(rules),
+        rule => println!(
+            "{} {} {} (position {})",
+            rule["id"].as_str().unwrap_or_default(),
+            rule["pattern"].as_str().unwrap_or_default(),
+            rule["action"].as_str().unwrap_or_default(),
+            rule["position"]
+        ),
+    }
+    if matches!(&envelope["data"], Value::Object(_)) {
+        print_rules(
+            data(client.get("/api/policies").await?)?
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_rules(rules: &[Value]) {
+    if rules.is_empty() {
+        println!(
+            "no policies: every tool follows its default (reads allowed, writes need approval)"
+        );
+        return;
+    }
+    println!("{:>3}  {:<16} {:<18} PATTERN", "#", "ID", "ACTION");
+    for rule in rules {
+        println!(
+            "{:>3}  {:<16} {:<18} {}",
+            rule["position"],
+            rule["id"].as_str().unwrap_or_default(),
+            rule["action"].as_str().unwrap_or_default(),
+            rule["pattern"].as_str().unwrap_or_default()
+        );
+    }
+    println!("the first matching rule decides; unmatched tools follow their default");
 }
 
 fn parse_input(text: &str, from: &str) -> anyhow::Result<Value> {

@@ -9,6 +9,12 @@
 //! | `GET /api/tools/{tool path}` | describe one tool (schemas) |
 //! | `GET /api/tools/export/openapi?integration=` | the catalog as OpenAPI 3.1 |
 //! | `GET /api/sources` | sources with tool counts |
+//! | `GET /api/policies`, `POST /api/policies` | list or add policy rules |
+//! | `DELETE /api/policies/{id}`, `POST /api/policies/{id}/move` | remove or reorder a rule |
+//! | `GET /api/executions?state=&limit=` | paused and answered calls, newest first |
+//! | `GET /api/executions/{id}` | one execution |
+//! | `POST /api/executions/{id}/resume` | `{"action": "accept"\|"decline"}`: run or refuse a paused call |
+//! | `GET /resume/{id}` | the approval page an `approvalUrl` points to |
 //! | `POST /api/shutdown` | stop the service |
 
 use std::collections::HashMap;
@@ -31,6 +37,7 @@ use crate::access;
 use crate::catalog::{Live, SourceRuntime, error, with_builtins};
 use crate::home::{Home, SecretBox};
 use crate::invoke;
+use crate::policy::Rules;
 use crate::sources::header_place;
 use crate::store::Store;
 
@@ -53,6 +60,8 @@ pub struct AppState {
     pub upstreams: crate::upstream::McpUpstreams,
     store: Mutex<Store>,
     live: RwLock<Arc<Live>>,
+    /// Seconds an unanswered pause waits before it expires.
+    pub approval_ttl: i64,
 }
 
 impl AppState {
@@ -61,6 +70,7 @@ impl AppState {
         let token = home.token()?;
         let secrets = home.secret_box()?;
         let store = Store::open(&home.database())?;
+        let approval_ttl = crate::execution::approval_ttl_from_env()?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("executor/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(10))
@@ -86,8 +96,21 @@ impl AppState {
             mcp_subscribers: crate::mcp::Subscribers::default(),
             upstreams: crate::upstream::McpUpstreams::default(),
             store: Mutex::new(store),
-            live: RwLock::new(Arc::new(Live::new(Catalog::default(), HashMap::new()))),
+            live: RwLock::new(Arc::new(Live::new(
+                Catalog::default(),
+                HashMap::new(),
+                Rules::default(),
+            ))),
+            approval_ttl,
         };
+        let interrupted = state
+            .store()
+            .fail_interrupted(&crate::execution::interrupted())?;
+        if interrupted > 0 {
+            tracing::warn!(
+                "{interrupted} approved call(s) were running when the service stopped; they are marked failed and not run again"
+            );
+        }
         state.reload()?;
         Ok(state)
     }
@@ -102,7 +125,10 @@ impl AppState {
 
     /// Rebuilds the live catalog from the store and swaps it in.
     pub fn reload(&self) -> anyhow::Result<()> {
-        let records = self.store().sources()?;
+        let (records, rules) = {
+            let store = self.store();
+            (store.sources()?, store.policies()?)
+        };
         let mut catalog = Catalog::default();
         let mut sources = HashMap::new();
         for record in records {
@@ -142,7 +168,7 @@ impl AppState {
             );
             catalog.insert(record.integration, record.tools);
         }
-        let live = Arc::new(Live::new(catalog, sources));
+        let live = Arc::new(Live::new(catalog, sources, Rules::new(rules)));
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
         self.mcp_subscribers.notify();
         Ok(())
@@ -164,6 +190,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/tools/export/openapi", get(export_openapi))
         .route("/api/tools/{path}", get(describe_tool))
         .route("/api/sources", get(list_sources))
+        .route("/api/policies", get(list_policies).post(add_policy))
+        .route("/api/policies/{id}", axum::routing::delete(remove_policy))
+        .route("/api/policies/{id}/move", post(move_policy))
+        .route("/api/executions", get(list_executions))
+        .route("/api/executions/{id}", get(get_execution))
+        .route("/api/executions/{id}/resume", post(resume_execution))
         .route("/api/shutdown", post(shutdown))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -172,6 +204,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(home_page))
         .route("/api/health", get(health))
+        .route("/resume/{id}", get(approval_page))
         .merge(api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -320,7 +353,7 @@ async fn invoke_tool(
             }
         }
     };
-    match invoke::invoke(&state, &path, input).await {
+    match invoke::invoke(&state, &path, input, invoke::Caller::Owner).await {
         Ok(data) => success(data),
         Err(e) => failure(status_of(e.code), e),
     }
@@ -464,6 +497,199 @@ async fn list_sources(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// A JSON request body, or the failure that says what is wrong with it.
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    let text = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        &body[..]
+    };
+    serde_json::from_slice(text).map_err(|e| {
+        failure(
+            StatusCode::BAD_REQUEST,
+            error(
+                ErrorCode::InvalidInput,
+                format!("invalid request body: {e}"),
+                None,
+            ),
+        )
+    })
+}
+
+fn outcome(result: Result<Value, ToolError>) -> Response {
+    match result {
+        Ok(data) => success(data),
+        Err(e) => failure(status_of(e.code), e),
+    }
+}
+
+async fn list_policies(State(state): State<Arc<AppState>>) -> Response {
+    outcome(crate::policies::list(&state).map(|rules| json!(rules)))
+}
+
+async fn add_policy(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    match json_body::<crate::builtin::AddPolicy>(&body) {
+        Ok(input) => outcome(crate::policies::add(&state, input).map(|r| json!(r))),
+        Err(response) => response,
+    }
+}
+
+async fn remove_policy(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match crate::policies::remove(&state, &id) {
+        Ok(rule) => success(json!(rule)),
+        Err(e) if e.code == ErrorCode::InvalidInput => failure(StatusCode::NOT_FOUND, e),
+        Err(e) => failure(status_of(e.code), e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    position: usize,
+}
+
+async fn move_policy(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    match json_body::<MoveBody>(&body) {
+        Ok(m) => outcome(crate::policies::move_to(&state, &id, m.position).map(|r| json!(r))),
+        Err(response) => response,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ExecutionsQuery {
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn list_executions(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ExecutionsQuery>,
+) -> Response {
+    let filter = match query.state.as_deref() {
+        None | Some("") => None,
+        Some(text) => match crate::store::ExecutionState::parse(text) {
+            Some(s) => Some(s),
+            None => {
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    error(
+                        ErrorCode::InvalidInput,
+                        format!(
+                            "unknown state {text:?}: use paused, approved, declined, completed, failed or expired"
+                        ),
+                        None,
+                    ),
+                );
+            }
+        },
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    outcome(crate::execution::list(&state, filter, limit).map(|list| {
+        Value::Array(
+            list.iter()
+                .map(|e| crate::execution::describe(&state, e))
+                .collect(),
+        )
+    }))
+}
+
+fn no_execution(id: &str) -> Response {
+    failure(
+        StatusCode::NOT_FOUND,
+        error(
+            ErrorCode::InvalidInput,
+            format!(
+                "no execution has the id {id:?}; `GET /api/executions?state=paused` lists the paused ones"
+            ),
+            None,
+        ),
+    )
+}
+
+async fn get_execution(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match crate::execution::get(&state, &id) {
+        Ok(Some(execution)) => success(crate::execution::describe(&state, &execution)),
+        Ok(None) => no_execution(&id),
+        Err(e) => failure(status_of(e.code), e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResumeBody {
+    action: Option<String>,
+}
+
+async fn resume_execution(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match json_body::<ResumeBody>(&body) {
+        Ok(b) => b,
+        Err(response) => return response,
+    };
+    let text = body.action.as_deref().unwrap_or("accept");
+    let Some(action) = crate::execution::Action::parse(text) else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            error(
+                ErrorCode::InvalidInput,
+                format!(
+                    "unknown action {text:?}: send {{\"action\": \"accept\"}} or {{\"action\": \"decline\"}}"
+                ),
+                None,
+            ),
+        );
+    };
+    match crate::execution::resume(&state, &id, action).await {
+        Ok(Some(result)) => outcome(result),
+        Ok(None) => no_execution(&id),
+        Err(e) => failure(status_of(e.code), e),
+    }
+}
+
+/// The page an `approvalUrl` points to: what the call is and how to answer
+/// it. (Buttons that answer it come with the web UI's login.)
+async fn approval_page(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let execution = match crate::execution::get(&state, &id) {
+        Ok(Some(e)) => e,
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                axum::response::Html("<!doctype html><title>executor</title><p>No such execution."),
+            )
+                .into_response();
+        }
+    };
+    let input = serde_json::to_string_pretty(&execution.input).unwrap_or_default();
+    let html = format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Approve {tool}?</title>\
+         <body style=\"font-family: system-ui, sans-serif; max-width: 44rem; margin: 3rem auto\">\
+         <h1>{tool}</h1><p>State: <strong id=state>{state_name}</strong></p>\
+         <h2>Arguments</h2><pre id=input>{input}</pre>\
+         <p>Approve: <code>executor resume --execution-id {id} --action accept</code><br>\
+         Decline: <code>executor resume --execution-id {id} --action decline</code></p></body></html>",
+        tool = escape_html(&execution.tool_path),
+        state_name = execution.state.as_str(),
+        input = escape_html(&input),
+        id = escape_html(&execution.id),
+    );
+    axum::response::Html(html).into_response()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 async fn shutdown(State(state): State<Arc<AppState>>) -> Response {
     tracing::info!("shutdown requested over the API");
     state.shutdown.notify_waiters();
@@ -472,7 +698,8 @@ async fn shutdown(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// The catalog `executor generate` exports from the store, the same one the
-/// service serves (stored sources plus the built-in tools).
+/// service serves (stored sources plus the built-in tools, less the tools
+/// a policy blocks).
 pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
     anyhow::ensure!(
         home.database().exists(),
@@ -480,5 +707,7 @@ pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
         home.dir.display()
     );
     let store = Store::open_read_only(&home.database())?;
-    Ok(with_builtins(store.catalog()?))
+    let rules = Rules::new(store.policies()?);
+    // Blocked tools are left out of exports, as they are of listings.
+    Ok(crate::catalog::visible(with_builtins(store.catalog()?), &rules).0)
 }

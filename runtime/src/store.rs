@@ -56,7 +56,79 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         expires_at INTEGER
     ) STRICT;",
+    // 2: who asked for a paused call and which rule paused it; pending
+    // executions are listed by state.
+    "ALTER TABLE executions ADD COLUMN caller TEXT NOT NULL DEFAULT 'api';
+    ALTER TABLE executions ADD COLUMN rule TEXT;
+    CREATE INDEX executions_by_state ON executions (state, created_at);
+    CREATE UNIQUE INDEX policies_by_position ON policies (position);",
 ];
+
+/// The states of an execution. `paused` waits for a person; `approved`
+/// is claimed by the resume that runs it; the rest are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionState {
+    Paused,
+    Approved,
+    Declined,
+    Completed,
+    Failed,
+    Expired,
+}
+
+impl ExecutionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionState::Paused => "paused",
+            ExecutionState::Approved => "approved",
+            ExecutionState::Declined => "declined",
+            ExecutionState::Completed => "completed",
+            ExecutionState::Failed => "failed",
+            ExecutionState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ExecutionState> {
+        Some(match text {
+            "paused" => ExecutionState::Paused,
+            "approved" => ExecutionState::Approved,
+            "declined" => ExecutionState::Declined,
+            "completed" => ExecutionState::Completed,
+            "failed" => ExecutionState::Failed,
+            "expired" => ExecutionState::Expired,
+            _ => return None,
+        })
+    }
+
+    pub fn is_final(self) -> bool {
+        !matches!(self, ExecutionState::Paused | ExecutionState::Approved)
+    }
+}
+
+/// One call that needed approval.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    /// `exec_<hex>`.
+    pub id: String,
+    pub tool_path: String,
+    pub input: serde_json::Value,
+    pub state: ExecutionState,
+    /// The envelope the call ended with (`{ok, data}` or `{ok: false, error}`), once final.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    /// `mcp` (an agent) or `api` (the REST API, the CLI, generated clients).
+    pub caller: String,
+    /// The policy rule that paused it; absent when the tool's default did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// When an unanswered pause expires.
+    pub expires_at: i64,
+}
 
 /// Where a source came from and how to call it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -224,6 +296,179 @@ impl Store {
             > 0)
     }
 
+    /// The policy rules in evaluation order.
+    pub fn policies(&self) -> anyhow::Result<Vec<crate::policy::Rule>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, pattern, action, position FROM policies ORDER BY position")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut rules = Vec::new();
+        for (i, row) in rows.enumerate() {
+            let (id, pattern, action, _) = row?;
+            let action = crate::policy::parse_action(&action)
+                .with_context(|| format!("policy {id} has an unknown action {action:?}"))?;
+            rules.push(crate::policy::Rule {
+                id,
+                pattern,
+                action,
+                position: i + 1,
+            });
+        }
+        Ok(rules)
+    }
+
+    /// Inserts a rule at a 1-based position (the end when `None` or past
+    /// it), shifting the rules after it down.
+    pub fn add_policy(
+        &mut self,
+        pattern: &str,
+        action: generator::ir::Policy,
+        position: Option<usize>,
+    ) -> anyhow::Result<crate::policy::Rule> {
+        let id = format!("pol_{}", random_hex(6)?);
+        let tx = self.conn.transaction()?;
+        let count: i64 = tx.query_row("SELECT COUNT(*) FROM policies", [], |r| r.get(0))?;
+        let position = position.map_or(count as usize + 1, |p| p.clamp(1, count as usize + 1));
+        // Inserted past the end, then moved into place with the others
+        // renumbered around it.
+        tx.execute(
+            "INSERT INTO policies (id, position, pattern, action, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, i64::MAX, pattern, crate::policy::action_name(action), now()],
+        )?;
+        renumber(&tx, Some((&id, position)))?;
+        tx.commit()?;
+        Ok(crate::policy::Rule {
+            id,
+            pattern: pattern.to_owned(),
+            action,
+            position,
+        })
+    }
+
+    /// Removes a rule; `false` when there was none.
+    pub fn remove_policy(&mut self, id: &str) -> anyhow::Result<bool> {
+        let tx = self.conn.transaction()?;
+        let removed = tx.execute("DELETE FROM policies WHERE id = ?1", [id])? > 0;
+        renumber(&tx, None)?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Moves a rule to a 1-based position; `false` when there is no such rule.
+    pub fn move_policy(&mut self, id: &str, position: usize) -> anyhow::Result<bool> {
+        let tx = self.conn.transaction()?;
+        let exists: bool = tx
+            .query_row("SELECT 1 FROM policies WHERE id = ?1", [id], |_| Ok(true))
+            .optional()?
+            .unwrap_or(false);
+        if exists {
+            renumber(&tx, Some((id, position.max(1))))?;
+        }
+        tx.commit()?;
+        Ok(exists)
+    }
+
+    /// Stores a paused call.
+    pub fn pause(
+        &mut self,
+        tool_path: &str,
+        input: &serde_json::Value,
+        caller: &str,
+        rule: Option<&str>,
+        ttl_seconds: i64,
+    ) -> anyhow::Result<Execution> {
+        let id = format!("exec_{}", random_hex(10)?);
+        let now = now();
+        let execution = Execution {
+            id,
+            tool_path: tool_path.to_owned(),
+            input: input.clone(),
+            state: ExecutionState::Paused,
+            result: None,
+            caller: caller.to_owned(),
+            rule: rule.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+            expires_at: now.saturating_add(ttl_seconds),
+        };
+        self.conn.execute(
+            "INSERT INTO executions (id, tool_path, input, state, result, created_at, updated_at, expires_at, caller, rule)
+             VALUES (?1, ?2, ?3, 'paused', NULL, ?4, ?4, ?5, ?6, ?7)",
+            params![
+                execution.id,
+                execution.tool_path,
+                serde_json::to_string(input)?,
+                now,
+                execution.expires_at,
+                caller,
+                rule
+            ],
+        )?;
+        Ok(execution)
+    }
+
+    pub fn execution(&self, id: &str) -> anyhow::Result<Option<Execution>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?1"),
+                [id],
+                row_to_execution,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// Executions, newest first, optionally in one state.
+    pub fn executions(
+        &self,
+        state: Option<ExecutionState>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Execution>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions
+             WHERE ?1 IS NULL OR state = ?1 ORDER BY created_at DESC, id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(
+            params![state.map(ExecutionState::as_str), limit as i64],
+            row_to_execution,
+        )?;
+        rows.map(|r| r.map_err(anyhow::Error::from).and_then(|r| r))
+            .collect()
+    }
+
+    /// Moves an execution from one state to another, atomically: `false`
+    /// when it was not in `from` (someone else got there first).
+    pub fn transition(
+        &mut self,
+        id: &str,
+        from: ExecutionState,
+        to: ExecutionState,
+        result: Option<&serde_json::Value>,
+    ) -> anyhow::Result<bool> {
+        let result = result.map(serde_json::to_string).transpose()?;
+        Ok(self.conn.execute(
+            "UPDATE executions SET state = ?3, result = COALESCE(?4, result), updated_at = ?5
+             WHERE id = ?1 AND state = ?2",
+            params![id, from.as_str(), to.as_str(), result, now()],
+        )? > 0)
+    }
+
+    /// Calls claimed by a resume when the service stopped: whether the
+    /// upstream saw them is unknown, so they are never run again.
+    pub fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE executions SET state = 'failed', result = ?1, updated_at = ?2 WHERE state = 'approved'",
+            params![serde_json::to_string(result)?, now()],
+        )?)
+    }
+
     /// The catalog of every stored source.
     pub fn catalog(&self) -> anyhow::Result<Catalog> {
         let mut catalog = Catalog::default();
@@ -232,6 +477,68 @@ impl Store {
         }
         Ok(catalog)
     }
+}
+
+const EXECUTION_COLUMNS: &str =
+    "id, tool_path, input, state, result, caller, rule, created_at, updated_at, expires_at";
+
+fn row_to_execution(row: &rusqlite::Row<'_>) -> rusqlite::Result<anyhow::Result<Execution>> {
+    let id: String = row.get(0)?;
+    let input: String = row.get(2)?;
+    let state: String = row.get(3)?;
+    let result: Option<String> = row.get(4)?;
+    let decode = || -> anyhow::Result<Execution> {
+        let context = || format!("the stored execution {id} is unreadable");
+        Ok(Execution {
+            id: id.clone(),
+            tool_path: row.get(1)?,
+            input: serde_json::from_str(&input).with_context(context)?,
+            state: ExecutionState::parse(&state)
+                .with_context(|| format!("execution {id} has an unknown state {state:?}"))?,
+            result: result
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .with_context(context)?,
+            caller: row.get(5)?,
+            rule: row.get(6)?,
+            created_at: row.get(7)?,
+            updated_at: row.get(8)?,
+            expires_at: row.get::<_, Option<i64>>(9)?.unwrap_or(i64::MAX),
+        })
+    };
+    Ok(decode())
+}
+
+/// Gives the rules positions 1..n in their current order, placing `moved`
+/// (a rule id and its wanted position) where asked.
+fn renumber(tx: &rusqlite::Transaction<'_>, moved: Option<(&str, usize)>) -> anyhow::Result<()> {
+    let mut ids: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT id FROM policies ORDER BY position")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    if let Some((id, position)) = moved {
+        ids.retain(|i| i != id);
+        let at = (position - 1).min(ids.len());
+        ids.insert(at, id.to_owned());
+    }
+    // Two passes so the unique index never sees a duplicate position.
+    for (i, id) in ids.iter().enumerate() {
+        tx.execute(
+            "UPDATE policies SET position = ?2 WHERE id = ?1",
+            params![id, -(i as i64) - 1],
+        )?;
+    }
+    tx.execute("UPDATE policies SET position = -position", [])?;
+    Ok(())
+}
+
+/// `len` random bytes as hex, for ids.
+fn random_hex(len: usize) -> anyhow::Result<String> {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(hex::encode(bytes))
 }
 
 struct RawSource {

@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 
 pub const EXE: &str = env!("CARGO_BIN_EXE_executor");
 
+/// How many tools executor brings itself (`executor.*`).
+pub const BUILTIN_TOOLS: usize = 9;
+
 /// An HTTP client for the tests (with the crypto provider installed).
 pub fn http() -> reqwest::Client {
     runtime::install_crypto_provider();
@@ -121,6 +124,31 @@ impl Service {
             .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
+    }
+
+    /// `POST` a JSON body to a route.
+    pub async fn post(&self, route: &str, body: Value) -> (u16, Value) {
+        let response = http()
+            .post(format!("{}{route}", self.url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Adds a policy rule that lets the tools under `pattern` run without
+    /// approval (for tests about something else than policies).
+    pub async fn allow(&self, pattern: &str) {
+        let (status, body) = self
+            .post(
+                "/api/policies",
+                json!({ "pattern": pattern, "action": "allow" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
     }
 
     pub async fn get(&self, route: &str) -> (u16, Value) {

@@ -1,22 +1,80 @@
 //! The one path every call takes: resolve the tool, validate the input
-//! against its schema, then run it through its binding.
+//! against its schema, apply the policy, then run it through its binding.
+//! REST, MCP, the CLI and generated clients all come through `invoke`, so a
+//! policy cannot be sidestepped by choosing another door.
 
 pub mod http;
 pub mod wire;
 
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::Binding;
+use generator::ir::{Binding, Policy, Tool};
 use serde_json::Value;
 
-use crate::catalog::error;
+use crate::catalog::{Live, error};
 use crate::server::AppState;
-use crate::sources;
+use crate::{builtin, execution, policies, sources};
 
-/// Runs a tool: `data` on success, a `ToolError` otherwise.
-pub async fn invoke(state: &AppState, path: &str, input: Value) -> Result<Value, ToolError> {
+/// Who is calling. Agents (MCP) may not change executor's own settings
+/// without a person's approval; the machine's owner (the token holder using
+/// the REST API, the CLI or a generated client) may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Owner,
+    Agent,
+}
+
+impl Caller {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Caller::Owner => "api",
+            Caller::Agent => "mcp",
+        }
+    }
+}
+
+/// Runs a tool: `data` on success, a `ToolError` otherwise (including
+/// `execution_paused` when the call waits for approval).
+pub async fn invoke(
+    state: &AppState,
+    path: &str,
+    input: Value,
+    caller: Caller,
+) -> Result<Value, ToolError> {
     let live = state.live();
     let tool = live.resolve(path)?;
     live.validate_input(tool, &input)?;
+    let decision = live.rules.decide(tool);
+    let action = match decision.action {
+        Policy::Allow if caller == Caller::Agent && builtin::changes_settings(tool) => {
+            Policy::RequireApproval
+        }
+        action => action,
+    };
+    match action {
+        Policy::Allow => run(state, &live, tool, input).await,
+        Policy::RequireApproval => Err(execution::pause(
+            state,
+            tool,
+            &input,
+            caller,
+            decision.rule.as_deref(),
+        )),
+        // Blocked tools are not in the live catalog; this is a second line.
+        Policy::Block => Err(error(
+            ErrorCode::ToolBlocked,
+            format!("{} is blocked by a policy", tool.path),
+            None,
+        )),
+    }
+}
+
+/// Runs a resolved, validated and permitted call through its binding.
+pub async fn run(
+    state: &AppState,
+    live: &Live,
+    tool: &Tool,
+    input: Value,
+) -> Result<Value, ToolError> {
     match &tool.binding {
         Binding::Http(binding) => {
             let servers = live
@@ -30,6 +88,9 @@ pub async fn invoke(state: &AppState, path: &str, input: Value) -> Result<Value,
                 .cloned()
                 .unwrap_or_default();
             http::call(&state.http, tool, binding, servers, &source, &input).await
+        }
+        Binding::Builtin(builtin) if builtin.operation.starts_with("policies.") => {
+            policies::run(state, &builtin.operation, input)
         }
         Binding::Builtin(builtin) => sources::run(state, &builtin.operation, input).await,
         Binding::Mcp(binding) => {
