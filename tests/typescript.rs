@@ -223,6 +223,18 @@ async fn the_client_runs_under_node_against_a_live_service() {
     assert_eq!(result["missing"], "tool_not_found");
     assert_eq!(result["unreachable"], "ExecutorRequestError");
     assert_eq!(result["badToken"]["status"], 401);
+    let id = result["paused"]["executionId"].as_str().unwrap_or_default();
+    assert!(id.starts_with("exec_"), "{result}");
+    assert_eq!(
+        result["paused"]["approvalUrl"],
+        format!("{}/resume/{id}", service.url)
+    );
+    assert_eq!(
+        result["paused"]["resumePath"],
+        format!("/api/executions/{id}/resume")
+    );
+    assert_eq!(result["resumed"]["ok"], true, "{result}");
+    assert_eq!(result["resumed"]["body"], r#"{"name":"from-typescript"}"#);
 }
 
 #[test]

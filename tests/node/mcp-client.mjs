@@ -1,25 +1,36 @@
 // Drives executor's /mcp endpoint with the official MCP TypeScript SDK
 // client, for tests/mcp.rs. Usage:
-//   node mcp-client.mjs <mcp url> <token|-> '<steps as JSON>'
+//   node mcp-client.mjs <mcp url> <token|-> '<steps as JSON>' [approve|decline|none]
+// The last argument makes the client declare elicitation and answer every
+// approval question so (default: none, no elicitation capability); the
+// questions asked are printed as "elicitations".
 // Steps: {"list": true} | {"call": name, "arguments": {...}} |
 //        {"addSourceThenWait": {...addSource input...}}
 // Prints one JSON line: {"protocolVersion", "results": [...]} where each
 // result is what the SDK returned (or {"thrown": message, "code": n}).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
-const [url, token, stepsText] = process.argv.slice(2);
+const [url, token, stepsText, elicitation = "none"] = process.argv.slice(2);
 const steps = JSON.parse(stepsText);
 const headers = token && token !== "-" ? { authorization: `Bearer ${token}` } : {};
 const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
-const client = new Client({ name: "executor-tests", version: "1.0.0" });
+const capabilities = elicitation === "none" ? {} : { elicitation: { form: {} } };
+const client = new Client({ name: "executor-tests", version: "1.0.0" }, { capabilities });
+const elicitations = [];
+if (elicitation !== "none") {
+  client.setRequestHandler(ElicitRequestSchema, (request) => {
+    elicitations.push(request.params.message);
+    return elicitation === "approve" ? { action: "accept", content: { approve: true } } : { action: "decline" };
+  });
+}
 let listChanged = 0;
 client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
   listChanged += 1;
 });
 
-const out = { results: [] };
+const out = { results: [], elicitations };
 try {
   await client.connect(transport);
 } catch (e) {

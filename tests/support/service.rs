@@ -173,7 +173,47 @@ impl Drop for Service {
 /// The echo upstream: answers every request with what it received, plus a
 /// few routes with other kinds of answers. Returns its base URL.
 pub async fn start_upstream() -> String {
-    let app = Router::new()
+    serve(upstream_app()).await
+}
+
+/// Requests an upstream received, as `METHOD /path?query`, in order.
+pub type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// The echo upstream, recording every request it receives (to count how
+/// often a call reached it).
+pub async fn start_recording_upstream() -> (String, Seen) {
+    let seen = Seen::default();
+    let record = seen.clone();
+    let app = upstream_app().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let record = record.clone();
+            async move {
+                let line = format!(
+                    "{} {}",
+                    request.method(),
+                    request
+                        .uri()
+                        .path_and_query()
+                        .map(|p| p.as_str())
+                        .unwrap_or("")
+                );
+                record.lock().unwrap().push(line);
+                next.run(request).await
+            }
+        },
+    ));
+    (serve(app).await, seen)
+}
+
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+fn upstream_app() -> Router {
+    Router::new()
         .route(
             "/v1/blobs/{name}",
             get(|| async {
@@ -225,11 +265,7 @@ pub async fn start_upstream() -> String {
                 std::fs::read_to_string(super::fixtures().join("service/echo.yaml")).unwrap()
             }),
         )
-        .fallback(any(echo));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+        .fallback(any(echo))
 }
 
 async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl IntoResponse {

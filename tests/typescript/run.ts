@@ -1,6 +1,6 @@
 // Runs the generated client against a live executor service (started by
 // tests/typescript.rs) and prints what happened as JSON, one line.
-import { createExecutorClient, ExecutorRequestError } from "./echo.gen.js";
+import { createExecutorClient, ExecutorPausedError, ExecutorRequestError } from "./echo.gen.js";
 
 const executor = createExecutorClient(); // EXECUTOR_URL and EXECUTOR_API_KEY from the environment
 const out: Record<string, unknown> = {};
@@ -26,6 +26,17 @@ try {
   out.badToken = "no error";
 } catch (e) {
   out.badToken = e instanceof ExecutorRequestError ? { status: e.status } : String(e);
+}
+
+// A write needs approval by default: the client throws, and resuming runs it.
+try {
+  await executor.echo.org.main.items.createItem({ name: "from-typescript" });
+  out.paused = "no pause";
+} catch (e) {
+  if (!(e instanceof ExecutorPausedError)) throw e;
+  out.paused = { executionId: e.executionId, approvalUrl: e.approvalUrl, resumePath: e.resumePath };
+  const resumed = await executor.resume(e.executionId, "accept");
+  out.resumed = resumed.ok ? { ok: true, body: (resumed.data as { body: string }).body } : resumed.error;
 }
 
 console.log(JSON.stringify(out));
