@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: installs the Node-based validators the tests drive
-# (tests/node, pinned by its lock file), then the whole Rust test suite.
+# Runs every test: installs the Node-based tools the tests drive (pinned by
+# their lock files: tests/node for the validators, the MCP SDK and
+# reference servers; tests/conformance for the MCP conformance suite and
+# the Node 24 it needs), then the whole Rust test suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,4 +11,5 @@ if ! command -v node >/dev/null 2>&1; then
   exit 1
 fi
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 cargo test --workspace --locked

@@ -35,6 +35,8 @@ pub struct Live {
     pub sources: HashMap<String, SourceRuntime>,
     /// The catalog as MCP tools, built on first use.
     pub mcp: std::sync::OnceLock<Arc<crate::mcp::McpTools>>,
+    /// One source's tools under their own names (`/mcp?source=`), built on first use.
+    pub mcp_sources: Mutex<HashMap<String, Arc<crate::mcp::McpTools>>>,
     validators: Mutex<HashMap<(String, bool), Arc<jsonschema::Validator>>>,
 }
 
@@ -50,6 +52,7 @@ impl Live {
             rules,
             sources,
             mcp: std::sync::OnceLock::new(),
+            mcp_sources: Mutex::new(HashMap::new()),
             validators: Mutex::new(HashMap::new()),
         }
     }

@@ -32,10 +32,14 @@ use crate::server::AppState;
 /// Tools per `tools/list` page.
 pub const PAGE_SIZE: usize = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     All,
     Discover,
+    /// One source under its own tool names (`/mcp?source=<namespace>`): a
+    /// passthrough for clients that expect an upstream server's names,
+    /// results, resources and prompts as they are.
+    Source(Arc<str>),
 }
 
 /// The MCP tools of one live catalog, built on first use.
@@ -43,6 +47,15 @@ pub enum Mode {
 pub struct McpTools {
     list: Vec<Tool>,
     by_name: HashMap<String, usize>,
+    /// The catalog path of each tool in `list`.
+    paths: Vec<String>,
+}
+
+impl McpTools {
+    /// The catalog path behind an MCP tool name.
+    fn path(&self, name: &str) -> Option<&str> {
+        self.by_name.get(name).map(|&i| self.paths[i].as_str())
+    }
 }
 
 /// Peers to tell when the tool list changes.
@@ -84,12 +97,19 @@ pub struct Handler {
 impl Handler {
     fn tools(&self) -> (Arc<Live>, Arc<McpTools>) {
         let live = self.state.live();
-        let tools = match self.mode {
+        let tools = match &self.mode {
             Mode::All => live
                 .mcp
                 .get_or_init(|| Arc::new(catalog_tools(&live)))
                 .clone(),
             Mode::Discover => discovery_tools().clone(),
+            Mode::Source(namespace) => {
+                let mut views = live.mcp_sources.lock().unwrap_or_else(|e| e.into_inner());
+                views
+                    .entry(namespace.to_string())
+                    .or_insert_with(|| Arc::new(source_tools(&live, namespace)))
+                    .clone()
+            }
         };
         (live, tools)
     }
@@ -97,16 +117,31 @@ impl Handler {
 
 impl ServerHandler for Handler {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
-            .enable_tools()
-            .enable_tool_list_changed()
-            .build();
-        let instructions = match self.mode {
+        let capabilities = if self.forwards() {
+            // What an upstream MCP server may offer beside tools, forwarded.
+            #[allow(deprecated)]
+            let builder = ServerCapabilities::builder()
+                .enable_logging()
+                .enable_completions()
+                .enable_prompts()
+                .enable_resources()
+                .enable_resources_subscribe();
+            builder.enable_tools().enable_tool_list_changed().build()
+        } else {
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build()
+        };
+        let instructions = match &self.mode {
             Mode::All => {
                 "Every tool of this executor catalog, named by its path (<integration>.<owner>.<connection>.<tool>). Results are {ok, data} or {ok: false, error}."
             }
             Mode::Discover => {
                 "Find tools with `search`, read one with `describe`, run it with `call`. Results are {ok, data} or {ok: false, error}."
+            }
+            Mode::Source(_) => {
+                "One source of this executor catalog under its own tool names; calls still go through executor's policies and credentials."
             }
         };
         ServerConfig::new(capabilities)
@@ -135,6 +170,111 @@ impl ServerHandler for Handler {
             result.next_cursor = Some(end.to_string());
         }
         Ok(result)
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, McpError> {
+        if !self.forwards() {
+            return Ok(Default::default());
+        }
+        let client = self.upstream().await?;
+        client.peer().list_resources(request).await.map_err(relay)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, McpError> {
+        if !self.forwards() {
+            return Ok(Default::default());
+        }
+        let client = self.upstream().await?;
+        client
+            .peer()
+            .list_resource_templates(request)
+            .await
+            .map_err(relay)
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, McpError> {
+        let client = self.upstream().await?;
+        client
+            .peer()
+            .read_resource_once(request)
+            .await
+            .map_err(relay)
+    }
+
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let client = self.upstream().await?;
+        #[allow(deprecated)]
+        client.peer().subscribe(request).await.map_err(relay)
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let client = self.upstream().await?;
+        #[allow(deprecated)]
+        client.peer().unsubscribe(request).await.map_err(relay)
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, McpError> {
+        if !self.forwards() {
+            return Ok(Default::default());
+        }
+        let client = self.upstream().await?;
+        client.peer().list_prompts(request).await.map_err(relay)
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, McpError> {
+        let client = self.upstream().await?;
+        client.peer().get_prompt_once(request).await.map_err(relay)
+    }
+
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, McpError> {
+        if !self.forwards() {
+            return Ok(Default::default());
+        }
+        let client = self.upstream().await?;
+        client.peer().complete(request).await.map_err(relay)
+    }
+
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let client = self.upstream().await?;
+        #[allow(deprecated)]
+        client.peer().set_level(request).await.map_err(relay)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -168,9 +308,21 @@ impl ServerHandler for Handler {
                 .await;
             return Ok(result_of(outcome).into());
         }
-        let outcome = match self.mode {
+        let outcome = match &self.mode {
             Mode::All => self.run(&live, &name, arguments).await,
             Mode::Discover => self.discover(&live, &name, arguments).await,
+            Mode::Source(_) => {
+                let path = tools.path(&name).unwrap_or_default().to_owned();
+                let relay = crate::upstream::Relay {
+                    peer: context.peer.clone(),
+                    progress_token: context.meta.get_progress_token(),
+                };
+                match self.passthrough(&live, &path, arguments, relay).await {
+                    Ok(Passed::Verbatim(result)) => return Ok(result.into()),
+                    Ok(Passed::Data(data)) => Ok(data),
+                    Err(e) => Err(e),
+                }
+            }
         };
         let outcome = match outcome {
             Err(paused) if paused.code == ErrorCode::ExecutionPaused => {
@@ -183,6 +335,96 @@ impl ServerHandler for Handler {
             other => other,
         };
         Ok(result_of(outcome).into())
+    }
+}
+
+/// What a passthrough call gave back.
+enum Passed {
+    /// An upstream MCP tool's result, as it came.
+    Verbatim(CallToolResult),
+    /// Any other tool's data, sent in the envelope.
+    Data(Value),
+}
+
+/// An upstream's failure as the MCP error it was (a request the upstream
+/// refused keeps its code), or an internal error naming what broke.
+fn relay(e: rmcp::ServiceError) -> McpError {
+    match e {
+        rmcp::ServiceError::McpError(e) => e,
+        other => McpError::internal_error(format!("the upstream MCP server failed: {other}"), None),
+    }
+}
+
+impl Handler {
+    /// The source view of an upstream MCP server forwards resources,
+    /// prompts, completion and logging to it.
+    fn forwards(&self) -> bool {
+        match &self.mode {
+            Mode::Source(namespace) => self
+                .state
+                .live()
+                .sources
+                .get(namespace.as_ref())
+                .is_some_and(|s| s.mcp.is_some()),
+            _ => false,
+        }
+    }
+
+    /// The pooled session with the upstream of this source view.
+    async fn upstream(&self) -> Result<Arc<crate::upstream::Client>, McpError> {
+        let unsupported = || {
+            McpError::new(
+                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+                "executor serves only tools here; resources, prompts, completion and logging are forwarded on the view of one MCP source: /mcp?source=<namespace>",
+                None,
+            )
+        };
+        let Mode::Source(namespace) = &self.mode else {
+            return Err(unsupported());
+        };
+        let live = self.state.live();
+        let target = live
+            .sources
+            .get(namespace.as_ref())
+            .and_then(|s| s.mcp.clone())
+            .ok_or_else(unsupported)?;
+        self.state
+            .upstreams
+            .session(namespace, &target)
+            .await
+            .map_err(|e| McpError::internal_error(e.message, None))
+    }
+
+    /// A call in a source view: validated and governed like every call; an
+    /// upstream MCP tool's result comes back as the upstream gave it.
+    async fn passthrough(
+        &self,
+        live: &Live,
+        path: &str,
+        input: Value,
+        relay: crate::upstream::Relay,
+    ) -> Result<Passed, ToolError> {
+        let tool = live.resolve(path)?;
+        live.validate_input(tool, &input)?;
+        invoke::permit(&self.state, live, tool, &input, invoke::Caller::Agent)?;
+        match &tool.binding {
+            generator::ir::Binding::Mcp(binding) => {
+                let target = live
+                    .sources
+                    .get(&tool.integration)
+                    .and_then(|s| s.mcp.clone())
+                    .unwrap_or_default();
+                let result = self
+                    .state
+                    .upstreams
+                    .call_relayed(&binding.upstream, &target, &binding.tool_name, input, relay)
+                    .await?;
+                Ok(Passed::Verbatim(result))
+            }
+            _ => Ok(Passed::Data(
+                invoke::run(&self.state, live, tool, input).await?,
+            )),
+        }
     }
 }
 
@@ -303,8 +545,13 @@ impl Handler {
             .ok()
             .flatten()
             .ok_or_else(mismatch)?;
-        let (path, input) = match self.mode {
+        let (path, input) = match &self.mode {
             Mode::All => (name.to_owned(), arguments.clone()),
+            Mode::Source(_) => {
+                let (_, tools) = self.tools();
+                let path = tools.path(name).ok_or_else(mismatch)?.to_owned();
+                (path, arguments.clone())
+            }
             Mode::Discover if name == "call" => (
                 arguments["path"].as_str().unwrap_or_default().to_owned(),
                 arguments.get("input").cloned().unwrap_or_else(|| json!({})),
@@ -453,7 +700,46 @@ fn catalog_tools(live: &Live) -> McpTools {
     let mut tools = McpTools::default();
     for tool in &live.catalog.tools {
         tools.by_name.insert(tool.path.clone(), tools.list.len());
+        tools.paths.push(tool.path.clone());
         tools.list.push(mcp_tool(live, tool));
+    }
+    tools
+}
+
+/// One source's tools under their own names: an upstream MCP server's
+/// tools as that server names them (with its own output schema, results
+/// passed through), other sources' tools by their name within the
+/// integration (results in the envelope). With several connections, the
+/// first in path order keeps a name.
+fn source_tools(live: &Live, namespace: &str) -> McpTools {
+    let mut tools = McpTools::default();
+    for tool in live
+        .catalog
+        .tools
+        .iter()
+        .filter(|t| t.integration == namespace)
+    {
+        let (name, mut mcp) = match &tool.binding {
+            generator::ir::Binding::Mcp(binding) => {
+                let mut mcp = mcp_tool(live, tool);
+                let output = &tool.output;
+                mcp.output_schema =
+                    (output.as_object().is_some_and(|o| !o.is_empty())).then(|| {
+                        Arc::new(object(
+                            live.catalog.standalone_schema(tool, SchemaRole::Output),
+                        ))
+                    });
+                (binding.tool_name.clone(), mcp)
+            }
+            _ => (tool.name.clone(), mcp_tool(live, tool)),
+        };
+        if tools.by_name.contains_key(&name) {
+            continue;
+        }
+        mcp.name = name.clone().into();
+        tools.by_name.insert(name, tools.list.len());
+        tools.paths.push(tool.path.clone());
+        tools.list.push(mcp);
     }
     tools
 }
@@ -572,6 +858,7 @@ fn discovery_tools() -> &'static Arc<McpTools> {
             .with_annotations(ToolAnnotations::from_raw(Some("Call a tool".into()), Some(false), None, Some(false), Some(true))),
         ];
         let by_name = tools.iter().enumerate().map(|(i, t)| (t.name.to_string(), i)).collect();
-        Arc::new(McpTools { list: tools, by_name })
+        let paths = tools.iter().map(|t| t.name.to_string()).collect();
+        Arc::new(McpTools { list: tools, by_name, paths })
     })
 }

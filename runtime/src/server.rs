@@ -215,10 +215,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// `/mcp` and `/mcp?tools=discover`: one rmcp service for each view.
+/// `/mcp`, `/mcp?tools=discover` and `/mcp?source=<namespace>`: one rmcp
+/// service for each view (capabilities and tool lookups get no request, so
+/// a view cannot be a branch inside one service). Source views are made on
+/// first use.
 struct McpServices {
+    state: Arc<AppState>,
     all: McpService,
     discover: McpService,
+    sources: Mutex<HashMap<String, McpService>>,
 }
 
 type McpService = rmcp::transport::streamable_http_server::StreamableHttpService<
@@ -228,43 +233,88 @@ type McpService = rmcp::transport::streamable_http_server::StreamableHttpService
 
 impl McpServices {
     fn new(state: &Arc<AppState>) -> McpServices {
-        let make = |mode: crate::mcp::Mode| {
-            let handler = crate::mcp::Handler {
-                state: state.clone(),
-                mode,
-            };
-            // Host and Origin are checked in front of every route (`access`);
-            // rmcp's own checks are kept as a second line.
-            let origins: Vec<String> = state.hosts.iter().map(|h| format!("http://{h}")).collect();
-            let config =
-                rmcp::transport::streamable_http_server::StreamableHttpServerConfig::default()
-                    .with_allowed_hosts(state.hosts.clone())
-                    .with_allowed_origins(origins)
-                    .with_cancellation_token(state.cancel.child_token());
-            McpService::new(move || Ok(handler.clone()), Default::default(), config)
-        };
         McpServices {
-            all: make(crate::mcp::Mode::All),
-            discover: make(crate::mcp::Mode::Discover),
+            state: state.clone(),
+            all: Self::make(state, crate::mcp::Mode::All),
+            discover: Self::make(state, crate::mcp::Mode::Discover),
+            sources: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn make(state: &Arc<AppState>, mode: crate::mcp::Mode) -> McpService {
+        let handler = crate::mcp::Handler {
+            state: state.clone(),
+            mode,
+        };
+        // Host and Origin are checked in front of every route (`access`);
+        // rmcp's own checks are kept as a second line.
+        let origins: Vec<String> = state.hosts.iter().map(|h| format!("http://{h}")).collect();
+        let config = rmcp::transport::streamable_http_server::StreamableHttpServerConfig::default()
+            .with_allowed_hosts(state.hosts.clone())
+            .with_allowed_origins(origins)
+            .with_cancellation_token(state.cancel.child_token());
+        McpService::new(move || Ok(handler.clone()), Default::default(), config)
     }
 
     async fn serve(&self, request: axum::extract::Request) -> Response {
         use tower::ServiceExt;
-        let discover = request
-            .uri()
-            .query()
-            .is_some_and(|q| q.split('&').any(|p| p == "tools=discover"));
-        let service = if discover {
-            self.discover.clone()
-        } else {
-            self.all.clone()
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        let mut discover = false;
+        let mut source = None;
+        for (key, value) in url_pairs(&query) {
+            match (key.as_str(), value.as_str()) {
+                ("tools", "discover") => discover = true,
+                ("source", namespace) => source = Some(namespace.to_owned()),
+                _ => {}
+            }
+        }
+        let service = match source {
+            Some(namespace) => {
+                if self.state.live().catalog.integration(&namespace).is_none() {
+                    return failure(
+                        StatusCode::NOT_FOUND,
+                        error(
+                            ErrorCode::ToolNotFound,
+                            format!(
+                                "no source is named {namespace:?}; `executor tools sources` lists them"
+                            ),
+                            None,
+                        ),
+                    );
+                }
+                let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+                sources
+                    .entry(namespace.clone())
+                    .or_insert_with(|| {
+                        Self::make(&self.state, crate::mcp::Mode::Source(namespace.into()))
+                    })
+                    .clone()
+            }
+            None if discover => self.discover.clone(),
+            None => self.all.clone(),
         };
         match service.oneshot(request).await {
             Ok(response) => response.map(axum::body::Body::new),
             Err(never) => match never {},
         }
     }
+}
+
+/// `a=b&c=d` as decoded pairs.
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |t: &str| {
+                percent_encoding::percent_decode_str(&t.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(key), decode(value))
+        })
+        .collect()
 }
 
 /// A failure envelope with an HTTP status.

@@ -43,16 +43,187 @@ impl McpTarget {
 
 pub type Client = RunningService<RoleClient, Listener>;
 
-/// Tells the service when an upstream's tool list changes.
+/// Tells the service when an upstream's tool list changes, and relays what
+/// the upstream sends during a call (log messages, progress, sampling and
+/// elicitation requests) to the client that made the call.
 pub struct Listener {
     namespace: String,
     changes: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    relay: Arc<RelaySlot>,
 }
 
+/// The downstream client of the call in flight to one upstream.
+#[derive(Clone)]
+pub struct Relay {
+    pub peer: rmcp::Peer<rmcp::RoleServer>,
+    /// The caller's progress token, to put on relayed progress.
+    pub progress_token: Option<rmcp::model::ProgressToken>,
+}
+
+/// Where a namespace's listener finds the call it belongs to. An upstream
+/// session is shared, and a notification or request from the upstream does
+/// not say which call it is about, so relaying happens only while exactly
+/// one call is in flight: with two, nothing is relayed rather than sent to
+/// the wrong client.
+#[derive(Default)]
+pub struct RelaySlot {
+    state: std::sync::Mutex<(usize, Option<Relay>)>,
+    /// Notifications being relayed right now.
+    relaying: std::sync::atomic::AtomicUsize,
+}
+
+/// While alive, one call is in flight on a slot.
+pub struct InFlight {
+    slot: Arc<RelaySlot>,
+}
+
+impl RelaySlot {
+    fn enter(self: &Arc<Self>, relay: Option<Relay>) -> InFlight {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 += 1;
+        state.1 = if state.0 == 1 { relay } else { None };
+        InFlight { slot: self.clone() }
+    }
+
+    fn current(&self) -> Option<Relay> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
+    }
+
+    /// rmcp handles each notification in a task of its own, so a call's
+    /// result can overtake the upstream's last notifications about it.
+    /// Before the result goes back, let those tasks run and finish
+    /// (bounded: a stuck client must not hold the result).
+    async fn settle(&self) {
+        use std::sync::atomic::Ordering;
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+        let started = std::time::Instant::now();
+        while self.relaying.load(Ordering::Acquire) > 0
+            && started.elapsed() < Duration::from_millis(200)
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn relaying(&self) -> Relaying<'_> {
+        self.relaying
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Relaying { slot: self }
+    }
+}
+
+/// A notification being relayed.
+struct Relaying<'a> {
+    slot: &'a RelaySlot,
+}
+
+impl Drop for Relaying<'_> {
+    fn drop(&mut self) {
+        self.slot
+            .relaying
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = state.0.saturating_sub(1);
+        if state.0 == 0 {
+            state.1 = None;
+        }
+    }
+}
+
+fn no_relay(what: &str) -> rmcp::ErrorData {
+    rmcp::ErrorData::invalid_request(
+        format!(
+            "executor cannot relay {what} here: only calls made through /mcp?source=<namespace>, one at a time, reach the calling client"
+        ),
+        None,
+    )
+}
+
+// Sampling and logging are deprecated in the newest revision but still
+// what 2025-11-25 servers send; they are relayed as they come.
+#[allow(deprecated)]
 impl rmcp::ClientHandler for Listener {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        let mut capabilities = rmcp::model::ClientCapabilities::builder()
+            .enable_sampling()
+            .enable_elicitation()
+            .build();
+        capabilities.roots = None;
+        rmcp::model::ClientConfig::new(
+            capabilities,
+            rmcp::model::Implementation::new("executor", env!("CARGO_PKG_VERSION")),
+        )
+    }
+
     async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
         if let Some(changes) = &self.changes {
             let _ = changes.send(self.namespace.clone());
+        }
+    }
+
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        let _relaying = self.relay.relaying();
+        if let Some(relay) = self.relay.current() {
+            let _ = relay.peer.notify_logging_message(params).await;
+        }
+    }
+
+    async fn on_progress(
+        &self,
+        mut params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        let _relaying = self.relay.relaying();
+        if let Some(relay) = self.relay.current()
+            && let Some(token) = relay.progress_token
+        {
+            params.progress_token = token;
+            let _ = relay.peer.notify_progress(params).await;
+        }
+    }
+
+    async fn create_message(
+        &self,
+        params: rmcp::model::CreateMessageRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
+        let relay = self.relay.current().ok_or_else(|| no_relay("sampling"))?;
+        #[allow(deprecated)]
+        relay.peer.create_message(params).await.map_err(relayed)
+    }
+
+    async fn create_elicitation(
+        &self,
+        params: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        let relay = self
+            .relay
+            .current()
+            .ok_or_else(|| no_relay("elicitation"))?;
+        relay.peer.create_elicitation(params).await.map_err(relayed)
+    }
+}
+
+fn relayed(e: rmcp::ServiceError) -> rmcp::ErrorData {
+    match e {
+        rmcp::ServiceError::McpError(e) => e,
+        other => {
+            rmcp::ErrorData::internal_error(format!("the calling client failed: {other}"), None)
         }
     }
 }
@@ -61,6 +232,7 @@ impl rmcp::ClientHandler for Listener {
 #[derive(Default)]
 pub struct McpUpstreams {
     clients: tokio::sync::Mutex<HashMap<String, Arc<Client>>>,
+    relays: std::sync::Mutex<HashMap<String, Arc<RelaySlot>>>,
     changes: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
@@ -141,6 +313,7 @@ impl McpUpstreams {
         let listener = Listener {
             namespace: namespace.to_owned(),
             changes: self.changes.get().cloned(),
+            relay: self.relay_slot(namespace),
         };
         connect(target, listener).await
     }
@@ -182,6 +355,55 @@ impl McpUpstreams {
         tool: &str,
         arguments: Value,
     ) -> Result<Value, ToolError> {
+        result_data(self.call_raw(namespace, target, tool, arguments).await?)
+    }
+
+    fn relay_slot(&self, namespace: &str) -> Arc<RelaySlot> {
+        self.relays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(namespace.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Calls a tool upstream and returns its result as it came; while it
+    /// runs, what the upstream sends about it goes to `relay` (when this is
+    /// the only call in flight to that upstream).
+    pub async fn call_relayed(
+        &self,
+        namespace: &str,
+        target: &McpTarget,
+        tool: &str,
+        arguments: Value,
+        relay: Relay,
+    ) -> Result<rmcp::model::CallToolResult, ToolError> {
+        let slot = self.relay_slot(namespace);
+        let _in_flight = slot.enter(Some(relay));
+        let result = self.call_once(namespace, target, tool, arguments).await;
+        slot.settle().await;
+        result
+    }
+
+    /// Calls a tool upstream and returns its result as it came.
+    pub async fn call_raw(
+        &self,
+        namespace: &str,
+        target: &McpTarget,
+        tool: &str,
+        arguments: Value,
+    ) -> Result<rmcp::model::CallToolResult, ToolError> {
+        let _in_flight = self.relay_slot(namespace).enter(None);
+        self.call_once(namespace, target, tool, arguments).await
+    }
+
+    async fn call_once(
+        &self,
+        namespace: &str,
+        target: &McpTarget,
+        tool: &str,
+        arguments: Value,
+    ) -> Result<rmcp::model::CallToolResult, ToolError> {
         let arguments: Map<String, Value> = match arguments {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -207,7 +429,7 @@ impl McpUpstreams {
                         None,
                     ));
                 }
-                Ok(Ok(result)) => return result_data(result),
+                Ok(Ok(result)) => return Ok(result),
                 Ok(Err(rmcp::ServiceError::McpError(e))) => {
                     return Err(error(
                         ErrorCode::UpstreamToolError,

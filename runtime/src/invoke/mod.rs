@@ -43,6 +43,19 @@ pub async fn invoke(
     let live = state.live();
     let tool = live.resolve(path)?;
     live.validate_input(tool, &input)?;
+    permit(state, &live, tool, &input, caller)?;
+    run(state, &live, tool, input).await
+}
+
+/// Applies the policy to a resolved, validated call: `Ok` when it may run
+/// now; `execution_paused` (the pause is stored) or `tool_blocked` if not.
+pub fn permit(
+    state: &AppState,
+    live: &Live,
+    tool: &Tool,
+    input: &Value,
+    caller: Caller,
+) -> Result<(), ToolError> {
     let decision = live.rules.decide(tool);
     let action = match decision.action {
         Policy::Allow if caller == Caller::Agent && builtin::changes_settings(tool) => {
@@ -51,11 +64,11 @@ pub async fn invoke(
         action => action,
     };
     match action {
-        Policy::Allow => run(state, &live, tool, input).await,
+        Policy::Allow => Ok(()),
         Policy::RequireApproval => Err(execution::pause(
             state,
             tool,
-            &input,
+            input,
             caller,
             decision.rule.as_deref(),
         )),
