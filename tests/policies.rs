@@ -616,3 +616,56 @@ async fn stateless_mcp_asks_through_an_input_required_round() {
     );
     client.cancel().await.unwrap();
 }
+
+/// On a terminal, `executor call` asks about its paused call inline and
+/// `executor resume` asks before answering (a pseudo-terminal from
+/// util-linux `script`, the answers typed on its input).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_cli_asks() {
+    let home = tempfile::tempdir().unwrap();
+    let (service, seen) = service_with_echo(home.path(), &[]).await;
+    let in_terminal = |command: &str, typed: &str| {
+        let mut child = Command::new("script")
+            .args(["-qec", command, "/dev/null"])
+            .env("EXECUTOR_HOME", &service.home)
+            .env("EXECUTOR_PORT", "0")
+            .env("EXE", support::service::EXE)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(typed.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), text(&out.stdout))
+    };
+
+    let (code, screen) = in_terminal(
+        r#""$EXE" call echo items createItem '{"name": "typed"}'"#,
+        "y\n",
+    );
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("waits for your approval"), "{screen}");
+    assert!(screen.contains(r#"\"name\":\"typed\""#), "{screen}");
+    assert_eq!(count(&seen, "POST /v1/items"), 1);
+
+    let (id, _) = paused(
+        &service
+            .invoke("echo.items.deleteItem", json!({"id": 5}))
+            .await,
+    );
+    let (code, screen) = in_terminal(&format!(r#""$EXE" resume --execution-id {id}"#), "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("echo.org.main.items.deleteItem"),
+        "{screen}"
+    );
+    assert!(screen.contains("approval_declined"), "{screen}");
+    assert_eq!(count(&seen, "DELETE /v1/items/5"), 0);
+}
