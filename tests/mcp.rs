@@ -494,3 +494,53 @@ async fn upstream_list_changes_reach_the_catalog() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A remote server that only speaks the legacy HTTP+SSE transport: adding it
+/// by URL falls back from streamable HTTP, with its headers sent on both
+/// the stream and the messages, and its tools are called through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_sse_servers_are_reached_by_falling_back() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let mut server = Command::new("node")
+        .arg(support::repo_root().join("tests/node/mcp-sse-server.mjs"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().strip_prefix("listening ").unwrap().to_owned();
+
+    let r = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "legacy", "url": format!("{base}/sse"), "headers": {"x-api-key": "wrong"}}),
+        )
+        .await;
+    assert_eq!(r.1["error"]["code"], "upstream_unreachable", "{}", r.1);
+    let message = r.1["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("streamable HTTP") && message.contains("legacy SSE"),
+        "{message}"
+    );
+
+    let r = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "legacy", "url": format!("{base}/sse"), "headers": {"x-api-key": "fixture-key"}}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    assert_eq!(r.1["data"]["tools"], 1);
+    service.allow("legacy.*").await;
+    let r = service
+        .invoke("legacy.shout", json!({"word": "quiet"}))
+        .await;
+    assert_eq!(r.1["data"], "QUIET", "{}", r.1);
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -12,6 +12,7 @@ pub mod files;
 pub mod generate;
 pub mod home;
 pub mod invoke;
+pub mod legacy_sse;
 pub mod mcp;
 pub mod mcp_stdio;
 pub mod policies;

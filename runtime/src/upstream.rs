@@ -259,11 +259,43 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                     headers.insert(name, value);
                 }
                 let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
-                    .custom_headers(headers);
-                listener
+                    .custom_headers(headers.clone());
+                let (relay, changes, namespace) = (
+                    listener.relay.clone(),
+                    listener.changes.clone(),
+                    listener.namespace.clone(),
+                );
+                let streamable = match listener
                     .serve(StreamableHttpClientTransport::from_config(config))
                     .await
-                    .map_err(|e| fail(e.to_string()))
+                {
+                    Ok(client) => return Ok(client),
+                    Err(e) => e,
+                };
+                // Servers from before streamable HTTP speak the legacy
+                // HTTP+SSE transport on the same URL.
+                tracing::info!(%url, "streamable HTTP failed ({streamable}); trying the legacy SSE transport");
+                let header_map: reqwest::header::HeaderMap = headers.into_iter().collect();
+                let http = reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .build()
+                    .map_err(|e| fail(e.to_string()))?;
+                let legacy = crate::legacy_sse::LegacySse::connect(http, url, header_map)
+                    .await
+                    .map_err(|e| {
+                        fail(format!(
+                            "streamable HTTP failed ({streamable}), and so did legacy SSE ({e})"
+                        ))
+                    })?;
+                let listener = Listener {
+                    namespace,
+                    changes,
+                    relay,
+                };
+                listener
+                    .serve(legacy)
+                    .await
+                    .map_err(|e| fail(format!("legacy SSE: {e}")))
             }
             (None, Some(command)) => {
                 let mut cmd = tokio::process::Command::new(command);
