@@ -245,6 +245,20 @@ async fn add_source(http: &reqwest::Client, url: &str, token: &str, tool: &str, 
         .await
         .unwrap();
     assert_eq!(added["ok"], true, "{added}");
+    // Calls run without approval here: the benchmarks measure calling, and
+    // a rule in place is the realistic setup.
+    let namespace = input["namespace"].as_str().unwrap();
+    let allowed: Value = http
+        .post(format!("{url}/api/policies"))
+        .bearer_auth(token)
+        .json(&json!({"pattern": format!("{namespace}.*"), "action": "allow"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(allowed["ok"], true, "{allowed}");
 }
 
 /// The release binary as the service, in a fresh home.

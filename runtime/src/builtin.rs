@@ -149,6 +149,9 @@ pub const ADD_MCP: &str = "mcp.addSource";
 pub const LIST: &str = "sources.list";
 pub const REMOVE: &str = "sources.remove";
 pub const REFRESH: &str = "sources.refresh";
+pub const CONNECTIONS_LIST: &str = "connections.list";
+pub const CONNECTIONS_ADD: &str = "connections.add";
+pub const CONNECTIONS_REMOVE: &str = "connections.remove";
 pub const POLICIES_LIST: &str = "policies.list";
 pub const POLICIES_ADD: &str = "policies.add";
 pub const POLICIES_REMOVE: &str = "policies.remove";
@@ -168,7 +171,7 @@ pub fn integration() -> (Integration, Vec<Tool>) {
         name: NAMESPACE.to_owned(),
         kind: SourceKind::Openapi,
         title: Some("executor".to_owned()),
-        description: Some("executor's own tools: manage the sources of the catalog and the policies that govern calls.".to_owned()),
+        description: Some("executor's own tools: manage the sources of the catalog, their connections and the policies that govern calls.".to_owned()),
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         servers: Vec::new(),
         security_schemes: BTreeMap::new(),
@@ -203,6 +206,24 @@ pub fn integration() -> (Integration, Vec<Tool>) {
             REFRESH,
             "Refresh a source",
             "Fetch a source again from where it came from (URL or file) and re-index its tools.",
+            false,
+        ),
+        tool::<Nothing, Vec<crate::connections::ConnectionSummary>>(
+            CONNECTIONS_LIST,
+            "List connections",
+            "Every stored connection: integration, owner, name and auth method (secrets are never shown).",
+            true,
+        ),
+        tool::<crate::connections::AddConnection, crate::connections::ConnectionSummary>(
+            CONNECTIONS_ADD,
+            "Add a connection",
+            "Store credentials for an integration; executor attaches them to its upstream calls. The tools of a connection live under <integration>.<owner>.<name>. The secret is stored encrypted and never shown again.",
+            false,
+        ),
+        tool::<crate::connections::ConnectionName, Value>(
+            CONNECTIONS_REMOVE,
+            "Remove a connection",
+            "Forget a connection and its stored secret.",
             false,
         ),
         tool::<Nothing, Vec<crate::policy::Rule>>(
@@ -242,7 +263,8 @@ fn tool<I: JsonSchema, O: JsonSchema>(
     let connection = ConnectionRef::default();
     let annotations = Annotations {
         read_only_hint: Some(read_only),
-        destructive_hint: (name == REMOVE || name == POLICIES_REMOVE).then_some(true),
+        destructive_hint: (name == REMOVE || name == POLICIES_REMOVE || name == CONNECTIONS_REMOVE)
+            .then_some(true),
         idempotent_hint: Some(true),
         open_world_hint: Some(!read_only),
     };

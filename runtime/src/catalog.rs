@@ -33,6 +33,8 @@ pub struct Live {
     pub rules: Rules,
     pub index: SearchIndex,
     pub sources: HashMap<String, SourceRuntime>,
+    /// Connections' credentials (secrets open), by `<integration>.<owner>.<name>`.
+    pub credentials: HashMap<String, crate::connections::Credential>,
     /// The catalog as MCP tools, built on first use.
     pub mcp: std::sync::OnceLock<Arc<crate::mcp::McpTools>>,
     /// One source's tools under their own names (`/mcp?source=`), built on first use.
@@ -51,6 +53,7 @@ impl Live {
             blocked,
             rules,
             sources,
+            credentials: HashMap::new(),
             mcp: std::sync::OnceLock::new(),
             mcp_sources: Mutex::new(HashMap::new()),
             validators: Mutex::new(HashMap::new()),
@@ -117,6 +120,15 @@ impl Live {
                 ))
             }
         }
+    }
+
+    /// The credential of a tool's connection, if it has one.
+    pub fn credential(&self, tool: &Tool) -> Option<&crate::connections::Credential> {
+        let owner = crate::connections::owner_name(tool.connection.owner);
+        self.credentials.get(&format!(
+            "{}.{owner}.{}",
+            tool.integration, tool.connection.name
+        ))
     }
 
     /// A blocked tool by canonical or (unambiguous) short path.

@@ -79,6 +79,26 @@ executor resume --execution-id exec_123 --action decline"
     )]
     Resume(ResumeArgs),
 
+    /// Store, list and remove the credentials executor attaches to upstream calls
+    #[command(
+        subcommand,
+        long_about = "A connection holds an integration's credentials. executor attaches them to \
+every upstream call of that integration's tools; agents never see them. Its tools live under \
+<integration>.<owner>.<name> (owner org or user, name main by default); with several connections \
+to one integration each has its own subtree.\n\n\
+The secret is read from standard input (--secret-stdin), an environment variable (--secret-env) \
+or, on a terminal, a prompt that does not echo; never from the command line. It is stored \
+encrypted under EXECUTOR_HOME/secret.key and never shown again.",
+        after_help = "Examples:\n  \
+printf %s \"$TOKEN\" | executor connections add github --auth bearer --secret-stdin\n  \
+executor connections add jira --auth basic --username me@example.com      # asks for the password\n  \
+executor connections add weather --auth api-key --in query --key-name appid --secret-env WEATHER_KEY\n  \
+executor connections add github --owner user --name work --secret-stdin   # a second subtree\n  \
+executor connections list\n  \
+executor connections remove github --owner user --name work"
+    )]
+    Connections(ConnectionsCommand),
+
     /// List, add, remove and reorder the policies that govern tool calls
     #[command(
         subcommand,
@@ -169,6 +189,88 @@ pub struct ResumeArgs {
 pub enum ResumeAction {
     Accept,
     Decline,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsCommand {
+    /// Every connection and its auth method (never its secret)
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store a connection's credentials (replacing one of the same name)
+    Add(AddConnectionArgs),
+    /// Forget a connection and its secret
+    Remove {
+        /// The integration (source namespace)
+        integration: String,
+        #[arg(long, value_enum, default_value_t = OwnerArg::Org)]
+        owner: OwnerArg,
+        #[arg(long, default_value = "main")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddConnectionArgs {
+    /// The integration (source namespace), e.g. github
+    pub integration: String,
+    /// Whose connection: org (shared) or user
+    #[arg(long, value_enum, default_value_t = OwnerArg::Org)]
+    pub owner: OwnerArg,
+    /// The connection's name
+    #[arg(long, default_value = "main")]
+    pub name: String,
+    /// How to authenticate [default: what the source's security scheme says]
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthArg>,
+    /// With --auth basic: the username (the secret is the password)
+    #[arg(long)]
+    pub username: Option<String>,
+    /// With --auth api-key: where the key goes
+    #[arg(long = "in", value_enum, default_value_t = KeyIn::Header)]
+    pub key_in: KeyIn,
+    /// With --auth api-key: the header, query parameter or cookie name
+    #[arg(long)]
+    pub key_name: Option<String>,
+    /// With --auth header: the header's name
+    #[arg(long)]
+    pub header: Option<String>,
+    /// With --auth header: its value, with {secret} where the secret goes (e.g. 'Token {secret}')
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Read the secret from standard input (a trailing newline is dropped)
+    #[arg(long, conflicts_with = "secret_env")]
+    pub secret_stdin: bool,
+    /// Read the secret from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OwnerArg {
+    Org,
+    User,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    /// Authorization: Bearer <secret>
+    Bearer,
+    /// Authorization: Basic, from --username and the secret as password
+    Basic,
+    /// The secret in a header, query parameter or cookie (--in, --key-name)
+    ApiKey,
+    /// A header built from a template (--header, --template)
+    Header,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyIn {
+    Header,
+    Query,
+    Cookie,
 }
 
 #[derive(Debug, Subcommand)]
@@ -364,6 +466,7 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
             Command::Tools(tools) => commands::tools(&home, tools).await,
             Command::Resume(args) => commands::resume(&home, args).await,
             Command::Policies(command) => commands::policies(&home, command).await,
+            Command::Connections(command) => commands::connections(&home, command).await,
             Command::Web(args) => commands::web(home, args).await,
             Command::Mcp { discover } => {
                 crate::mcp_stdio::run(&home, discover)

@@ -1,5 +1,5 @@
-//! The CLI commands that talk to the service: `call`, `tools`, `web`,
-//! `daemon status|stop`.
+//! The CLI commands that talk to the service: `call`, `tools`, `resume`,
+//! `policies`, `connections`, `web`, `daemon status|stop`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use crate::cli::{
-    EXIT_FAILURE, EXIT_PAUSED, EXIT_USAGE, PoliciesCommand, PolicyAction, ResumeAction, ResumeArgs,
-    ToolsCommand, WebArgs,
+    AuthArg, ConnectionsCommand, EXIT_FAILURE, EXIT_PAUSED, EXIT_USAGE, KeyIn, OwnerArg,
+    PoliciesCommand, PolicyAction, ResumeAction, ResumeArgs, ToolsCommand, WebArgs,
 };
 use crate::client::{Client, ServiceError};
 use crate::home::Home;
@@ -276,6 +276,160 @@ pub async fn policies(home: &Home, command: PoliciesCommand) -> anyhow::Result<E
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn owner_text(owner: OwnerArg) -> &'static str {
+    match owner {
+        OwnerArg::Org => "org",
+        OwnerArg::User => "user",
+    }
+}
+
+/// The secret, from standard input, an environment variable or a prompt
+/// that does not echo; never from the command line.
+fn read_secret(stdin: bool, env: Option<&str>) -> anyhow::Result<String> {
+    if stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the secret from standard input")?;
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        return Ok(text.to_owned());
+    }
+    if let Some(var) = env {
+        return std::env::var(var)
+            .with_context(|| format!("the environment variable {var} is not set"));
+    }
+    if is_terminal() {
+        return rpassword::prompt_password("secret (not shown): ")
+            .context("cannot read the secret from the terminal");
+    }
+    bail!(
+        "give the secret with --secret-stdin or --secret-env VAR (it is never taken as an argument)"
+    )
+}
+
+/// `executor connections list|add|remove`.
+pub async fn connections(home: &Home, command: ConnectionsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ConnectionsCommand::List { json } => {
+            let client = Client::connect(home).await?;
+            let listed = data(client.get("/api/connections").await?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+            } else if listed.as_array().is_none_or(Vec::is_empty) {
+                println!("no connections: tools call their APIs without credentials");
+            } else {
+                println!("{:<28} {:<12} TOOLS", "CONNECTION", "AUTH");
+                for c in listed.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<28} {:<12} {}",
+                        format!(
+                            "{}/{}/{}",
+                            c["integration"].as_str().unwrap_or_default(),
+                            c["owner"].as_str().unwrap_or_default(),
+                            c["name"].as_str().unwrap_or_default()
+                        ),
+                        c["auth"]["type"].as_str().unwrap_or_default(),
+                        c["tools"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ConnectionsCommand::Add(args) => {
+            let auth = match args.auth {
+                None => Value::Null,
+                Some(AuthArg::Bearer) => json!({"type": "bearer"}),
+                Some(AuthArg::Basic) => match &args.username {
+                    Some(username) => json!({"type": "basic", "username": username}),
+                    None => {
+                        eprintln!(
+                            "error: --auth basic needs --username (the secret is the password)"
+                        );
+                        return Ok(ExitCode::from(EXIT_USAGE));
+                    }
+                },
+                Some(AuthArg::ApiKey) => match &args.key_name {
+                    Some(name) => {
+                        let location = match args.key_in {
+                            KeyIn::Header => "header",
+                            KeyIn::Query => "query",
+                            KeyIn::Cookie => "cookie",
+                        };
+                        json!({"type": "api_key", "in": location, "name": name})
+                    }
+                    None => {
+                        eprintln!(
+                            "error: --auth api-key needs --key-name (the header, query parameter or cookie)"
+                        );
+                        return Ok(ExitCode::from(EXIT_USAGE));
+                    }
+                },
+                Some(AuthArg::Header) => match (&args.header, &args.template) {
+                    (Some(name), Some(template)) => {
+                        json!({"type": "header", "name": name, "template": template})
+                    }
+                    _ => {
+                        eprintln!(
+                            "error: --auth header needs --header NAME and --template 'Token {{secret}}'"
+                        );
+                        return Ok(ExitCode::from(EXIT_USAGE));
+                    }
+                },
+            };
+            let secret = read_secret(args.secret_stdin, args.secret_env.as_deref())?;
+            let client = Client::connect(home).await?;
+            let mut body = json!({
+                "integration": args.integration,
+                "owner": owner_text(args.owner),
+                "name": args.name,
+                "secret": secret,
+            });
+            if !auth.is_null() {
+                body["auth"] = auth;
+            }
+            let answer = client
+                .send(reqwest::Method::POST, "/api/connections", &body)
+                .await?;
+            if answer.get("ok") != Some(&Value::Bool(true)) {
+                return print_outcome(&answer, false);
+            }
+            let c = &answer["data"];
+            println!(
+                "stored: {}/{}/{} ({}); its tools are {}",
+                c["integration"].as_str().unwrap_or_default(),
+                c["owner"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default(),
+                c["auth"]["type"].as_str().unwrap_or_default(),
+                c["tools"].as_str().unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ConnectionsCommand::Remove {
+            integration,
+            owner,
+            name,
+        } => {
+            let client = Client::connect(home).await?;
+            let answer = client
+                .send(
+                    reqwest::Method::DELETE,
+                    &format!(
+                        "/api/connections/{integration}/{}/{name}",
+                        owner_text(owner)
+                    ),
+                    &json!({}),
+                )
+                .await?;
+            if answer.get("ok") != Some(&Value::Bool(true)) {
+                return print_outcome(&answer, false);
+            }
+            println!("removed {integration}/{}/{name}", owner_text(owner));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn print_rules(rules: &[Value]) {

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod connections;
 pub mod execution;
 pub mod files;
 pub mod generate;

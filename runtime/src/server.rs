@@ -9,6 +9,8 @@
 //! | `GET /api/tools/{tool path}` | describe one tool (schemas) |
 //! | `GET /api/tools/export/openapi?integration=` | the catalog as OpenAPI 3.1 |
 //! | `GET /api/sources` | sources with tool counts |
+//! | `GET /api/connections`, `POST /api/connections` | list (no secrets) or add a connection |
+//! | `DELETE /api/connections/{integration}/{owner}/{name}` | forget a connection |
 //! | `GET /api/policies`, `POST /api/policies` | list or add policy rules |
 //! | `DELETE /api/policies/{id}`, `POST /api/policies/{id}/move` | remove or reorder a rule |
 //! | `GET /api/executions?state=&limit=` | paused and answered calls, newest first |
@@ -125,10 +127,32 @@ impl AppState {
 
     /// Rebuilds the live catalog from the store and swaps it in.
     pub fn reload(&self) -> anyhow::Result<()> {
-        let (records, rules) = {
+        let (records, rules, connections) = {
             let store = self.store();
-            (store.sources()?, store.policies()?)
+            (store.sources()?, store.policies()?, store.connections()?)
         };
+        let mut credentials = HashMap::new();
+        let mut subtrees: HashMap<String, Vec<(generator::ir::Owner, String)>> = HashMap::new();
+        for row in connections {
+            let place = crate::connections::secret_place(&row.integration, row.owner, &row.name);
+            let secret = self.secrets.open(&row.sealed_secret, &place)?;
+            credentials.insert(
+                format!(
+                    "{}.{}.{}",
+                    row.integration,
+                    crate::connections::owner_name(row.owner),
+                    row.name
+                ),
+                crate::connections::Credential {
+                    auth: row.auth,
+                    secret: String::from_utf8_lossy(&secret).into_owned(),
+                },
+            );
+            subtrees
+                .entry(row.integration)
+                .or_default()
+                .push((row.owner, row.name));
+        }
         let mut catalog = Catalog::default();
         let mut sources = HashMap::new();
         for record in records {
@@ -166,9 +190,18 @@ impl AppState {
                     mcp,
                 },
             );
-            catalog.insert(record.integration, record.tools);
+            let tools = crate::connections::expand(
+                &record.namespace,
+                record.tools,
+                subtrees
+                    .get(&record.namespace)
+                    .map_or(&[][..], Vec::as_slice),
+            );
+            catalog.insert(record.integration, tools);
         }
-        let live = Arc::new(Live::new(catalog, sources, Rules::new(rules)));
+        let mut live = Live::new(catalog, sources, Rules::new(rules));
+        live.credentials = credentials;
+        let live = Arc::new(live);
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
         self.mcp_subscribers.notify();
         Ok(())
@@ -190,6 +223,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/tools/export/openapi", get(export_openapi))
         .route("/api/tools/{path}", get(describe_tool))
         .route("/api/sources", get(list_sources))
+        .route(
+            "/api/connections",
+            get(list_connections).post(add_connection),
+        )
+        .route(
+            "/api/connections/{integration}/{owner}/{name}",
+            axum::routing::delete(remove_connection),
+        )
         .route("/api/policies", get(list_policies).post(add_policy))
         .route("/api/policies/{id}", axum::routing::delete(remove_policy))
         .route("/api/policies/{id}/move", post(move_policy))
@@ -569,6 +610,47 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response
 fn outcome(result: Result<Value, ToolError>) -> Response {
     match result {
         Ok(data) => success(data),
+        Err(e) => failure(status_of(e.code), e),
+    }
+}
+
+async fn list_connections(State(state): State<Arc<AppState>>) -> Response {
+    outcome(crate::connections::list(&state).map(|c| json!(c)))
+}
+
+async fn add_connection(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    match json_body::<crate::connections::AddConnection>(&body) {
+        Ok(input) => outcome(crate::connections::add(&state, input).map(|c| json!(c))),
+        Err(response) => response,
+    }
+}
+
+async fn remove_connection(
+    State(state): State<Arc<AppState>>,
+    Path((integration, owner, name)): Path<(String, String, String)>,
+) -> Response {
+    let owner = match owner.as_str() {
+        "org" => generator::ir::Owner::Org,
+        "user" => generator::ir::Owner::User,
+        other => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                error(
+                    ErrorCode::InvalidInput,
+                    format!("the owner is org or user, not {other:?}"),
+                    None,
+                ),
+            );
+        }
+    };
+    let input = crate::connections::ConnectionName {
+        integration,
+        owner,
+        name: Some(name),
+    };
+    match crate::connections::remove(&state, input) {
+        Ok(v) => success(v),
+        Err(e) if e.code == ErrorCode::InvalidInput => failure(StatusCode::NOT_FOUND, e),
         Err(e) => failure(status_of(e.code), e),
     }
 }

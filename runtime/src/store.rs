@@ -106,6 +106,17 @@ impl ExecutionState {
     }
 }
 
+/// One stored connection; the secret stays sealed.
+#[derive(Debug, Clone)]
+pub struct ConnectionRow {
+    pub integration: String,
+    pub owner: generator::ir::Owner,
+    pub name: String,
+    pub auth: crate::connections::Auth,
+    pub sealed_secret: String,
+    pub created_at: i64,
+}
+
 /// One call that needed approval.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -457,6 +468,73 @@ impl Store {
             "UPDATE executions SET state = ?3, result = COALESCE(?4, result), updated_at = ?5
              WHERE id = ?1 AND state = ?2",
             params![id, from.as_str(), to.as_str(), result, now()],
+        )? > 0)
+    }
+
+    /// Inserts or replaces a connection (its secret already sealed).
+    pub fn put_connection(
+        &mut self,
+        integration: &str,
+        owner: &str,
+        name: &str,
+        auth: &crate::connections::Auth,
+        sealed_secret: &str,
+    ) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO connections (integration, owner, name, auth, secrets, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(integration, owner, name) DO UPDATE SET auth = excluded.auth, secrets = excluded.secrets",
+            params![integration, owner, name, serde_json::to_string(auth)?, sealed_secret, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Every connection, by integration, owner and name.
+    pub fn connections(&self) -> anyhow::Result<Vec<ConnectionRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT integration, owner, name, auth, secrets, created_at FROM connections
+             ORDER BY integration, owner, name",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (integration, owner, name, auth, sealed_secret, created_at) = row?;
+            let context =
+                || format!("the stored connection {integration}/{owner}/{name} is unreadable");
+            out.push(ConnectionRow {
+                owner: match owner.as_str() {
+                    "user" => generator::ir::Owner::User,
+                    _ => generator::ir::Owner::Org,
+                },
+                auth: serde_json::from_str(&auth).with_context(context)?,
+                integration,
+                name,
+                sealed_secret,
+                created_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes a connection; `false` when there was none.
+    pub fn remove_connection(
+        &mut self,
+        integration: &str,
+        owner: &str,
+        name: &str,
+    ) -> anyhow::Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM connections WHERE integration = ?1 AND owner = ?2 AND name = ?3",
+            params![integration, owner, name],
         )? > 0)
     }
 

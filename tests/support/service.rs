@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 pub const EXE: &str = env!("CARGO_BIN_EXE_executor");
 
 /// How many tools executor brings itself (`executor.*`).
-pub const BUILTIN_TOOLS: usize = 9;
+pub const BUILTIN_TOOLS: usize = 12;
 
 /// An HTTP client for the tests (with the crypto provider installed).
 pub fn http() -> reqwest::Client {
@@ -44,9 +44,9 @@ impl Service {
         let _ = std::fs::remove_file(home.join("service.json"));
         let mut child = Command::new(EXE)
             .args(["daemon", "run", "--port", "0"])
-            .envs(env.iter().copied())
             .env("EXECUTOR_HOME", home)
             .env("EXECUTOR_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(home.join("test-service.log")).unwrap())
@@ -76,6 +76,21 @@ impl Service {
                     std::fs::read_to_string(home.join("test-service.log")).unwrap_or_default();
                 panic!("the service did not start: {log}");
             }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the service to exit by itself (after `daemon stop`).
+    pub fn wait_exit(mut self) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the service did not stop"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::wire;
 use crate::catalog::{SourceRuntime, error};
+use crate::connections::Credential;
 
 /// Upstream answers larger than this are refused.
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
@@ -36,8 +37,17 @@ pub async fn call(
     binding: &HttpBinding,
     integration_servers: &[Server],
     source: &SourceRuntime,
+    credential: Option<&Credential>,
     input: &Value,
 ) -> Result<Value, ToolError> {
+    // A tool whose every security alternative needs credentials cannot be
+    // called without: say so before calling.
+    let needs_credentials =
+        !binding.security.is_empty() && binding.security.iter().all(|r| !r.is_empty());
+    if needs_credentials && credential.is_none() && source.headers.is_empty() {
+        return Err(missing(tool));
+    }
+    let secrets: Vec<String> = credential.map(Credential::secrets).unwrap_or_default();
     let empty = Map::new();
     let fields = input.as_object().unwrap_or(&empty);
     let base = base_url(tool, binding, integration_servers, source)?;
@@ -84,6 +94,14 @@ pub async fn call(
             }
         }
     }
+    let applied = credential.map(Credential::apply).unwrap_or_default();
+    for (name, value) in &applied.query {
+        query.push(wire::encode_pairs(&[(name.clone(), value.clone())], false));
+    }
+    for (name, value) in &applied.cookies {
+        cookies.push(format!("{name}={}", wire::encode(value, false)));
+    }
+    headers.extend(applied.headers);
     let mut url = format!("{}{}", base.trim_end_matches('/'), path);
     let query: Vec<String> = query.into_iter().filter(|q| !q.is_empty()).collect();
     if !query.is_empty() {
@@ -126,7 +144,7 @@ pub async fn call(
     let response = request
         .send()
         .await
-        .map_err(|e| unreachable_error(&url, &e))?;
+        .map_err(|e| unreachable_error(&redact(&url, source, &secrets), &e))?;
     let status = response.status();
     let content_type = response
         .headers()
@@ -139,21 +157,63 @@ pub async fn call(
         let text = redact(
             &String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ERROR_BODY)]),
             source,
+            &secrets,
         );
         let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
-        let mut e = error(
-            ErrorCode::UpstreamHttpError,
-            format!(
-                "the upstream answered {status} for {} {}",
-                binding.method,
-                redact(&path, source)
+        let refused = status == reqwest::StatusCode::UNAUTHORIZED
+            || (status == reqwest::StatusCode::FORBIDDEN && credential.is_some());
+        let mut e = match (refused, credential) {
+            (true, Some(_)) => error(
+                ErrorCode::ConnectionRejected,
+                format!(
+                    "the upstream refused the credentials of connection {} ({status}): replace them with `executor connections add {} --owner {} --name {} --secret-stdin`",
+                    connection_name(tool),
+                    tool.integration,
+                    crate::connections::owner_name(tool.connection.owner),
+                    tool.connection.name
+                ),
+                Some(json!({ "body": body })),
             ),
-            Some(json!({ "body": body })),
-        );
+            (true, None) if source.headers.is_empty() => {
+                let mut e = missing(tool);
+                e.details = Some(json!({ "body": body }));
+                e
+            }
+            _ => error(
+                ErrorCode::UpstreamHttpError,
+                format!(
+                    "the upstream answered {status} for {} {}",
+                    binding.method,
+                    redact(&path, source, &secrets)
+                ),
+                Some(json!({ "body": body })),
+            ),
+        };
         e.status = Some(status.as_u16());
         return Err(e);
     }
-    decode(&bytes, &content_type, binding.response.kind)
+    let mut data = decode(&bytes, &content_type, binding.response.kind)?;
+    if !secrets.is_empty() {
+        redact_value(&mut data, &secrets);
+    }
+    Ok(data)
+}
+
+/// An upstream that answers with the credential it received would hand it
+/// to the agent: every string of the answer is redacted too.
+fn redact_value(value: &mut Value, secrets: &[String]) {
+    match value {
+        Value::String(text)
+            if secrets
+                .iter()
+                .any(|s| s.len() >= 4 && text.contains(s.as_str())) =>
+        {
+            *text = redact(text, &SourceRuntime::default(), secrets);
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, secrets)),
+        _ => {}
+    }
 }
 
 /// The URL calls go to: the source's base URL, else the operation's or the
@@ -408,12 +468,42 @@ fn unreachable_error(url: &str, e: &reqwest::Error) -> ToolError {
 }
 
 /// Replaces every stored header value (a credential) in text shown to callers.
-fn redact(text: &str, source: &SourceRuntime) -> String {
+fn redact(text: &str, source: &SourceRuntime, secrets: &[String]) -> String {
     let mut out = text.to_owned();
-    for (_, secret) in &source.headers {
+    let all = source.headers.iter().map(|(_, v)| v).chain(secrets.iter());
+    for secret in all {
         if secret.len() >= 4 {
             out = out.replace(secret.as_str(), "[redacted]");
+            let encoded = wire::encode(secret, false);
+            if encoded != *secret {
+                out = out.replace(&encoded, "[redacted]");
+            }
         }
     }
     out
+}
+
+fn connection_name(tool: &Tool) -> String {
+    format!(
+        "{}.{}.{}",
+        tool.integration,
+        crate::connections::owner_name(tool.connection.owner),
+        tool.connection.name
+    )
+}
+
+/// `connection_missing`, with the command that fixes it.
+fn missing(tool: &Tool) -> ToolError {
+    error(
+        ErrorCode::ConnectionMissing,
+        format!(
+            "{} needs credentials and connection {} has none: add them with `printf %s \"$TOKEN\" | executor connections add {} --owner {} --name {} --secret-stdin`",
+            tool.path,
+            connection_name(tool),
+            tool.integration,
+            crate::connections::owner_name(tool.connection.owner),
+            tool.connection.name
+        ),
+        None,
+    )
 }

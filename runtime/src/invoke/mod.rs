@@ -100,10 +100,23 @@ pub async fn run(
                 .get(&tool.integration)
                 .cloned()
                 .unwrap_or_default();
-            http::call(&state.http, tool, binding, servers, &source, &input).await
+            let credential = live.credential(tool);
+            http::call(
+                &state.http,
+                tool,
+                binding,
+                servers,
+                &source,
+                credential,
+                &input,
+            )
+            .await
         }
         Binding::Builtin(builtin) if builtin.operation.starts_with("policies.") => {
             policies::run(state, &builtin.operation, input)
+        }
+        Binding::Builtin(builtin) if builtin.operation.starts_with("connections.") => {
+            crate::connections::run(state, &builtin.operation, input)
         }
         Binding::Builtin(builtin) => sources::run(state, &builtin.operation, input).await,
         Binding::Mcp(binding) => {
