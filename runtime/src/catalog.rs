@@ -124,11 +124,13 @@ impl Live {
 
     /// The credential of a tool's connection, if it has one.
     pub fn credential(&self, tool: &Tool) -> Option<&crate::connections::Credential> {
+        self.credentials.get(&self.credential_key(tool))
+    }
+
+    /// `<integration>.<owner>.<name>` of a tool's connection.
+    pub fn credential_key(&self, tool: &Tool) -> String {
         let owner = crate::connections::owner_name(tool.connection.owner);
-        self.credentials.get(&format!(
-            "{}.{owner}.{}",
-            tool.integration, tool.connection.name
-        ))
+        format!("{}.{owner}.{}", tool.integration, tool.connection.name)
     }
 
     /// A blocked tool by canonical or (unambiguous) short path.

@@ -94,6 +94,8 @@ printf %s \"$TOKEN\" | executor connections add github --auth bearer --secret-st
 executor connections add jira --auth basic --username me@example.com      # asks for the password\n  \
 executor connections add weather --auth api-key --in query --key-name appid --secret-env WEATHER_KEY\n  \
 executor connections add github --owner user --name work --secret-stdin   # a second subtree\n  \
+executor connections add acme --auth oauth2 --client-id my-app            # prints the sign-in URL\n  \
+executor connections add svc --auth oauth2-client-credentials --client-id ci --token-url https://id.example.com/token --secret-env CLIENT_SECRET\n  \
 executor connections list\n  \
 executor connections remove github --owner user --name work"
     )]
@@ -200,7 +202,7 @@ pub enum ConnectionsCommand {
         json: bool,
     },
     /// Store a connection's credentials (replacing one of the same name)
-    Add(AddConnectionArgs),
+    Add(Box<AddConnectionArgs>),
     /// Forget a connection and its secret
     Remove {
         /// The integration (source namespace)
@@ -240,7 +242,22 @@ pub struct AddConnectionArgs {
     /// With --auth header: its value, with {secret} where the secret goes (e.g. 'Token {secret}')
     #[arg(long)]
     pub template: Option<String>,
-    /// Read the secret from standard input (a trailing newline is dropped)
+    /// With --auth oauth2 or oauth2-client-credentials: the OAuth client id
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// With --auth oauth2: the provider's authorization endpoint [default: the source's oauth2 scheme]
+    #[arg(long)]
+    pub authorization_url: Option<String>,
+    /// With --auth oauth2 or oauth2-client-credentials: the token endpoint [default: the source's oauth2 scheme]
+    #[arg(long)]
+    pub token_url: Option<String>,
+    /// With OAuth: a scope to ask for (repeat for several)
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// With --auth oauth2: print the sign-in URL instead of opening a browser
+    #[arg(long)]
+    pub no_open: bool,
+    /// Read the secret (for OAuth: the client secret) from standard input (a trailing newline is dropped)
     #[arg(long, conflicts_with = "secret_env")]
     pub secret_stdin: bool,
     /// Read the secret from this environment variable
@@ -264,6 +281,10 @@ pub enum AuthArg {
     ApiKey,
     /// A header built from a template (--header, --template)
     Header,
+    /// OAuth 2 authorization code with PKCE: sign in once in a browser (--client-id; the secret, if any, is the client secret)
+    Oauth2,
+    /// OAuth 2 client credentials (--client-id, --token-url; the secret is the client secret)
+    Oauth2ClientCredentials,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

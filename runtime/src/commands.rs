@@ -340,7 +340,7 @@ pub async fn connections(home: &Home, command: ConnectionsCommand) -> anyhow::Re
         }
         ConnectionsCommand::Add(args) => {
             let auth = match args.auth {
-                None => Value::Null,
+                None | Some(AuthArg::Oauth2 | AuthArg::Oauth2ClientCredentials) => Value::Null,
                 Some(AuthArg::Bearer) => json!({"type": "bearer"}),
                 Some(AuthArg::Basic) => match &args.username {
                     Some(username) => json!({"type": "basic", "username": username}),
@@ -379,7 +379,43 @@ pub async fn connections(home: &Home, command: ConnectionsCommand) -> anyhow::Re
                     }
                 },
             };
-            let secret = read_secret(args.secret_stdin, args.secret_env.as_deref())?;
+            let auth = match (args.auth, &args.client_id) {
+                (Some(AuthArg::Oauth2 | AuthArg::Oauth2ClientCredentials), None) => {
+                    eprintln!("error: OAuth needs --client-id");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+                (Some(AuthArg::Oauth2), Some(client_id)) => json!({
+                    "type": "oauth2",
+                    "authorizationUrl": args.authorization_url,
+                    "tokenUrl": args.token_url,
+                    "clientId": client_id,
+                    "scopes": args.scopes,
+                }),
+                (Some(AuthArg::Oauth2ClientCredentials), Some(client_id)) => {
+                    match &args.token_url {
+                        Some(token_url) => json!({
+                            "type": "oauth2_client_credentials",
+                            "tokenUrl": token_url,
+                            "clientId": client_id,
+                            "scopes": args.scopes,
+                        }),
+                        None => {
+                            eprintln!("error: --auth oauth2-client-credentials needs --token-url");
+                            return Ok(ExitCode::from(EXIT_USAGE));
+                        }
+                    }
+                }
+                _ => auth,
+            };
+            // A public OAuth client (authorization code) has no secret.
+            let public_client = args.auth == Some(AuthArg::Oauth2)
+                && !args.secret_stdin
+                && args.secret_env.is_none();
+            let secret = if public_client {
+                String::new()
+            } else {
+                read_secret(args.secret_stdin, args.secret_env.as_deref())?
+            };
             let client = Client::connect(home).await?;
             let mut body = json!({
                 "integration": args.integration,
@@ -405,6 +441,14 @@ pub async fn connections(home: &Home, command: ConnectionsCommand) -> anyhow::Re
                 c["auth"]["type"].as_str().unwrap_or_default(),
                 c["tools"].as_str().unwrap_or_default()
             );
+            if let Some(url) = c["authorizationUrl"].as_str() {
+                if !args.no_open && is_terminal() && open_browser(url) {
+                    println!("sign in in the browser that opened (within ten minutes); or open:");
+                } else {
+                    println!("sign in within ten minutes at:");
+                }
+                println!("{url}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         ConnectionsCommand::Remove {

@@ -23,7 +23,12 @@ use crate::server::AppState;
 /// How a connection authenticates upstream calls. The secret (token,
 /// password, key) is stored apart from this, sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum Auth {
     /// `Authorization: Bearer <secret>`.
     Bearer,
@@ -37,6 +42,36 @@ pub enum Auth {
     },
     /// A header whose value is a template around the secret, e.g. `Token {secret}`.
     Header { name: String, template: String },
+    /// OAuth 2 client credentials: the secret is the client secret; the
+    /// service fetches and renews access tokens.
+    Oauth2ClientCredentials {
+        token_url: String,
+        client_id: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        scopes: Vec<String>,
+    },
+    /// OAuth 2 authorization code with PKCE: a person signs in once in a
+    /// browser; the service keeps and refreshes the tokens. The secret, if
+    /// any, is the client secret (empty for public clients). The URLs
+    /// default to the source's own `oauth2` security scheme.
+    Oauth2 {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authorization_url: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_url: Option<String>,
+        client_id: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        scopes: Vec<String>,
+    },
+}
+
+impl Auth {
+    pub fn is_oauth(&self) -> bool {
+        matches!(
+            self,
+            Auth::Oauth2ClientCredentials { .. } | Auth::Oauth2 { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -60,6 +95,9 @@ pub struct ConnectionSummary {
     /// Where its tools are: `<integration>.<owner>.<name>.*`.
     pub tools: String,
     pub created_at: i64,
+    /// OAuth authorization code: open this URL to sign in (valid ten minutes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
 }
 
 /// Adds or replaces a connection. The secret comes from the caller's
@@ -79,7 +117,8 @@ pub struct AddConnection {
     /// How to authenticate; default: derived from the source's security scheme.
     #[serde(default)]
     pub auth: Option<Auth>,
-    /// The token, password or key. Stored encrypted and never shown again.
+    /// The token, password, key or OAuth client secret (empty for an OAuth public client). Stored encrypted and never shown again.
+    #[serde(default)]
     pub secret: String,
 }
 
@@ -218,6 +257,9 @@ impl Credential {
             Auth::Header { name, template } => applied
                 .headers
                 .push((name.clone(), template.replace("{secret}", &self.secret))),
+            // OAuth connections are turned into a bearer credential (the
+            // access token) by `oauth` before a call.
+            Auth::Oauth2ClientCredentials { .. } | Auth::Oauth2 { .. } => {}
         }
         applied
     }
@@ -269,7 +311,7 @@ fn check_auth(auth: &Auth) -> Result<(), ToolError> {
 }
 
 /// Stores a connection (replacing one of the same name) and reloads.
-pub fn add(state: &AppState, input: AddConnection) -> Result<ConnectionSummary, ToolError> {
+pub async fn add(state: &AppState, input: AddConnection) -> Result<ConnectionSummary, ToolError> {
     let name = input
         .name
         .clone()
@@ -308,8 +350,9 @@ pub fn add(state: &AppState, input: AddConnection) -> Result<ConnectionSummary, 
         None => derive(integration, None)
             .map_err(|message| error(ErrorCode::InvalidInput, message, None))?,
     };
+    let auth = fill_oauth_urls(auth, integration)?;
     check_auth(&auth)?;
-    if input.secret.is_empty() {
+    if input.secret.is_empty() && !matches!(auth, Auth::Oauth2 { .. }) {
         return Err(error(ErrorCode::InvalidInput, "the secret is empty", None));
     }
     let place = secret_place(&input.integration, input.owner, &name);
@@ -328,15 +371,76 @@ pub fn add(state: &AppState, input: AddConnection) -> Result<ConnectionSummary, 
         )
         .map_err(internal)?;
     state.reload().map_err(internal)?;
-    tracing::info!(integration = %input.integration, owner = owner_name(input.owner), name = %name, "connection stored");
-    Ok(summary(
+    let key = format!("{}.{}.{name}", input.integration, owner_name(input.owner));
+    state.oauth.forget(&key).await;
+    tracing::info!(connection = %key, "connection stored");
+    let mut summary = summary(
         &input.integration,
         input.owner,
         &name,
-        auth,
-        true,
+        auth.clone(),
+        !input.secret.is_empty(),
         crate::store::now(),
-    ))
+    );
+    if let Auth::Oauth2 { .. } = auth {
+        let live = state.live();
+        let credential = live.credentials.get(&key).ok_or_else(|| {
+            error(
+                ErrorCode::InternalError,
+                "the stored connection is missing",
+                None,
+            )
+        })?;
+        summary.authorization_url = Some(state.oauth.begin(state, &key, credential)?);
+    }
+    Ok(summary)
+}
+
+/// OAuth URLs not given come from the source's `oauth2` security scheme.
+fn fill_oauth_urls(auth: Auth, integration: &Integration) -> Result<Auth, ToolError> {
+    let flows = || {
+        integration
+            .security_schemes
+            .values()
+            .filter_map(|s| match s {
+                SecurityScheme::Oauth2 { flows } => Some(flows),
+                _ => None,
+            })
+            .flat_map(|f| f.values())
+            .collect::<Vec<_>>()
+    };
+    match auth {
+        Auth::Oauth2 {
+            authorization_url,
+            token_url,
+            client_id,
+            scopes,
+        } => {
+            let flow = flows()
+                .into_iter()
+                .find(|f| f.authorization_url.is_some() && f.token_url.is_some());
+            let authorization_url =
+                authorization_url.or_else(|| flow.and_then(|f| f.authorization_url.clone()));
+            let token_url = token_url.or_else(|| flow.and_then(|f| f.token_url.clone()));
+            if authorization_url.is_none() || token_url.is_none() {
+                return Err(error(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "{} declares no OAuth authorization-code flow: give --authorization-url and --token-url",
+                        integration.name
+                    ),
+                    None,
+                ));
+            }
+            Ok(Auth::Oauth2 {
+                authorization_url,
+                token_url,
+                client_id,
+                scopes,
+            })
+        }
+        other => Ok(other),
+    }
 }
 
 pub fn list(state: &AppState) -> Result<Vec<ConnectionSummary>, ToolError> {
@@ -356,7 +460,7 @@ pub fn list(state: &AppState) -> Result<Vec<ConnectionSummary>, ToolError> {
         .collect())
 }
 
-pub fn remove(state: &AppState, input: ConnectionName) -> Result<Value, ToolError> {
+pub async fn remove(state: &AppState, input: ConnectionName) -> Result<Value, ToolError> {
     let name = input
         .name
         .unwrap_or_else(|| generator::ir::DEFAULT_CONNECTION.to_owned());
@@ -376,6 +480,14 @@ pub fn remove(state: &AppState, input: ConnectionName) -> Result<Value, ToolErro
         ));
     }
     state.reload().map_err(internal)?;
+    state
+        .oauth
+        .forget(&format!(
+            "{}.{}.{name}",
+            input.integration,
+            owner_name(input.owner)
+        ))
+        .await;
     Ok(
         json!({ "integration": input.integration, "owner": input.owner, "name": name, "removed": true }),
     )
@@ -397,6 +509,7 @@ fn summary(
         has_secret,
         tools: format!("{integration}.{}.{name}.*", owner_name(owner)),
         created_at,
+        authorization_url: None,
     }
 }
 
@@ -410,18 +523,18 @@ fn internal(e: anyhow::Error) -> ToolError {
 }
 
 /// Runs one `connections.*` built-in operation.
-pub fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, ToolError> {
+pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, ToolError> {
     match operation {
         crate::builtin::CONNECTIONS_LIST => Ok(json!(list(state)?)),
         crate::builtin::CONNECTIONS_ADD => {
             let input: AddConnection = serde_json::from_value(input)
                 .map_err(|e| error(ErrorCode::InvalidInput, format!("invalid input: {e}"), None))?;
-            Ok(json!(add(state, input)?))
+            Ok(json!(add(state, input).await?))
         }
         crate::builtin::CONNECTIONS_REMOVE => {
             let input: ConnectionName = serde_json::from_value(input)
                 .map_err(|e| error(ErrorCode::InvalidInput, format!("invalid input: {e}"), None))?;
-            remove(state, input)
+            remove(state, input).await
         }
         other => Err(error(
             ErrorCode::InternalError,

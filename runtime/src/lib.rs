@@ -16,6 +16,7 @@ pub mod invoke;
 pub mod legacy_sse;
 pub mod mcp;
 pub mod mcp_stdio;
+pub mod oauth;
 pub mod policies;
 pub mod policy;
 pub mod search;

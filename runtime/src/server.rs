@@ -17,6 +17,7 @@
 //! | `GET /api/executions/{id}` | one execution |
 //! | `POST /api/executions/{id}/resume` | `{"action": "accept"\|"decline"}`: run or refuse a paused call |
 //! | `GET /resume/{id}` | the approval page an `approvalUrl` points to |
+//! | `GET /oauth/callback` | where an OAuth provider sends a person back after signing in (no token: the state is the capability) |
 //! | `POST /api/shutdown` | stop the service |
 
 use std::collections::HashMap;
@@ -64,6 +65,8 @@ pub struct AppState {
     live: RwLock<Arc<Live>>,
     /// Seconds an unanswered pause waits before it expires.
     pub approval_ttl: i64,
+    /// OAuth access tokens and pending sign-ins.
+    pub oauth: crate::oauth::OAuth,
 }
 
 impl AppState {
@@ -104,6 +107,7 @@ impl AppState {
                 Rules::default(),
             ))),
             approval_ttl,
+            oauth: crate::oauth::OAuth::default(),
         };
         let interrupted = state
             .store()
@@ -246,6 +250,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(home_page))
         .route("/api/health", get(health))
         .route("/resume/{id}", get(approval_page))
+        .route("/oauth/callback", get(oauth_callback))
         .merge(api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -620,7 +625,11 @@ async fn list_connections(State(state): State<Arc<AppState>>) -> Response {
 
 async fn add_connection(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     match json_body::<crate::connections::AddConnection>(&body) {
-        Ok(input) => outcome(crate::connections::add(&state, input).map(|c| json!(c))),
+        Ok(input) => outcome(
+            crate::connections::add(&state, input)
+                .await
+                .map(|c| json!(c)),
+        ),
         Err(response) => response,
     }
 }
@@ -648,7 +657,7 @@ async fn remove_connection(
         owner,
         name: Some(name),
     };
-    match crate::connections::remove(&state, input) {
+    match crate::connections::remove(&state, input).await {
         Ok(v) => success(v),
         Err(e) if e.code == ErrorCode::InvalidInput => failure(StatusCode::NOT_FOUND, e),
         Err(e) => failure(status_of(e.code), e),
@@ -812,6 +821,55 @@ async fn approval_page(State(state): State<Arc<AppState>>, Path(id): Path<String
         id = escape_html(&execution.id),
     );
     axum::response::Html(html).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The end of an OAuth sign-in.
+async fn oauth_callback(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let page = |status: StatusCode, title: &str, text: &str| {
+        let html = format!(
+            "<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>\
+             <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto\">\
+             <h1>{title}</h1><p>{}</p></body></html>",
+            escape_html(text)
+        );
+        (status, axum::response::Html(html)).into_response()
+    };
+    if let Some(e) = &query.error {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in refused",
+            &format!(
+                "The provider said: {e} {}",
+                query.error_description.as_deref().unwrap_or_default()
+            ),
+        );
+    }
+    let (Some(code), Some(csrf)) = (&query.code, &query.state) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in incomplete",
+            "The provider sent no code or state back.",
+        );
+    };
+    match state.oauth.complete(&state, csrf, code).await {
+        Ok(connection) => page(
+            StatusCode::OK,
+            "Signed in",
+            &format!("Connection {connection} is ready. You can close this tab."),
+        ),
+        Err(e) => page(StatusCode::BAD_REQUEST, "Sign-in failed", &e.message),
+    }
 }
 
 fn escape_html(text: &str) -> String {

@@ -62,6 +62,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE executions ADD COLUMN rule TEXT;
     CREATE INDEX executions_by_state ON executions (state, created_at);
     CREATE UNIQUE INDEX policies_by_position ON policies (position);",
+    // 3: a connection's OAuth tokens, sealed.
+    "ALTER TABLE connections ADD COLUMN tokens TEXT;",
 ];
 
 /// The states of an execution. `paused` waits for a person; `approved`
@@ -483,7 +485,7 @@ impl Store {
         self.conn.execute(
             "INSERT INTO connections (integration, owner, name, auth, secrets, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(integration, owner, name) DO UPDATE SET auth = excluded.auth, secrets = excluded.secrets",
+             ON CONFLICT(integration, owner, name) DO UPDATE SET auth = excluded.auth, secrets = excluded.secrets, tokens = NULL",
             params![integration, owner, name, serde_json::to_string(auth)?, sealed_secret, now()],
         )?;
         Ok(())
@@ -523,6 +525,30 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Stores a connection's sealed OAuth tokens (`key`: `<integration>.<owner>.<name>`).
+    pub fn set_connection_tokens(&mut self, key: &str, sealed: &str) -> anyhow::Result<()> {
+        let (integration, owner, name) = split_key(key)?;
+        self.conn.execute(
+            "UPDATE connections SET tokens = ?4 WHERE integration = ?1 AND owner = ?2 AND name = ?3",
+            params![integration, owner, name, sealed],
+        )?;
+        Ok(())
+    }
+
+    /// A connection's sealed OAuth tokens, if any.
+    pub fn connection_tokens(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let (integration, owner, name) = split_key(key)?;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT tokens FROM connections WHERE integration = ?1 AND owner = ?2 AND name = ?3",
+                params![integration, owner, name],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// Removes a connection; `false` when there was none.
@@ -610,6 +636,14 @@ fn renumber(tx: &rusqlite::Transaction<'_>, moved: Option<(&str, usize)>) -> any
     }
     tx.execute("UPDATE policies SET position = -position", [])?;
     Ok(())
+}
+
+fn split_key(key: &str) -> anyhow::Result<(&str, &str, &str)> {
+    let mut parts = key.splitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(i), Some(o), Some(n)) => Ok((i, o, n)),
+        _ => anyhow::bail!("{key:?} is not a connection key"),
+    }
 }
 
 /// `len` random bytes as hex, for ids.

@@ -101,22 +101,56 @@ pub async fn run(
                 .cloned()
                 .unwrap_or_default();
             let credential = live.credential(tool);
-            http::call(
+            let Some(oauth) = credential.filter(|c| c.auth.is_oauth()) else {
+                return http::call(
+                    &state.http,
+                    tool,
+                    binding,
+                    servers,
+                    &source,
+                    credential,
+                    &input,
+                )
+                .await;
+            };
+            // OAuth: the current access token; refused once, a new one.
+            let key = live.credential_key(tool);
+            let token = state.oauth.bearer(state, &key, oauth, None).await?;
+            let first = http::call(
                 &state.http,
                 tool,
                 binding,
                 servers,
                 &source,
-                credential,
+                Some(&token),
                 &input,
             )
-            .await
+            .await;
+            match first {
+                Err(e) if e.code == ErrorCode::ConnectionRejected => {
+                    let token = state
+                        .oauth
+                        .bearer(state, &key, oauth, Some(&token.secret))
+                        .await?;
+                    http::call(
+                        &state.http,
+                        tool,
+                        binding,
+                        servers,
+                        &source,
+                        Some(&token),
+                        &input,
+                    )
+                    .await
+                }
+                other => other,
+            }
         }
         Binding::Builtin(builtin) if builtin.operation.starts_with("policies.") => {
             policies::run(state, &builtin.operation, input)
         }
         Binding::Builtin(builtin) if builtin.operation.starts_with("connections.") => {
-            crate::connections::run(state, &builtin.operation, input)
+            crate::connections::run(state, &builtin.operation, input).await
         }
         Binding::Builtin(builtin) => sources::run(state, &builtin.operation, input).await,
         Binding::Mcp(binding) => {

@@ -1,0 +1,333 @@
+//! OAuth 2 connections against a local authorization server (axum, on
+//! 127.0.0.1:0) that issues short-lived access tokens, checks PKCE and
+//! rotates refresh tokens (only the latest one works): sign-in through the
+//! service's callback, refresh after expiry, a rotated refresh token that
+//! survives a restart, one refresh-and-retry on 401, and client credentials.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use serde_json::json;
+use sha2::Digest;
+use support::service::{Service, text};
+
+/// Access tokens live this long.
+const LIFETIME: u64 = 2;
+
+#[derive(Default)]
+struct Provider {
+    challenges: HashMap<String, String>,
+    access: HashMap<String, Instant>,
+    latest_refresh: Option<String>,
+    issued: usize,
+    grants: Vec<String>,
+}
+
+type Shared = Arc<Mutex<Provider>>;
+
+fn token_answer(p: &mut Provider, refresh: bool) -> Response {
+    p.issued += 1;
+    let access = format!("at-{}", p.issued);
+    p.access.insert(
+        access.clone(),
+        Instant::now() + Duration::from_secs(LIFETIME),
+    );
+    let mut body = json!({"access_token": access, "token_type": "Bearer", "expires_in": LIFETIME});
+    if refresh {
+        let rotated = format!("rt-{}", p.issued);
+        p.latest_refresh = Some(rotated.clone());
+        body["refresh_token"] = json!(rotated);
+    }
+    axum::Json(body).into_response()
+}
+
+fn refused(error: &str) -> Response {
+    (StatusCode::BAD_REQUEST, axum::Json(json!({"error": error}))).into_response()
+}
+
+async fn authorize(Query(q): Query<HashMap<String, String>>, State(p): State<Shared>) -> Response {
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["response_type"], "code");
+    let mut p = p.lock().unwrap();
+    let code = format!("code-{}", p.challenges.len() + 1);
+    p.challenges
+        .insert(code.clone(), q["code_challenge"].clone());
+    Redirect::to(&format!(
+        "{}?code={code}&state={}",
+        q["redirect_uri"], q["state"]
+    ))
+    .into_response()
+}
+
+async fn token(State(p): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let mut p = p.lock().unwrap();
+    let grant = form.get("grant_type").cloned().unwrap_or_default();
+    p.grants.push(grant.clone());
+    match grant.as_str() {
+        "authorization_code" => {
+            let Some(challenge) = p.challenges.remove(&form["code"]) else {
+                return refused("invalid_grant");
+            };
+            let digest = sha2::Sha256::digest(form["code_verifier"].as_bytes());
+            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+            if computed != challenge {
+                return refused("invalid_grant");
+            }
+            token_answer(&mut p, true)
+        }
+        "refresh_token" => {
+            if p.latest_refresh.as_deref() != form.get("refresh_token").map(String::as_str) {
+                return refused("invalid_grant");
+            }
+            token_answer(&mut p, true)
+        }
+        "client_credentials" => {
+            let basic = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let expected = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("svc:svc-secret")
+            );
+            if basic != expected {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(json!({"error": "invalid_client"})),
+                )
+                    .into_response();
+            }
+            token_answer(&mut p, false)
+        }
+        _ => refused("unsupported_grant_type"),
+    }
+}
+
+/// The API: a valid, unexpired access token, or 401.
+async fn check(State(p): State<Shared>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_owned();
+    let p = p.lock().unwrap();
+    match p.access.get(&token) {
+        Some(until) if *until > Instant::now() => {
+            // Which token, by number (executor redacts the token itself).
+            axum::Json(json!({"who": token.replace("at-", "token #")})).into_response()
+        }
+        _ => (StatusCode::UNAUTHORIZED, "expired or unknown token").into_response(),
+    }
+}
+
+async fn start_provider() -> (String, Shared) {
+    let shared = Shared::default();
+    let app = Router::new()
+        .route("/authorize", get(authorize))
+        .route("/token", post(token))
+        .route("/api/check", get(check))
+        .route(
+            "/revoke",
+            post(|State(p): State<Shared>| async move {
+                p.lock().unwrap().access.clear();
+                "revoked"
+            }),
+        )
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, shared)
+}
+
+fn spec(provider: &str) -> String {
+    format!(
+        "openapi: 3.1.0
+info: {{ title: OAuth API, version: '1' }}
+components:
+  securitySchemes:
+    oauth:
+      type: oauth2
+      flows:
+        authorizationCode:
+          authorizationUrl: {provider}/authorize
+          tokenUrl: {provider}/token
+          scopes: {{ read: read things }}
+security: [{{ oauth: [read] }}]
+paths:
+  /check:
+    get:
+      operationId: check
+      responses:
+        '200':
+          description: who
+          content:
+            application/json:
+              schema: {{ type: object, properties: {{ who: {{ type: string }} }} }}
+"
+    )
+}
+
+async fn add_source(service: &Service, provider: &str, namespace: &str) {
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec(provider), "namespace": namespace, "baseUrl": format!("{provider}/api")}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_code_with_pkce_refreshes_and_survives_a_restart() {
+    let (provider, shared) = start_provider().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    add_source(&service, &provider, "api").await;
+
+    // Before signing in: connection_missing.
+    let r = service.invoke("api.check.check", json!({})).await;
+    assert_eq!(r.1["error"]["code"], "connection_missing", "{}", r.1);
+
+    // The CLI prints the sign-in URL (the URLs come from the spec's flow);
+    // a browser following it ends on the service's callback.
+    let out = service.cli(&[
+        "connections",
+        "add",
+        "api",
+        "--auth",
+        "oauth2",
+        "--client-id",
+        "app",
+        "--scope",
+        "read",
+        "--no-open",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let url = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{provider}/authorize?")))
+        .unwrap_or_else(|| panic!("no sign-in URL in: {stdout}"));
+    assert!(
+        url.contains("code_challenge=") && url.contains("scope=read"),
+        "{url}"
+    );
+    let page = support::service::http().get(url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Signed in"));
+
+    let r = service.invoke("api.check.check", json!({})).await;
+    assert_eq!(r.1["data"]["who"], "token #1", "{}", r.1);
+
+    // Expired: refreshed (the provider rotates the refresh token).
+    tokio::time::sleep(Duration::from_millis(LIFETIME * 1000 + 200)).await;
+    let r = service.invoke("api.check.check", json!({})).await;
+    assert_eq!(r.1["data"]["who"], "token #2", "{}", r.1);
+
+    // Restarted and expired again: the rotated refresh token was stored
+    // (the first one would be refused now).
+    service.kill();
+    let service = Service::start(home.path());
+    tokio::time::sleep(Duration::from_millis(LIFETIME * 1000 + 200)).await;
+    let r = service.invoke("api.check.check", json!({})).await;
+    assert_eq!(r.1["data"]["who"], "token #3", "{}", r.1);
+
+    // Refused before expiry (revoked): one refresh, one retry.
+    support::service::http()
+        .post(format!("{provider}/revoke"))
+        .send()
+        .await
+        .unwrap();
+    let r = service.invoke("api.check.check", json!({})).await;
+    assert_eq!(r.1["data"]["who"], "token #4", "{}", r.1);
+    assert_eq!(
+        shared.lock().unwrap().grants,
+        [
+            "authorization_code",
+            "refresh_token",
+            "refresh_token",
+            "refresh_token"
+        ]
+    );
+
+    // No token leaks into listings, and the database holds ciphertext.
+    let (_, listed) = service.get("/api/connections").await;
+    assert_eq!(listed["data"][0]["auth"]["type"], "oauth2");
+    assert!(!listed.to_string().contains("rt-"), "{listed}");
+    let db = std::fs::read(home.path().join("executor.db")).unwrap();
+    assert!(!db.windows(4).any(|w| w == b"rt-3" || w == b"at-3"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_fetch_cache_and_renew_tokens() {
+    let (provider, shared) = start_provider().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    add_source(&service, &provider, "svc").await;
+    let token_url = format!("{provider}/token");
+
+    let add = |secret: &str| {
+        service.cli_with_stdin(
+            &[
+                "connections",
+                "add",
+                "svc",
+                "--auth",
+                "oauth2-client-credentials",
+                "--client-id",
+                "svc",
+                "--token-url",
+                &token_url,
+                "--secret-stdin",
+            ],
+            Some(secret),
+        )
+    };
+    let out = add("wrong-secret");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = service.invoke("svc.check.check", json!({})).await;
+    assert_eq!(r.1["error"]["code"], "connection_rejected", "{}", r.1);
+    assert!(
+        r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_client"),
+        "{}",
+        r.1
+    );
+    assert!(!r.1.to_string().contains("wrong-secret"));
+
+    let out = add("svc-secret");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = service.invoke("svc.check.check", json!({})).await;
+    assert_eq!(r.1["data"]["who"], "token #1", "{}", r.1);
+    let r = service.invoke("svc.check.check", json!({})).await;
+    assert_eq!(
+        r.1["data"]["who"], "token #1",
+        "the token is reused while valid: {}",
+        r.1
+    );
+    tokio::time::sleep(Duration::from_millis(LIFETIME * 1000 + 200)).await;
+    let r = service.invoke("svc.check.check", json!({})).await;
+    assert_eq!(r.1["data"]["who"], "token #2", "{}", r.1);
+    let grants = shared.lock().unwrap().grants.clone();
+    assert_eq!(
+        grants.iter().filter(|g| *g == "client_credentials").count(),
+        3,
+        "{grants:?}"
+    );
+}
