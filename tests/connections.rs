@@ -374,16 +374,13 @@ async fn the_canary_secret_appears_nowhere() {
     }
     // MCP: the listing and a call's result, through the official SDK.
     let steps = json!([{"list": true}, {"call": "bearer.org.main.check.check"}, {"call": "keyh.org.main.check.check"}]);
-    let mcp = Command::new("node")
-        .arg(support::repo_root().join("tests/node/mcp-client.mjs"))
-        .args([
-            &format!("{}/mcp", service.url),
-            &service.token,
-            &steps.to_string(),
-        ])
-        .output()
-        .unwrap();
-    let mcp_text = text(&mcp.stdout);
+    let mcp = support::service::sdk(
+        &format!("{}/mcp", service.url),
+        &service.token,
+        "none",
+        steps,
+    );
+    let mcp_text = mcp.to_string();
     assert!(
         mcp_text.contains("bearer:canary"),
         "the MCP call did not run: {mcp_text}"

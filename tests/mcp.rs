@@ -11,19 +11,7 @@ use serde_json::{Value, json};
 use support::service::{BUILTIN_TOOLS, Service, start_upstream, text};
 
 fn sdk(url: &str, token: &str, steps: Value) -> Value {
-    let script = support::repo_root().join("tests/node/mcp-client.mjs");
-    let out = Command::new("node")
-        .arg(script)
-        .args([url, token, &steps.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the SDK client failed: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+    support::service::sdk(url, token, "none", steps)
 }
 
 async fn service_with_echo(home: &std::path::Path) -> (Service, String) {

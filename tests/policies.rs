@@ -11,7 +11,7 @@ mod support;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::service::{Seen, Service, start_recording_upstream, text};
+use support::service::{Seen, Service, sdk, start_recording_upstream, text};
 
 /// The service with the echo API as a source, calls recorded upstream. No
 /// policy rule: every tool follows its default.
@@ -386,22 +386,6 @@ async fn unanswered_pauses_expire() {
         "{}",
         text(&out.stderr)
     );
-}
-
-fn sdk(url: &str, token: &str, elicitation: &str, steps: Value) -> Value {
-    let script = support::repo_root().join("tests/node/mcp-client.mjs");
-    let out = Command::new("node")
-        .arg(script)
-        .args([url, token, &steps.to_string(), elicitation])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
 }
 
 /// Agents over MCP: paused calls are `isError` results naming the

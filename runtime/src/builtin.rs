@@ -165,6 +165,25 @@ pub fn changes_settings(tool: &Tool) -> bool {
     tool.integration == NAMESPACE && tool.annotations.read_only_hint != Some(true)
 }
 
+/// A built-in tool's input as its Rust type (already checked against its
+/// schema; this is the second line).
+pub fn parse<T: serde::de::DeserializeOwned>(
+    input: Value,
+) -> Result<T, generator::envelope::ToolError> {
+    serde_json::from_value(input).map_err(|e| {
+        crate::catalog::error(
+            generator::envelope::ErrorCode::InvalidInput,
+            format!("invalid input: {e}"),
+            None,
+        )
+    })
+}
+
+/// A built-in tool's answer as JSON.
+pub fn to_value<T: Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
 /// The `executor` integration and its tools.
 pub fn integration() -> (Integration, Vec<Tool>) {
     let integration = Integration {

@@ -4,10 +4,9 @@
 //! and MCP clients are told their tool list changed.
 
 use generator::envelope::{ErrorCode, ToolError};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::builtin::{self, AddPolicy, MovePolicy, Nothing, PolicyId};
+use crate::builtin::{self, AddPolicy, MovePolicy, Nothing, PolicyId, parse, to_value};
 use crate::catalog::error;
 use crate::policy::{Pattern, Rule};
 use crate::server::AppState;
@@ -112,15 +111,6 @@ fn unknown(state: &AppState, id: &str) -> ToolError {
 
 fn reload(state: &AppState) -> Result<(), ToolError> {
     state.reload().map_err(internal)
-}
-
-fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ToolError> {
-    serde_json::from_value(input)
-        .map_err(|e| error(ErrorCode::InvalidInput, format!("invalid input: {e}"), None))
-}
-
-fn to_value<T: serde::Serialize>(value: T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 fn internal(e: anyhow::Error) -> ToolError {

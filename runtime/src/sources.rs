@@ -8,11 +8,11 @@ use std::time::Duration;
 use generator::envelope::{ErrorCode, ToolError};
 use generator::ingest::openapi::{self, Options};
 use generator::naming::is_valid_namespace;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::builtin::{
     self, AddMcpSource, AddSource, Nothing, Removed, SourceName, SourceReport, SourceSummary,
+    parse, to_value,
 };
 use crate::catalog::error;
 use crate::files::DirLoader;
@@ -42,15 +42,6 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
         }
     };
     Ok(output)
-}
-
-fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ToolError> {
-    serde_json::from_value(input)
-        .map_err(|e| error(ErrorCode::InvalidInput, format!("invalid input: {e}"), None))
-}
-
-fn to_value<T: serde::Serialize>(value: T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 fn internal(e: anyhow::Error) -> ToolError {

@@ -308,6 +308,25 @@ async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl
     )
 }
 
+/// Runs the official MCP TypeScript SDK client (`tests/node/mcp-client.mjs`)
+/// against an MCP URL: `elicitation` is how it answers approval questions
+/// (`approve`, `decline`, or `none`: no elicitation capability).
+pub fn sdk(url: &str, token: &str, elicitation: &str, steps: Value) -> Value {
+    let script = super::repo_root().join("tests/node/mcp-client.mjs");
+    let out = Command::new("node")
+        .arg(script)
+        .args([url, token, &steps.to_string(), elicitation])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the SDK client failed: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

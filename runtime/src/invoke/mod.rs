@@ -100,9 +100,8 @@ pub async fn run(
                 .get(&tool.integration)
                 .cloned()
                 .unwrap_or_default();
-            let credential = live.credential(tool);
-            let Some(oauth) = credential.filter(|c| c.auth.is_oauth()) else {
-                return http::call(
+            let call = |credential| {
+                http::call(
                     &state.http,
                     tool,
                     binding,
@@ -111,37 +110,19 @@ pub async fn run(
                     credential,
                     &input,
                 )
-                .await;
+            };
+            let credential = live.credential(tool);
+            let Some(oauth) = credential.filter(|c| c.auth.is_oauth()) else {
+                return call(credential).await;
             };
             // OAuth: the current access token; refused once, a new one.
             let key = live.credential_key(tool);
             let token = state.oauth.bearer(state, &key, oauth, None).await?;
-            let first = http::call(
-                &state.http,
-                tool,
-                binding,
-                servers,
-                &source,
-                Some(&token),
-                &input,
-            )
-            .await;
-            match first {
+            match call(Some(&token)).await {
                 Err(e) if e.code == ErrorCode::ConnectionRejected => {
-                    let token = state
-                        .oauth
-                        .bearer(state, &key, oauth, Some(&token.secret))
-                        .await?;
-                    http::call(
-                        &state.http,
-                        tool,
-                        binding,
-                        servers,
-                        &source,
-                        Some(&token),
-                        &input,
-                    )
-                    .await
+                    let stale = Some(token.secret.as_str());
+                    let token = state.oauth.bearer(state, &key, oauth, stale).await?;
+                    call(Some(&token)).await
                 }
                 other => other,
             }
