@@ -532,3 +532,81 @@ async fn legacy_sse_servers_are_reached_by_falling_back() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// MCP authorization for an upstream: the SDK's own example server with
+/// `--oauth` (protected resource metadata, dynamic client registration,
+/// PKCE, its demo authorization server). Adding it returns a sign-in URL;
+/// following it ends on executor's callback, which indexes the source; the
+/// tokens are sealed in the store and still work after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_servers_that_need_authorization_are_signed_in() {
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (mcp_port, auth_port) = (free(), free());
+    let example = support::repo_root().join(
+        "tests/node/node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js",
+    );
+    let mut server = Command::new("node")
+        .arg(example)
+        .arg("--oauth")
+        .env("MCP_PORT", mcp_port.to_string())
+        .env("MCP_AUTH_PORT", auth_port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    for port in [mcp_port, auth_port] {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "the example server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let r = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "secured", "url": format!("http://localhost:{mcp_port}/mcp")}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    assert_eq!(r.1["data"]["tools"], 0);
+    let url = r.1["data"]["authorizationUrl"].as_str().unwrap().to_owned();
+    assert!(url.contains("code_challenge="), "{url}");
+
+    let page = support::service::http().get(&url).send().await.unwrap();
+    let status = page.status();
+    let page = page.text().await.unwrap();
+    let log = || std::fs::read_to_string(home.path().join("test-service.log")).unwrap_or_default();
+    assert_eq!(status, 200, "{page}\n{}", log());
+    assert!(page.contains("Source secured is added"), "{page}");
+
+    service.allow("secured.*").await;
+    let r = service
+        .invoke("secured.greet", json!({"name": "Ada"}))
+        .await;
+    assert_eq!(r.1["data"], "Hello, Ada!", "{}", r.1);
+    let (_, listed) = service.get("/api/connections").await;
+    assert_eq!(listed["data"][0]["auth"]["type"], "mcp_oauth", "{listed}");
+
+    // After a restart the stored tokens open a new session.
+    service.kill();
+    let service = Service::start(home.path());
+    let r = service
+        .invoke("secured.greet", json!({"name": "again"}))
+        .await;
+    assert_eq!(r.1["data"], "Hello, again!", "{}", r.1);
+
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -81,6 +81,9 @@ pub struct SourceReport {
     /// Where its calls go, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// An MCP server that asks for authorization: open this URL to sign in; the source's tools are indexed when the sign-in completes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
 }
 
 /// One configured source.

@@ -63,6 +63,10 @@ pub enum Auth {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         scopes: Vec<String>,
     },
+    /// An MCP server's own authorization (discovered, registered and
+    /// signed in through `executor.mcp.addSource`); the tokens are kept by
+    /// the service.
+    McpOauth,
 }
 
 impl Auth {
@@ -259,7 +263,7 @@ impl Credential {
                 .push((name.clone(), template.replace("{secret}", &self.secret))),
             // OAuth connections are turned into a bearer credential (the
             // access token) by `oauth` before a call.
-            Auth::Oauth2ClientCredentials { .. } | Auth::Oauth2 { .. } => {}
+            Auth::Oauth2ClientCredentials { .. } | Auth::Oauth2 { .. } | Auth::McpOauth => {}
         }
         applied
     }

@@ -15,6 +15,7 @@ pub mod home;
 pub mod invoke;
 pub mod legacy_sse;
 pub mod mcp;
+pub mod mcp_oauth;
 pub mod mcp_stdio;
 pub mod oauth;
 pub mod policies;

@@ -67,6 +67,8 @@ pub struct AppState {
     pub approval_ttl: i64,
     /// OAuth access tokens and pending sign-ins.
     pub oauth: crate::oauth::OAuth,
+    /// Sign-ins to MCP servers waiting for the provider's redirect.
+    pub mcp_signins: crate::mcp_oauth::McpSignIns,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
             ))),
             approval_ttl,
             oauth: crate::oauth::OAuth::default(),
+            mcp_signins: crate::mcp_oauth::McpSignIns::default(),
         };
         let interrupted = state
             .store()
@@ -139,7 +142,12 @@ impl AppState {
         let mut subtrees: HashMap<String, Vec<(generator::ir::Owner, String)>> = HashMap::new();
         for row in connections {
             let place = crate::connections::secret_place(&row.integration, row.owner, &row.name);
-            let secret = self.secrets.open(&row.sealed_secret, &place)?;
+            // Public OAuth clients and MCP sign-ins store no secret.
+            let secret = if row.sealed_secret.is_empty() {
+                Vec::new()
+            } else {
+                self.secrets.open(&row.sealed_secret, &place)?
+            };
             credentials.insert(
                 format!(
                     "{}.{}.{}",
@@ -182,6 +190,10 @@ impl AppState {
                         command: options.command.clone(),
                         args: options.args.clone(),
                         env,
+                        oauth: options.oauth.then(|| crate::mcp_oauth::SealedCredentials {
+                            home: self.home.clone(),
+                            key: crate::mcp_oauth::key(&record.namespace),
+                        }),
                     })
                 }
                 None => None,
@@ -862,6 +874,25 @@ async fn oauth_callback(
             "The provider sent no code or state back.",
         );
     };
+    if state.mcp_signins.owns(csrf).await {
+        let added = match state.mcp_signins.complete(csrf, code).await {
+            Ok((namespace, target, options)) => {
+                crate::sources::finish_mcp_sign_in(&state, namespace, target, options).await
+            }
+            Err(e) => Err(e),
+        };
+        return match added {
+            Ok(report) => page(
+                StatusCode::OK,
+                "Signed in",
+                &format!(
+                    "Source {} is added with {} tools. You can close this tab.",
+                    report.namespace, report.tools
+                ),
+            ),
+            Err(e) => page(StatusCode::BAD_REQUEST, "Sign-in failed", &e.message),
+        };
+    }
     match state.oauth.complete(&state, csrf, code).await {
         Ok(connection) => page(
             StatusCode::OK,

@@ -87,6 +87,7 @@ async fn add_mcp(state: &AppState, input: AddMcpSource) -> Result<SourceReport, 
         command: input.command.clone(),
         args: input.args.clone(),
         env: input.env.clone(),
+        oauth: None,
     };
     let sealed_headers = seal_all(state, &input.headers, |name| {
         header_place(&input.namespace, name)
@@ -99,10 +100,94 @@ async fn add_mcp(state: &AppState, input: AddMcpSource) -> Result<SourceReport, 
             command: input.command.clone(),
             args: input.args.clone(),
             sealed_env,
+            oauth: false,
         }),
         ..SourceOptions::default()
     };
-    index_mcp(state, input.namespace, &target, options).await
+    match index_mcp(state, input.namespace.clone(), &target, options.clone()).await {
+        Err(e) if target.url.is_some() && asks_for_authorization(state, &target).await => {
+            tracing::info!(namespace = %input.namespace, "the MCP server asks for authorization ({})", e.message);
+            sign_in(state, input.namespace, target, options).await
+        }
+        other => other,
+    }
+}
+
+/// Whether a server asks for MCP authorization (401 with a Bearer
+/// challenge).
+async fn asks_for_authorization(state: &AppState, target: &crate::upstream::McpTarget) -> bool {
+    let Some(url) = &target.url else { return false };
+    let mut request = state
+        .http
+        .post(url)
+        .header(
+            reqwest::header::ACCEPT,
+            "application/json, text/event-stream",
+        )
+        .json(&serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "ping"}));
+    for (name, value) in &target.headers {
+        request = request.header(name, value);
+    }
+    // MCP authorization answers 401 with a Bearer challenge; a 401 without
+    // one is a wrong static credential, reported as it is.
+    request.send().await.is_ok_and(|r| {
+        r.status() == reqwest::StatusCode::UNAUTHORIZED
+            && r.headers()
+                .get(reqwest::header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("bearer"))
+    })
+}
+
+/// Starts MCP authorization for a server: a connection row to keep its
+/// tokens, and the sign-in URL, reported with the source (no tools yet).
+async fn sign_in(
+    state: &AppState,
+    namespace: String,
+    target: crate::upstream::McpTarget,
+    mut options: SourceOptions,
+) -> Result<SourceReport, ToolError> {
+    let url = target.url.clone().unwrap_or_default();
+    state
+        .store()
+        .put_connection(
+            &namespace,
+            "org",
+            generator::ir::DEFAULT_CONNECTION,
+            &crate::connections::Auth::McpOauth,
+            "",
+        )
+        .map_err(internal)?;
+    if let Some(mcp) = &mut options.mcp {
+        mcp.oauth = true;
+    }
+    let authorization_url = state
+        .mcp_signins
+        .begin(state, &namespace, &url, (target, options))
+        .await?;
+    Ok(SourceReport {
+        namespace,
+        tools: 0,
+        diagnostics: vec![format!(
+            "the server asks for authorization: sign in within ten minutes at {authorization_url}; the source is added when you are back"
+        )],
+        base_url: None,
+        authorization_url: Some(authorization_url),
+    })
+}
+
+/// The end of an MCP sign-in: the tokens are stored; index the source.
+pub async fn finish_mcp_sign_in(
+    state: &AppState,
+    namespace: String,
+    mut target: crate::upstream::McpTarget,
+    options: SourceOptions,
+) -> Result<SourceReport, ToolError> {
+    target.oauth = Some(crate::mcp_oauth::SealedCredentials {
+        home: state.home.clone(),
+        key: crate::mcp_oauth::key(&namespace),
+    });
+    index_mcp(state, namespace, &target, options).await
 }
 
 async fn index_mcp(
@@ -125,6 +210,7 @@ async fn index_mcp(
         tools: count,
         diagnostics,
         base_url: None,
+        authorization_url: None,
     })
 }
 
@@ -232,6 +318,7 @@ async fn index(
         tools,
         diagnostics,
         base_url: options.base_url,
+        authorization_url: None,
     })
 }
 

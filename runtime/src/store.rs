@@ -175,6 +175,9 @@ pub struct McpOptions {
     /// Environment of the child process, each value sealed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sealed_env: BTreeMap<String, String>,
+    /// The server uses MCP authorization (its tokens are in the connection row).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub oauth: bool,
 }
 
 /// One stored source with its indexed tools.
@@ -533,6 +536,16 @@ impl Store {
         self.conn.execute(
             "UPDATE connections SET tokens = ?4 WHERE integration = ?1 AND owner = ?2 AND name = ?3",
             params![integration, owner, name, sealed],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a connection's OAuth tokens.
+    pub fn clear_connection_tokens(&mut self, key: &str) -> anyhow::Result<()> {
+        let (integration, owner, name) = split_key(key)?;
+        self.conn.execute(
+            "UPDATE connections SET tokens = NULL WHERE integration = ?1 AND owner = ?2 AND name = ?3",
+            params![integration, owner, name],
         )?;
         Ok(())
     }

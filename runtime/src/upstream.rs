@@ -25,6 +25,8 @@ pub struct McpTarget {
     pub command: Option<String>,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
+    /// The server uses MCP authorization: its tokens, where they are kept.
+    pub oauth: Option<crate::mcp_oauth::SealedCredentials>,
 }
 
 impl McpTarget {
@@ -260,6 +262,33 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                 }
                 let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
                     .custom_headers(headers.clone());
+                if let Some(credentials) = &target.oauth {
+                    // MCP authorization: the tokens from the store, refreshed
+                    // by rmcp's client as they expire.
+                    let mut manager = crate::mcp_oauth::manager(url)
+                        .await
+                        .map_err(|e| fail(e.to_string()))?;
+                    manager.set_credential_store(credentials.clone());
+                    let signed_in = manager
+                        .initialize_from_store()
+                        .await
+                        .map_err(|e| fail(e.to_string()))?;
+                    if !signed_in {
+                        return Err(error(
+                            ErrorCode::ConnectionMissing,
+                            format!(
+                                "the MCP server {url} needs a sign-in: add the source again (executor.mcp.addSource) and open the URL it gives"
+                            ),
+                            None,
+                        ));
+                    }
+                    let client =
+                        rmcp::transport::auth::AuthClient::new(reqwest::Client::new(), manager);
+                    return listener
+                        .serve(StreamableHttpClientTransport::with_client(client, config))
+                        .await
+                        .map_err(|e| fail(e.to_string()));
+                }
                 let (relay, changes, namespace) = (
                     listener.relay.clone(),
                     listener.changes.clone(),
