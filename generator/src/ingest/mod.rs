@@ -1,5 +1,6 @@
 //! Source adapters: read a source document, produce IR tools and diagnostics.
 
+pub mod graphql;
 pub mod mcp;
 pub mod openapi;
 pub mod text;

@@ -1,0 +1,88 @@
+//! GraphQL ingest over the shared fixture schemas (SDL and introspection
+//! results): every schema loads, every tool's schemas compile, every export
+//! is valid OpenAPI 3.1, SDL and introspection agree, and GitHub's duplicate
+//! field is a diagnostic rather than a failure.
+
+mod support;
+
+use std::path::PathBuf;
+
+use generator::emit::openapi::{ExportOptions, document};
+use generator::ingest::graphql;
+use generator::ingest::openapi::Options;
+use generator::ir::{Catalog, SchemaRole};
+
+fn fixtures() -> PathBuf {
+    support::repo_root().join("../shared/fixtures/graphql")
+}
+
+fn load(file: &str, namespace: &str) -> graphql::Ingested {
+    let text = std::fs::read_to_string(fixtures().join(file)).unwrap();
+    graphql::ingest(&text, &Options::new(namespace)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+#[test]
+fn every_fixture_schema_loads_compiles_and_exports() {
+    let out = tempfile::tempdir().unwrap();
+    let cases = [
+        ("swapi.graphql", "swapi"),
+        ("github.graphql", "github"),
+        ("saleor.graphql", "saleor"),
+        ("apollo-weather-supergraph.graphql", "weather"),
+        ("derived/swapi.introspection.json", "swapi_i"),
+        ("derived/saleor.introspection.json", "saleor_i"),
+    ];
+    for (file, namespace) in cases {
+        let ingested = load(file, namespace);
+        assert!(!ingested.tools.is_empty(), "{file}: no tools");
+        let mut catalog = Catalog::default();
+        catalog.insert(ingested.integration.clone(), ingested.tools.clone());
+        for tool in &catalog.tools {
+            for role in [SchemaRole::Input, SchemaRole::Output] {
+                let schema = catalog.standalone_schema(tool, role);
+                jsonschema::options()
+                    .should_validate_formats(false)
+                    .build(&schema)
+                    .unwrap_or_else(|e| panic!("{file}: {} {role:?}: {e}", tool.path));
+            }
+        }
+        let export = document(&catalog, &ExportOptions::default());
+        std::fs::write(
+            out.path().join(format!("{namespace}.json")),
+            generator::emit::to_pretty_json(&export),
+        )
+        .unwrap();
+    }
+    support::validate_with_node(&[out.path()]);
+}
+
+#[test]
+fn github_loads_despite_its_duplicate_field() {
+    let github = load("github.graphql", "github");
+    assert!(
+        github
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("defined twice")),
+        "{:?}",
+        github.diagnostics.iter().take(5).collect::<Vec<_>>()
+    );
+    assert!(github.tools.iter().any(|t| t.name == "query.viewer"));
+    assert!(
+        github
+            .tools
+            .iter()
+            .any(|t| t.name == "mutation.createIssue")
+    );
+}
+
+#[test]
+fn sdl_and_introspection_give_the_same_tools() {
+    let sdl = load("swapi.graphql", "swapi");
+    let introspection = load("derived/swapi.introspection.json", "swapi");
+    let names = |i: &graphql::Ingested| i.tools.iter().map(|t| t.path.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&sdl), names(&introspection));
+    for (a, b) in sdl.tools.iter().zip(&introspection.tools) {
+        assert_eq!(a.binding, b.binding, "{}", a.path);
+    }
+}
