@@ -86,3 +86,69 @@ fn sdl_and_introspection_give_the_same_tools() {
         assert_eq!(a.binding, b.binding, "{}", a.path);
     }
 }
+
+/// The emitted artifacts of the small fixture schemas, pinned (review
+/// every change as code); `tsc --strict` on the TypeScript client of every
+/// fixture schema, GitHub's and Saleor's included.
+#[test]
+fn snapshots_and_typescript_clients() {
+    let work = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (file, namespace, snapshot) in [
+        ("swapi.graphql", "swapi", true),
+        ("apollo-weather-supergraph.graphql", "weather", true),
+        ("github.graphql", "github", false),
+        ("saleor.graphql", "saleor", false),
+    ] {
+        let ingested = load(file, namespace);
+        let mut catalog = Catalog::default();
+        catalog.insert(ingested.integration.clone(), ingested.tools.clone());
+        let client = generator::emit::typescript::client(&catalog);
+        if snapshot {
+            let diagnostics: Vec<String> = ingested
+                .diagnostics
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            insta::with_settings!({
+                snapshot_path => "../snapshots/graphql",
+                prepend_module_to_snapshot => false,
+                omit_expression => true,
+                snapshot_suffix => namespace,
+            }, {
+                insta::assert_json_snapshot!("ir", catalog);
+                insta::assert_json_snapshot!("export", document(&catalog, &ExportOptions::default()));
+                insta::assert_snapshot!("typescript", client);
+                insta::assert_json_snapshot!("diagnostics", diagnostics);
+            });
+        }
+        let name = format!("{namespace}.gen.ts");
+        std::fs::write(work.path().join(&name), client).unwrap();
+        files.push(name);
+    }
+    let tsc = support::repo_root().join("tests/node/node_modules/.bin/tsc");
+    let out = std::process::Command::new(tsc)
+        .args([
+            "--strict",
+            "--noEmit",
+            "--target",
+            "es2022",
+            "--lib",
+            "es2022",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "--skipLibCheck",
+        ])
+        .args(&files)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tsc failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -56,6 +56,22 @@ pub struct AddMcpSource {
     pub env: BTreeMap<String, String>,
 }
 
+/// Adds a GraphQL endpoint: its schema is introspected unless given.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddGraphqlSource {
+    /// The namespace of its tools: the first segment of every tool path (letters, digits, `_`, `-`).
+    pub namespace: String,
+    /// The GraphQL endpoint, e.g. "https://api.example.com/graphql".
+    pub endpoint: String,
+    /// Headers sent on every request (and on introspection), e.g. an API key. Stored encrypted and never shown again.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The schema, when the endpoint does not allow introspection: SDL text, or an introspection result (bare or under "data").
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
 /// Names one source.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -149,6 +165,7 @@ pub struct MovePolicy {
 /// The built-in operations.
 pub const ADD_OPENAPI: &str = "openapi.addSource";
 pub const ADD_MCP: &str = "mcp.addSource";
+pub const ADD_GRAPHQL: &str = "graphql.addSource";
 pub const LIST: &str = "sources.list";
 pub const REMOVE: &str = "sources.remove";
 pub const REFRESH: &str = "sources.refresh";
@@ -210,6 +227,12 @@ pub fn integration() -> (Integration, Vec<Tool>) {
             ADD_MCP,
             "Add an MCP server",
             "Add an upstream MCP server (streamable HTTP `url`, or a stdio `command`) as a source: its tools join the catalog under the namespace, called through executor. Replaces a source of the same namespace.",
+            false,
+        ),
+        tool::<AddGraphqlSource, SourceReport>(
+            ADD_GRAPHQL,
+            "Add a GraphQL endpoint",
+            "Index a GraphQL endpoint's queries and mutations as tools (query.<field>, mutation.<field>) under a namespace; the schema is introspected unless given. Replaces a source of the same namespace.",
             false,
         ),
         tool::<Nothing, Vec<SourceSummary>>(

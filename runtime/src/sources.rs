@@ -27,6 +27,10 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
     let output = match operation {
         builtin::ADD_OPENAPI => to_value(add(state, parse::<AddSource>(input)?).await?),
         builtin::ADD_MCP => to_value(add_mcp(state, parse::<AddMcpSource>(input)?).await?),
+        builtin::ADD_GRAPHQL => to_value(
+            crate::invoke::graphql::add_source(state, parse::<builtin::AddGraphqlSource>(input)?)
+                .await?,
+        ),
         builtin::LIST => {
             parse::<Nothing>(input)?;
             to_value(list(state)?)
@@ -44,7 +48,7 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
     Ok(output)
 }
 
-fn internal(e: anyhow::Error) -> ToolError {
+pub(crate) fn internal(e: anyhow::Error) -> ToolError {
     tracing::error!("{e:#}");
     error(
         ErrorCode::InternalError,
@@ -53,7 +57,7 @@ fn internal(e: anyhow::Error) -> ToolError {
     )
 }
 
-fn check_namespace(namespace: &str) -> Result<(), ToolError> {
+pub(crate) fn check_namespace(namespace: &str) -> Result<(), ToolError> {
     if !is_valid_namespace(namespace) || namespace == builtin::NAMESPACE {
         return Err(error(
             ErrorCode::InvalidInput,
@@ -334,7 +338,7 @@ fn derived_base_url(origin: &str, servers: &[generator::ir::Server]) -> Option<S
         .map(|u| u.to_string().trim_end_matches('/').to_owned())
 }
 
-fn check_base_url(base: &str) -> Result<(), ToolError> {
+pub(crate) fn check_base_url(base: &str) -> Result<(), ToolError> {
     match reqwest::Url::parse(base) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
         _ => Err(error(
@@ -438,6 +442,9 @@ async fn refresh(state: &AppState, input: SourceName) -> Result<SourceReport, To
     let Some(existing) = existing else {
         return Err(no_such_source(state, &input.namespace));
     };
+    if existing.kind == "graphql" {
+        return crate::invoke::graphql::refresh(state, existing).await;
+    }
     if existing.kind == "mcp" {
         let target = state
             .live()
@@ -484,7 +491,7 @@ fn no_such_source(state: &AppState, namespace: &str) -> ToolError {
 }
 
 /// Seals every value of a map of secrets, each bound to its place.
-fn seal_all(
+pub(crate) fn seal_all(
     state: &AppState,
     values: &std::collections::BTreeMap<String, String>,
     place: impl Fn(&str) -> String,

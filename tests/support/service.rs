@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 pub const EXE: &str = env!("CARGO_BIN_EXE_executor");
 
 /// How many tools executor brings itself (`executor.*`).
-pub const BUILTIN_TOOLS: usize = 12;
+pub const BUILTIN_TOOLS: usize = 13;
 
 /// An HTTP client for the tests (with the crypto provider installed).
 pub fn http() -> reqwest::Client {

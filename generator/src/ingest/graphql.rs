@@ -553,9 +553,10 @@ impl Builder<'_> {
                 if path.contains(name) {
                     return None;
                 }
-                // Connection wrappers do not use up the depth.
+                // Connection wrappers do not use up the depth, but are not
+                // entered where the depth is spent.
                 let wrapper = name.ends_with("Connection") || name.ends_with("Edge");
-                if depth == 0 && !wrapper {
+                if depth == 0 {
                     return None;
                 }
                 let next = if wrapper { depth } else { depth - 1 };
@@ -563,7 +564,8 @@ impl Builder<'_> {
                 let result = match &def.kind {
                     Kind::Object(fields) | Kind::Interface(fields) => {
                         let interface = matches!(def.kind, Kind::Interface(_));
-                        self.object(fields, interface, next, path)
+                        let connection = name.ends_with("Connection");
+                        self.object(fields, interface, connection, next, path)
                     }
                     Kind::Union(members) => {
                         let mut parts = vec!["__typename".to_owned()];
@@ -599,13 +601,17 @@ impl Builder<'_> {
         }
     }
 
+    /// A connection selects its leaves, `edges` and `pageInfo` (or `nodes`
+    /// when it has no `edges`), not the other lists of the same nodes.
     fn object(
         &self,
         fields: &[Field],
         interface: bool,
+        connection: bool,
         depth: usize,
         path: &mut Vec<String>,
     ) -> Option<(String, Value)> {
+        let has_edges = fields.iter().any(|f| f.name == "edges");
         let mut parts = Vec::new();
         let mut properties = Map::new();
         let mut required = Vec::new();
@@ -614,12 +620,21 @@ impl Builder<'_> {
             properties.insert("__typename".into(), json!({"type": "string"}));
             required.push(json!("__typename"));
         }
-        for field in fields.iter().filter(|f| selectable(f)) {
+        let wanted = |f: &Field| {
+            !connection
+                || self.leaf(f.ty.name()).is_some()
+                || f.name == "pageInfo"
+                || f.name == if has_edges { "edges" } else { "nodes" }
+        };
+        for field in fields.iter().filter(|f| selectable(f) && wanted(f)) {
             let Some((selection, mut schema)) = self.output(&field.ty, depth, path) else {
                 continue;
             };
+            // Descriptions on the first level only: nested copies of the
+            // same types would repeat them many times over.
             if let (Some(d), Value::Object(map)) = (&field.description, &mut schema)
                 && !map.contains_key("$ref")
+                && depth + 1 >= MAX_DEPTH
             {
                 map.insert("description".into(), json!(d));
             }

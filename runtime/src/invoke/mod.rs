@@ -3,6 +3,7 @@
 //! REST, MCP, the CLI and generated clients all come through `invoke`, so a
 //! policy cannot be sidestepped by choosing another door.
 
+pub mod graphql;
 pub mod http;
 pub mod wire;
 
@@ -145,13 +146,21 @@ pub async fn run(
                 .call(&binding.upstream, &target, &binding.tool_name, input)
                 .await
         }
-        Binding::Graphql(_) => Err(error(
-            ErrorCode::InternalError,
-            format!(
-                "{} cannot be called yet: this kind of source is not supported",
-                tool.path
-            ),
-            None,
-        )),
+        Binding::Graphql(binding) => {
+            let source = live
+                .sources
+                .get(&tool.integration)
+                .cloned()
+                .unwrap_or_default();
+            graphql::call(
+                &state.http,
+                tool,
+                binding,
+                &source,
+                live.credential(tool),
+                &input,
+            )
+            .await
+        }
     }
 }

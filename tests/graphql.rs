@@ -1,0 +1,231 @@
+//! GraphQL sources end to end: graphql-js (the reference implementation,
+//! served by graphql-http from npm) as the upstream; its schema introspected
+//! by `executor.graphql.addSource`; queries and mutations called through
+//! REST invoke and MCP, with errors, partial data and a custom `select`.
+
+mod support;
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+use support::service::{Service, sdk};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server() -> (Server, String) {
+    let mut child = Command::new("node")
+        .arg(support::repo_root().join("tests/node/graphql-server.mjs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = line.trim().strip_prefix("listening ").unwrap().to_owned();
+    (Server(child), endpoint)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_and_mutations_run_through_rest_and_mcp() {
+    let (_server, endpoint) = start_server();
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+
+    // Introspection needs the header too: without it, a clear refusal.
+    let r = service
+        .invoke(
+            "executor.graphql.addSource",
+            json!({"namespace": "films", "endpoint": endpoint}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], false, "{}", r.1);
+    assert!(
+        r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("introspecting"),
+        "{}",
+        r.1
+    );
+    let r = service
+        .invoke(
+            "executor.graphql.addSource",
+            json!({"namespace": "films", "endpoint": endpoint, "headers": {"x-api-key": "gql-key"}}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    assert_eq!(r.1["data"]["tools"], 4, "{}", r.1);
+
+    // A query with the default selection (nested object included).
+    let r = service.invoke("films.query.film", json!({"id": "1"})).await;
+    assert_eq!(
+        r.1["data"],
+        json!({"id": "1", "title": "A New Hope", "stars": 5, "genre": "SCIFI", "director": {"id": "p1", "name": "George Lucas"}}),
+        "{}",
+        r.1
+    );
+    // The connection pattern: edges, nodes and page info.
+    let r = service
+        .invoke("films.query.films", json!({"first": 1}))
+        .await;
+    assert_eq!(
+        r.1["data"]["edges"][0]["node"]["title"], "A New Hope",
+        "{}",
+        r.1
+    );
+    assert_eq!(r.1["data"]["pageInfo"]["hasNextPage"], true);
+    // A caller's own selection.
+    let r = service
+        .invoke(
+            "films.query.film",
+            json!({"id": "2", "select": "{ title }"}),
+        )
+        .await;
+    assert_eq!(
+        r.1["data"],
+        json!({"title": "The Empire Strikes Back"}),
+        "{}",
+        r.1
+    );
+    let r = service
+        .invoke("films.query.film", json!({"id": "2", "select": "{ title"}))
+        .await;
+    assert_eq!(r.1["error"]["code"], "invalid_input", "{}", r.1);
+    // GraphQL errors: messages with paths, partial data kept.
+    let r = service.invoke("films.query.fail", json!({})).await;
+    assert_eq!(r.1["error"]["code"], "upstream_tool_error", "{}", r.1);
+    assert!(
+        r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("always fails (at fail)"),
+        "{}",
+        r.1
+    );
+    assert_eq!(r.1["error"]["details"]["data"], json!({"fail": null}));
+    // Input validation against the argument schema happens before sending.
+    let r = service.invoke("films.query.film", json!({})).await;
+    assert_eq!(r.1["error"]["code"], "invalid_input", "{}", r.1);
+
+    // Mutations need approval by default; allowed, they run.
+    let input = json!({"input": {"id": "1", "stars": 3}});
+    let r = service
+        .invoke("films.mutation.rateFilm", input.clone())
+        .await;
+    assert_eq!(r.1["error"]["code"], "execution_paused", "{}", r.1);
+    service.allow("films.*").await;
+    let r = service.invoke("films.mutation.rateFilm", input).await;
+    assert_eq!(r.1["data"]["stars"], 3, "{}", r.1);
+
+    // Over MCP, with the real output schema the SDK client checks.
+    let out = sdk(
+        &format!("{}/mcp", service.url),
+        &service.token,
+        "none",
+        json!([{"list": true}, {"call": "films.org.main.query.film", "arguments": {"id": "2"}}]),
+    );
+    let tools = out["results"][0]["tools"].as_array().unwrap();
+    let film = tools
+        .iter()
+        .find(|t| t["name"] == "films.org.main.query.film")
+        .unwrap();
+    assert_eq!(
+        film["outputSchema"]["properties"]["data"]["properties"]["title"]["type"],
+        "string"
+    );
+    assert_eq!(
+        out["results"][1]["structuredContent"]["data"]["title"], "The Empire Strikes Back",
+        "{out}"
+    );
+
+    // Through the generated TypeScript client, compiled by tsc and run by
+    // Node: typed by the default selection, errors as values.
+    let work = tempfile::tempdir().unwrap();
+    let out = service.cli(&[
+        "generate",
+        "--format",
+        "typescript",
+        "--integration",
+        "films",
+        "-o",
+        work.path().join("films.gen.ts").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        support::service::text(&out.stderr)
+    );
+    std::fs::write(
+        work.path().join("run.ts"),
+        r#"import { createExecutorClient } from "./films.gen.js";
+const executor = createExecutorClient();
+const film = await executor.films.org.main.query.film({ id: "1" });
+const title: string | undefined = film.ok && film.data ? film.data.title : undefined;
+const failed = await executor.films.org.main.query.fail({});
+console.log(JSON.stringify({ title, director: film.ok ? film.data?.director?.name : null, fail: failed.ok ? null : failed.error.code }));
+"#,
+    )
+    .unwrap();
+    std::fs::write(work.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
+    let tsc = support::repo_root().join("tests/node/node_modules/.bin/tsc");
+    let compiled = Command::new(tsc)
+        .args([
+            "--strict",
+            "--target",
+            "es2022",
+            "--lib",
+            "es2022,dom",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "--outDir",
+            "out",
+            "run.ts",
+        ])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        compiled.status.success(),
+        "tsc: {}",
+        support::service::text(&compiled.stdout)
+    );
+    std::fs::write(
+        work.path().join("out/package.json"),
+        r#"{"type": "module"}"#,
+    )
+    .unwrap();
+    let run = Command::new("node")
+        .arg(work.path().join("out/run.js"))
+        .env("EXECUTOR_URL", &service.url)
+        .env("EXECUTOR_API_KEY", &service.token)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        support::service::text(&run.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        result,
+        json!({"title": "A New Hope", "director": "George Lucas", "fail": "upstream_tool_error"})
+    );
+
+    // Refresh introspects again.
+    let r = service
+        .invoke("executor.sources.refresh", json!({"namespace": "films"}))
+        .await;
+    assert_eq!(r.1["data"]["tools"], 4, "{}", r.1);
+}
