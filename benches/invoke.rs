@@ -232,33 +232,35 @@ async fn throughput(target: &Target) -> f64 {
     count.load(Ordering::Relaxed) as f64 / LOAD_SECONDS as f64
 }
 
-/// Runs one of executor's source tools and insists that it worked.
+/// Runs one of executor's source tools and insists that it worked, then
+/// allows its tools: the benchmarks measure calling, and a rule in place is
+/// the realistic setup.
 async fn add_source(http: &reqwest::Client, url: &str, token: &str, tool: &str, input: Value) {
-    let added: Value = http
-        .post(format!("{url}/api/tools/invoke/{tool}"))
+    let namespace = input["namespace"].as_str().unwrap().to_owned();
+    post_ok(
+        http,
+        &format!("{url}/api/tools/invoke/{tool}"),
+        token,
+        &input,
+    )
+    .await;
+    let rule = json!({"pattern": format!("{namespace}.*"), "action": "allow"});
+    post_ok(http, &format!("{url}/api/policies"), token, &rule).await;
+}
+
+/// POSTs JSON with the token; the answer must be `ok: true`.
+async fn post_ok(http: &reqwest::Client, url: &str, token: &str, body: &Value) {
+    let answer: Value = http
+        .post(url)
         .bearer_auth(token)
-        .json(&input)
+        .json(body)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(added["ok"], true, "{added}");
-    // Calls run without approval here: the benchmarks measure calling, and
-    // a rule in place is the realistic setup.
-    let namespace = input["namespace"].as_str().unwrap();
-    let allowed: Value = http
-        .post(format!("{url}/api/policies"))
-        .bearer_auth(token)
-        .json(&json!({"pattern": format!("{namespace}.*"), "action": "allow"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(allowed["ok"], true, "{allowed}");
+    assert_eq!(answer["ok"], true, "{answer}");
 }
 
 /// The release binary as the service, in a fresh home.

@@ -269,6 +269,17 @@ pub fn with_builtins(mut catalog: Catalog) -> Catalog {
     catalog
 }
 
+/// executor's own failure: the cause goes to the log, the caller hears what
+/// failed (`doing`: "store the connection").
+pub fn internal_error(cause: anyhow::Error, doing: &str) -> ToolError {
+    tracing::error!("{cause:#}");
+    error(
+        ErrorCode::InternalError,
+        format!("executor failed to {doing}; see its log"),
+        None,
+    )
+}
+
 pub fn error(code: ErrorCode, message: impl Into<String>, details: Option<Value>) -> ToolError {
     ToolError {
         code,

@@ -518,12 +518,7 @@ fn summary(
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    tracing::error!("{e:#}");
-    error(
-        ErrorCode::InternalError,
-        "executor failed to store the connection; see its log",
-        None,
-    )
+    crate::catalog::internal_error(e, "store the connection")
 }
 
 /// Runs one `connections.*` built-in operation.

@@ -184,12 +184,7 @@ fn declined(execution: &Execution) -> Value {
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    tracing::error!("{e:#}");
-    error(
-        ErrorCode::InternalError,
-        "executor could not read or write the execution; see its log",
-        None,
-    )
+    crate::catalog::internal_error(e, "read or write the execution")
 }
 
 /// One execution, with an overdue pause marked expired first.

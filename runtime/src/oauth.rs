@@ -372,10 +372,5 @@ fn describe<RE: std::error::Error + 'static>(
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    tracing::error!("{e:#}");
-    error(
-        ErrorCode::InternalError,
-        "executor failed to store OAuth tokens; see its log",
-        None,
-    )
+    crate::catalog::internal_error(e, "store OAuth tokens")
 }

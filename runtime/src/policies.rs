@@ -114,10 +114,5 @@ fn reload(state: &AppState) -> Result<(), ToolError> {
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    tracing::error!("{e:#}");
-    error(
-        ErrorCode::InternalError,
-        "executor failed to read or store the policies; see its log",
-        None,
-    )
+    crate::catalog::internal_error(e, "read or store the policies")
 }

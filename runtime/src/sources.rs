@@ -49,12 +49,7 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
 }
 
 pub(crate) fn internal(e: anyhow::Error) -> ToolError {
-    tracing::error!("{e:#}");
-    error(
-        ErrorCode::InternalError,
-        "executor failed to store the change; see its log",
-        None,
-    )
+    crate::catalog::internal_error(e, "store the change")
 }
 
 pub(crate) fn check_namespace(namespace: &str) -> Result<(), ToolError> {
@@ -203,19 +198,10 @@ async fn index_mcp(
     let client = state.upstreams.connect(&namespace, target).await?;
     let (tools, server) = crate::upstream::list(&client).await?;
     let record = mcp_record(&namespace, target.origin(), options, &tools, server);
-    let diagnostics: Vec<String> = record.diagnostics.iter().map(ToString::to_string).collect();
-    let count = record.tools.len();
-    state.store().put_source(&record).map_err(internal)?;
+    // The session joins the pool before the catalog swaps, so the first
+    // call after the swap reuses it.
     state.upstreams.put(&namespace, client).await;
-    state.reload().map_err(internal)?;
-    tracing::info!(namespace, tools = count, "MCP source indexed");
-    Ok(SourceReport {
-        namespace,
-        tools: count,
-        diagnostics,
-        base_url: None,
-        authorization_url: None,
-    })
+    save(state, record)
 }
 
 /// An MCP source's stored form: its `tools/list` answer, ingested.
@@ -296,32 +282,35 @@ async fn index(
     if options.base_url.is_none() {
         options.base_url = derived_base_url(&origin, &ingested.integration.servers);
     }
-    let diagnostics: Vec<String> = ingested
-        .diagnostics
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let record = SourceRecord {
-        namespace: namespace.clone(),
-        kind: "openapi".to_owned(),
-        origin,
-        document,
-        options: options.clone(),
-        integration: ingested.integration,
-        tools: ingested.tools,
-        diagnostics: ingested.diagnostics,
-        created_at: 0,
-        updated_at: 0,
-    };
-    let tools = record.tools.len();
+    save(
+        state,
+        SourceRecord {
+            namespace,
+            kind: "openapi".to_owned(),
+            origin,
+            document,
+            options,
+            integration: ingested.integration,
+            tools: ingested.tools,
+            diagnostics: ingested.diagnostics,
+            created_at: 0,
+            updated_at: 0,
+        },
+    )
+}
+
+/// Stores an indexed source in one transaction, swaps the live catalog,
+/// and reports what it now has: the last step of every add and refresh.
+pub(crate) fn save(state: &AppState, record: SourceRecord) -> Result<SourceReport, ToolError> {
     state.store().put_source(&record).map_err(internal)?;
     state.reload().map_err(internal)?;
-    tracing::info!(namespace, tools, "source indexed");
+    let tools = record.tools.len();
+    tracing::info!(namespace = %record.namespace, kind = %record.kind, tools, "source indexed");
     Ok(SourceReport {
-        namespace,
+        diagnostics: record.diagnostics.iter().map(ToString::to_string).collect(),
+        namespace: record.namespace,
         tools,
-        diagnostics,
-        base_url: options.base_url,
+        base_url: record.options.base_url,
         authorization_url: None,
     })
 }

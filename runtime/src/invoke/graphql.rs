@@ -11,7 +11,7 @@ use crate::builtin::{AddGraphqlSource, SourceReport};
 use crate::catalog::{SourceRuntime, error};
 use crate::connections::Credential;
 use crate::server::AppState;
-use crate::sources::{check_base_url, check_namespace, header_place, internal, seal_all};
+use crate::sources::{check_base_url, check_namespace, header_place, seal_all};
 use crate::store::{SourceOptions, SourceRecord};
 
 /// The standard introspection query (types to seven levels of wrapping).
@@ -112,34 +112,21 @@ fn index(
         &generator::ingest::openapi::Options::new(&namespace),
     )
     .map_err(|e| error(ErrorCode::InvalidInput, e.to_string(), None))?;
-    let diagnostics: Vec<String> = ingested
-        .diagnostics
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let tools = ingested.tools.len();
-    let record = SourceRecord {
-        namespace: namespace.clone(),
-        kind: "graphql".to_owned(),
-        origin,
-        document,
-        options: options.clone(),
-        integration: ingested.integration,
-        tools: ingested.tools,
-        diagnostics: ingested.diagnostics,
-        created_at: 0,
-        updated_at: 0,
-    };
-    state.store().put_source(&record).map_err(internal)?;
-    state.reload().map_err(internal)?;
-    tracing::info!(namespace, tools, "GraphQL source indexed");
-    Ok(SourceReport {
-        namespace,
-        tools,
-        diagnostics,
-        base_url: options.base_url,
-        authorization_url: None,
-    })
+    crate::sources::save(
+        state,
+        SourceRecord {
+            namespace,
+            kind: "graphql".to_owned(),
+            origin,
+            document,
+            options,
+            integration: ingested.integration,
+            tools: ingested.tools,
+            diagnostics: ingested.diagnostics,
+            created_at: 0,
+            updated_at: 0,
+        },
+    )
 }
 
 /// The document to send: the binding's, or with the caller's own
@@ -203,13 +190,28 @@ pub async fn call(
             None,
         )
     })?;
+    let secrets = super::http::Secrets::of(source, credential);
+    // The credential goes where its method says: a header, the query or a cookie.
+    let applied = credential.map(Credential::apply).unwrap_or_default();
+    let mut url = endpoint.clone();
+    if !applied.query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&super::wire::encode_pairs(&applied.query, false));
+    }
     let mut request = client
-        .post(&endpoint)
+        .post(&url)
         .timeout(super::http::upstream_timeout())
         .json(&json!({ "query": query, "variables": variables, "operationName": binding.field }));
-    let applied = credential.map(Credential::apply).unwrap_or_default();
     for (name, value) in source.headers.iter().chain(applied.headers.iter()) {
         request = request.header(name, value);
+    }
+    if !applied.cookies.is_empty() {
+        let cookies: Vec<String> = applied
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={}", super::wire::encode(value, false)))
+            .collect();
+        request = request.header(reqwest::header::COOKIE, cookies.join("; "));
     }
     let response = request.send().await.map_err(|e| {
         error(
@@ -222,7 +224,15 @@ pub async fn call(
         )
     })?;
     let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let mut body: Value = response.json().await.unwrap_or(Value::Null);
+    // Errors and data alike: what the endpoint echoes of a credential is
+    // never passed on.
+    if let Some(errors) = body.get_mut("errors") {
+        *errors = serde_json::from_str(&secrets.redact(&errors.to_string())).unwrap_or(Value::Null);
+    }
+    if let Some(data) = body.get_mut("data") {
+        secrets.redact_answer(data);
+    }
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
         let mut e = error(
             if credential.is_some() || !source.headers.is_empty() {

@@ -47,7 +47,7 @@ pub async fn call(
     if needs_credentials && credential.is_none() && source.headers.is_empty() {
         return Err(missing(tool));
     }
-    let secrets: Vec<String> = credential.map(Credential::secrets).unwrap_or_default();
+    let secrets = Secrets::of(source, credential);
     let empty = Map::new();
     let fields = input.as_object().unwrap_or(&empty);
     let base = base_url(tool, binding, integration_servers, source)?;
@@ -144,7 +144,7 @@ pub async fn call(
     let response = request
         .send()
         .await
-        .map_err(|e| unreachable_error(&redact(&url, source, &secrets), &e))?;
+        .map_err(|e| unreachable_error(&secrets.redact(&url), &e))?;
     let status = response.status();
     let content_type = response
         .headers()
@@ -154,11 +154,9 @@ pub async fn call(
         .to_owned();
     let bytes = read_capped(response).await?;
     if !status.is_success() {
-        let text = redact(
-            &String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ERROR_BODY)]),
-            source,
-            &secrets,
-        );
+        let text = secrets.redact(&String::from_utf8_lossy(
+            &bytes[..bytes.len().min(MAX_ERROR_BODY)],
+        ));
         let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
         let refused = status == reqwest::StatusCode::UNAUTHORIZED
             || (status == reqwest::StatusCode::FORBIDDEN && credential.is_some());
@@ -184,7 +182,7 @@ pub async fn call(
                 format!(
                     "the upstream answered {status} for {} {}",
                     binding.method,
-                    redact(&path, source, &secrets)
+                    secrets.redact(&path)
                 ),
                 Some(json!({ "body": body })),
             ),
@@ -193,27 +191,8 @@ pub async fn call(
         return Err(e);
     }
     let mut data = decode(&bytes, &content_type, binding.response.kind)?;
-    if !secrets.is_empty() {
-        redact_value(&mut data, &secrets);
-    }
+    secrets.redact_answer(&mut data);
     Ok(data)
-}
-
-/// An upstream that answers with the credential it received would hand it
-/// to the agent: every string of the answer is redacted too.
-fn redact_value(value: &mut Value, secrets: &[String]) {
-    match value {
-        Value::String(text)
-            if secrets
-                .iter()
-                .any(|s| s.len() >= 4 && text.contains(s.as_str())) =>
-        {
-            *text = redact(text, &SourceRuntime::default(), secrets);
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, secrets)),
-        Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, secrets)),
-        _ => {}
-    }
 }
 
 /// The URL calls go to: the source's base URL, else the operation's or the
@@ -467,11 +446,20 @@ fn unreachable_error(url: &str, e: &reqwest::Error) -> ToolError {
     )
 }
 
-/// Replaces every stored header value (a credential) in text shown to callers.
-fn redact(text: &str, source: &SourceRuntime, secrets: &[String]) -> String {
+/// What must never reach a caller: the source's stored header values and
+/// the connection's secret with its wire forms.
+pub(super) struct Secrets {
+    /// The connection's secret and what it becomes on the wire.
+    credential: Vec<String>,
+    /// The source's static header values (also credentials, as a rule).
+    headers: Vec<String>,
+}
+
+/// `text` with each secret (of four characters or more), plain or
+/// percent-encoded, replaced by `[redacted]`.
+fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a String>) -> String {
     let mut out = text.to_owned();
-    let all = source.headers.iter().map(|(_, v)| v).chain(secrets.iter());
-    for secret in all {
+    for secret in secrets {
         if secret.len() >= 4 {
             out = out.replace(secret.as_str(), "[redacted]");
             let encoded = wire::encode(secret, false);
@@ -481,6 +469,40 @@ fn redact(text: &str, source: &SourceRuntime, secrets: &[String]) -> String {
         }
     }
     out
+}
+
+impl Secrets {
+    pub(super) fn of(source: &SourceRuntime, credential: Option<&Credential>) -> Secrets {
+        Secrets {
+            credential: credential.map(Credential::secrets).unwrap_or_default(),
+            headers: source.headers.iter().map(|(_, v)| v.clone()).collect(),
+        }
+    }
+
+    /// Text shown to callers (error bodies, URLs) with every secret replaced.
+    pub(super) fn redact(&self, text: &str) -> String {
+        scrub(text, self.headers.iter().chain(&self.credential))
+    }
+
+    /// An upstream that answers with the connection's credential would hand
+    /// it to the agent: every string of a successful answer is redacted too.
+    /// (Static header values are left: they may be plain settings such as an
+    /// `Accept` value that answers legitimately contain.)
+    pub(super) fn redact_answer(&self, value: &mut Value) {
+        match value {
+            Value::String(text)
+                if self
+                    .credential
+                    .iter()
+                    .any(|s| s.len() >= 4 && text.contains(s.as_str())) =>
+            {
+                *text = scrub(text, &self.credential);
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_answer(v)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.redact_answer(v)),
+            _ => {}
+        }
+    }
 }
 
 fn connection_name(tool: &Tool) -> String {
