@@ -5,39 +5,15 @@
 
 mod support;
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::json;
-use support::service::{Service, sdk};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server() -> (Server, String) {
-    let mut child = Command::new("node")
-        .arg(support::repo_root().join("tests/node/graphql-server.mjs"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoint = line.trim().strip_prefix("listening ").unwrap().to_owned();
-    (Server(child), endpoint)
-}
+use support::service::{NodeServer, Service, sdk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_and_mutations_run_through_rest_and_mcp() {
-    let (_server, endpoint) = start_server();
+    let server = NodeServer::start("graphql-server.mjs");
+    let endpoint = server.url.clone();
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
 
@@ -177,29 +153,10 @@ console.log(JSON.stringify({ title, director: film.ok ? film.data?.director?.nam
     )
     .unwrap();
     std::fs::write(work.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
-    let tsc = support::repo_root().join("tests/node/node_modules/.bin/tsc");
-    let compiled = Command::new(tsc)
-        .args([
-            "--strict",
-            "--target",
-            "es2022",
-            "--lib",
-            "es2022,dom",
-            "--module",
-            "nodenext",
-            "--moduleResolution",
-            "nodenext",
-            "--outDir",
-            "out",
-            "run.ts",
-        ])
-        .current_dir(work.path())
-        .output()
-        .unwrap();
-    assert!(
-        compiled.status.success(),
-        "tsc: {}",
-        support::service::text(&compiled.stdout)
+    support::tsc(
+        work.path(),
+        &["--lib", "es2022,dom", "--outDir", "out"],
+        &["run.ts"],
     );
     std::fs::write(
         work.path().join("out/package.json"),

@@ -126,29 +126,6 @@ fn snapshots_and_typescript_clients() {
         std::fs::write(work.path().join(&name), client).unwrap();
         files.push(name);
     }
-    let tsc = support::repo_root().join("tests/node/node_modules/.bin/tsc");
-    let out = std::process::Command::new(tsc)
-        .args([
-            "--strict",
-            "--noEmit",
-            "--target",
-            "es2022",
-            "--lib",
-            "es2022",
-            "--module",
-            "nodenext",
-            "--moduleResolution",
-            "nodenext",
-            "--skipLibCheck",
-        ])
-        .args(&files)
-        .current_dir(work.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tsc failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    support::tsc(work.path(), &["--noEmit", "--skipLibCheck"], &files);
 }

@@ -488,20 +488,10 @@ async fn upstream_list_changes_reach_the_catalog() {
 /// the stream and the messages, and its tools are called through it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_sse_servers_are_reached_by_falling_back() {
-    use std::io::BufRead;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    let mut server = Command::new("node")
-        .arg(support::repo_root().join("tests/node/mcp-sse-server.mjs"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().strip_prefix("listening ").unwrap().to_owned();
+    let server = support::service::NodeServer::start("mcp-sse-server.mjs");
+    let base = server.url.clone();
 
     let r = service
         .invoke(
@@ -529,8 +519,6 @@ async fn legacy_sse_servers_are_reached_by_falling_back() {
         .invoke("legacy.shout", json!({"word": "quiet"}))
         .await;
     assert_eq!(r.1["data"], "QUIET", "{}", r.1);
-    let _ = server.kill();
-    let _ = server.wait();
 }
 
 /// MCP authorization for an upstream: the SDK's own example server with

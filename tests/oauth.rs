@@ -147,9 +147,7 @@ async fn start_provider() -> (String, Shared) {
             }),
         )
         .with_state(shared.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = support::service::serve(app).await;
     (url, shared)
 }
 

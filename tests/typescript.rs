@@ -11,45 +11,7 @@ use std::process::Command;
 use generator::emit;
 use serde_json::Value;
 use support::service::{Service, start_upstream, text};
-
-fn node_bin(name: &str) -> String {
-    let path = support::repo_root()
-        .join("tests/node/node_modules/.bin")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `npm ci --prefix tests/node`",
-        path.display()
-    );
-    path.display().to_string()
-}
-
-/// `tsc --strict` over files; panics with its report on any error.
-fn tsc(dir: &Path, extra: &[&str], files: &[&str]) {
-    let out = Command::new(node_bin("tsc"))
-        .args([
-            "--strict",
-            "--target",
-            "es2022",
-            "--lib",
-            "es2022",
-            "--module",
-            "nodenext",
-            "--moduleResolution",
-            "nodenext",
-        ])
-        .args(extra)
-        .args(files)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tsc failed:\n{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
+use support::{node_bin, tsc};
 
 fn echo_client() -> String {
     let spec = support::fixtures().join("service/echo.yaml");

@@ -116,3 +116,41 @@ pub fn flat_name(base: &Path, path: &Path) -> String {
         .to_string_lossy()
         .replace(['/', '\\'], "__")
 }
+
+/// A tool installed in `tests/node` (`npm ci --prefix tests/node`).
+pub fn node_bin(name: &str) -> String {
+    let path = repo_root().join("tests/node/node_modules/.bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `npm ci --prefix tests/node`",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+/// `tsc --strict` over files; panics with its report on any error.
+pub fn tsc(dir: &Path, extra: &[&str], files: &[&str]) {
+    let out = Command::new(node_bin("tsc"))
+        .args([
+            "--strict",
+            "--target",
+            "es2022",
+            "--lib",
+            "es2022",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+        ])
+        .args(extra)
+        .args(files)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tsc failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

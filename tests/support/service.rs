@@ -220,7 +220,8 @@ pub async fn start_recording_upstream() -> (String, Seen) {
     (serve(app).await, seen)
 }
 
-async fn serve(app: Router) -> String {
+/// Serves an axum app on 127.0.0.1:0; its base URL.
+pub async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -325,6 +326,42 @@ pub fn sdk(url: &str, token: &str, elicitation: &str, steps: Value) -> Value {
         text(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
+/// A Node script of `tests/node` that prints `listening <url>` once it
+/// serves; killed and reaped when dropped.
+pub struct NodeServer {
+    child: Child,
+    pub url: String,
+}
+
+impl NodeServer {
+    pub fn start(script: &str) -> NodeServer {
+        use std::io::BufRead;
+        let mut child = Command::new("node")
+            .arg(super::repo_root().join("tests/node").join(script))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("{script} did not start: {line:?}"))
+            .to_owned();
+        NodeServer { child, url }
+    }
+}
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 pub fn text(bytes: &[u8]) -> String {
