@@ -77,6 +77,52 @@ async fn queries_and_mutations_run_through_rest_and_mcp() {
         .invoke("films.query.film", json!({"id": "2", "select": "{ title"}))
         .await;
     assert_eq!(r.1["error"]["code"], "invalid_input", "{}", r.1);
+    // Checked against the schema before sending: every problem, where it
+    // is, and the closest name (graphql-js would answer in its own words,
+    // as an upstream error).
+    let r = service
+        .invoke(
+            "films.query.film",
+            json!({"id": "2", "select": "{ titel director genre { x } }"}),
+        )
+        .await;
+    assert_eq!(r.1["error"]["code"], "invalid_input", "{}", r.1);
+    assert_eq!(r.1["error"]["details"]["pointer"], "/select", "{}", r.1);
+    let problems = r.1["error"]["details"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3, "{}", r.1);
+    assert_eq!(
+        problems[0],
+        "Film has no field `titel` (line 1, column 3); did you mean `title`?"
+    );
+    assert!(
+        problems[1]
+            .as_str()
+            .unwrap()
+            .starts_with("`film.director` is a Person: say which of its fields to select"),
+        "{}",
+        r.1
+    );
+    assert!(
+        problems[2]
+            .as_str()
+            .unwrap()
+            .starts_with("`film.genre` is a Genre, which has no fields"),
+        "{}",
+        r.1
+    );
+    // A union-free nested selection with an inline fragment passes.
+    let r = service
+        .invoke(
+            "films.query.film",
+            json!({"id": "1", "select": "{ ... on Film { title } director { name } }"}),
+        )
+        .await;
+    assert_eq!(
+        r.1["data"],
+        json!({"title": "A New Hope", "director": {"name": "George Lucas"}}),
+        "{}",
+        r.1
+    );
     // GraphQL errors: messages with paths, partial data kept.
     let r = service.invoke("films.query.fail", json!({})).await;
     assert_eq!(r.1["error"]["code"], "upstream_tool_error", "{}", r.1);

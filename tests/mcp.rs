@@ -8,7 +8,7 @@ mod support;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::service::{BUILTIN_TOOLS, Service, start_upstream, text};
+use support::service::{BUILTIN_TOOLS, NodeServer, Service, start_upstream, text};
 
 fn sdk(url: &str, token: &str, steps: Value) -> Value {
     support::service::sdk(url, token, "none", steps)
@@ -302,30 +302,11 @@ async fn upstream_mcp_servers_over_stdio_and_http_join_the_catalog() {
     );
 
     // The same server over streamable HTTP.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut http_server = Command::new("node")
-        .args([&everything(), "streamableHttp"])
-        .env("PORT", port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "server-everything did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let http_server = NodeServer::everything_http(0);
     let r = service
         .invoke(
             "executor.mcp.addSource",
-            json!({"namespace": "remote", "url": format!("http://127.0.0.1:{port}/mcp")}),
+            json!({"namespace": "remote", "url": http_server.url}),
         )
         .await;
     assert_eq!(r.1["ok"], true, "{}", r.1);
@@ -359,28 +340,18 @@ async fn upstream_mcp_servers_over_stdio_and_http_join_the_catalog() {
     );
 
     // A crashed upstream is reconnected on the next call.
-    http_server.kill().unwrap();
-    http_server.wait().unwrap();
+    let port = http_server.port();
+    drop(http_server);
     let r = service
         .invoke("remote.echo", json!({"message": "gone"}))
         .await;
     assert_eq!(r.1["ok"], false, "{}", r.1);
-    let mut http_server = Command::new("node")
-        .args([&everything(), "streamableHttp"])
-        .env("PORT", port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let http_server = NodeServer::everything_http(port);
     let r = service
         .invoke("remote.echo", json!({"message": "back"}))
         .await;
     assert_eq!(r.1["data"], "Echo: back", "{}", r.1);
-    http_server.kill().unwrap();
-    http_server.wait().unwrap();
+    drop(http_server);
 
     // Restart: the MCP sources come back from the store and reconnect on use.
     service.kill();

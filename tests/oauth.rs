@@ -133,12 +133,26 @@ async fn check(State(p): State<Shared>, headers: HeaderMap) -> Response {
     }
 }
 
+/// A GraphQL endpoint behind the same tokens: `{ who }`, or 401.
+async fn graphql(state: State<Shared>, headers: HeaderMap) -> Response {
+    let answer = check(state, headers).await;
+    if answer.status() != StatusCode::OK {
+        return answer;
+    }
+    let body = axum::body::to_bytes(answer.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let who: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    axum::Json(json!({"data": {"who": who["who"]}})).into_response()
+}
+
 async fn start_provider() -> (String, Shared) {
     let shared = Shared::default();
     let app = Router::new()
         .route("/authorize", get(authorize))
         .route("/token", post(token))
         .route("/api/check", get(check))
+        .route("/graphql", post(graphql))
         .route(
             "/revoke",
             post(|State(p): State<Shared>| async move {
@@ -328,4 +342,49 @@ async fn client_credentials_fetch_cache_and_renew_tokens() {
         3,
         "{grants:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_calls_carry_the_token_and_renew_it_once_on_401() {
+    let (provider, shared) = start_provider().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let r = service
+        .invoke(
+            "executor.graphql.addSource",
+            json!({"namespace": "gql", "endpoint": format!("{provider}/graphql"), "schema": "type Query { who: String }"}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    let r = service.invoke("gql.query.who", json!({})).await;
+    assert_eq!(r.1["error"]["code"], "connection_missing", "{}", r.1);
+
+    let out = service.cli_with_stdin(
+        &[
+            "connections",
+            "add",
+            "gql",
+            "--auth",
+            "oauth2-client-credentials",
+            "--client-id",
+            "svc",
+            "--token-url",
+            &format!("{provider}/token"),
+            "--secret-stdin",
+        ],
+        Some("svc-secret"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = service.invoke("gql.query.who", json!({})).await;
+    assert_eq!(r.1["data"], "token #1", "{}", r.1);
+    // The provider forgets every token: refused once, a new token, the call
+    // made again.
+    reqwest::Client::new()
+        .post(format!("{provider}/revoke"))
+        .send()
+        .await
+        .unwrap();
+    let r = service.invoke("gql.query.who", json!({})).await;
+    assert_eq!(r.1["data"], "token #2", "{}", r.1);
+    assert_eq!(shared.lock().unwrap().grants.len(), 2);
 }

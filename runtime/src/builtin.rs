@@ -90,6 +90,8 @@ pub struct Nothing {}
 #[serde(rename_all = "camelCase")]
 pub struct SourceReport {
     pub namespace: String,
+    /// `openapi`, `graphql` or `mcp`.
+    pub kind: String,
     /// How many tools the source now has.
     pub tools: usize,
     /// What could not be represented, with where (`warning: #/paths/...: ...`).
@@ -163,6 +165,7 @@ pub struct MovePolicy {
 }
 
 /// The built-in operations.
+pub const ADD_ANY: &str = "sources.add";
 pub const ADD_OPENAPI: &str = "openapi.addSource";
 pub const ADD_MCP: &str = "mcp.addSource";
 pub const ADD_GRAPHQL: &str = "graphql.addSource";
@@ -217,6 +220,12 @@ pub fn integration() -> (Integration, Vec<Tool>) {
         defs: serde_json::Map::new(),
     };
     let tools = vec![
+        tool::<crate::detect::AddAnySource, SourceReport>(
+            ADD_ANY,
+            "Add a source (any kind)",
+            "Add an OpenAPI description, a GraphQL endpoint or schema, or an MCP server from a URL, a file path or the text: its kind is detected (or given as `kind`) and it is added as that kind's own addSource would. Replaces a source of the same namespace.",
+            false,
+        ),
         tool::<AddSource, SourceReport>(
             ADD_OPENAPI,
             "Add an OpenAPI source",

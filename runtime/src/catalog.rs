@@ -22,6 +22,33 @@ pub struct SourceRuntime {
     pub headers: Vec<(String, String)>,
     /// For MCP sources: how to reach the server (secrets decrypted).
     pub mcp: Option<crate::upstream::McpTarget>,
+    /// For GraphQL sources: the schema, to check callers' `select`.
+    pub graphql: Option<Arc<GraphqlSchema>>,
+}
+
+/// A GraphQL source's schema document, read on the first `select` that
+/// needs it (a large schema costs milliseconds to read; most calls use the
+/// default selection and never need it).
+#[derive(Debug)]
+pub struct GraphqlSchema {
+    document: String,
+    read: std::sync::OnceLock<Option<generator::ingest::graphql::Schema>>,
+}
+
+impl GraphqlSchema {
+    pub fn new(document: String) -> GraphqlSchema {
+        GraphqlSchema {
+            document,
+            read: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// `None` when the stored document no longer reads (it did when added).
+    pub fn get(&self) -> Option<&generator::ingest::graphql::Schema> {
+        self.read
+            .get_or_init(|| generator::ingest::graphql::Schema::read(&self.document).ok())
+            .as_ref()
+    }
 }
 
 pub struct Live {

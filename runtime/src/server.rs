@@ -204,6 +204,8 @@ impl AppState {
                     base_url: record.options.base_url.clone(),
                     headers,
                     mcp,
+                    graphql: (record.kind == "graphql")
+                        .then(|| Arc::new(crate::catalog::GraphqlSchema::new(record.document))),
                 },
             );
             let tools = crate::connections::expand(

@@ -27,6 +27,9 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
     let output = match operation {
         builtin::ADD_OPENAPI => to_value(add(state, parse::<AddSource>(input)?).await?),
         builtin::ADD_MCP => to_value(add_mcp(state, parse::<AddMcpSource>(input)?).await?),
+        builtin::ADD_ANY => {
+            to_value(crate::detect::add(state, parse::<crate::detect::AddAnySource>(input)?).await?)
+        }
         builtin::ADD_GRAPHQL => to_value(
             crate::invoke::graphql::add_source(state, parse::<builtin::AddGraphqlSource>(input)?)
                 .await?,
@@ -67,7 +70,10 @@ pub(crate) fn check_namespace(namespace: &str) -> Result<(), ToolError> {
 
 /// Adds an upstream MCP server: connects, lists its tools, ingests them,
 /// stores them with the (sealed) way to reach it, and keeps the session.
-async fn add_mcp(state: &AppState, input: AddMcpSource) -> Result<SourceReport, ToolError> {
+pub(crate) async fn add_mcp(
+    state: &AppState,
+    input: AddMcpSource,
+) -> Result<SourceReport, ToolError> {
     check_namespace(&input.namespace)?;
     match (&input.url, &input.command) {
         (Some(_), Some(_)) | (None, None) => {
@@ -170,6 +176,7 @@ async fn sign_in(
         diagnostics: vec![format!(
             "the server asks for authorization: sign in within ten minutes at {authorization_url}; the source is added when you are back"
         )],
+        kind: "mcp".to_owned(),
         base_url: None,
         authorization_url: Some(authorization_url),
     })
@@ -228,7 +235,7 @@ fn mcp_record(
     }
 }
 
-async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
+pub(crate) async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
     check_namespace(&input.namespace)?;
     if let Some(base) = &input.base_url {
         check_base_url(base)?;
@@ -309,6 +316,7 @@ pub(crate) fn save(state: &AppState, record: SourceRecord) -> Result<SourceRepor
     Ok(SourceReport {
         diagnostics: record.diagnostics.iter().map(ToString::to_string).collect(),
         namespace: record.namespace,
+        kind: record.kind,
         tools,
         base_url: record.options.base_url,
         authorization_url: None,
@@ -340,7 +348,7 @@ pub(crate) fn check_base_url(base: &str) -> Result<(), ToolError> {
 
 /// The spec's text and where it came from: a URL, an absolute file path, or
 /// the document itself.
-async fn fetch(state: &AppState, spec: &str) -> Result<(String, String), ToolError> {
+pub(crate) async fn fetch(state: &AppState, spec: &str) -> Result<(String, String), ToolError> {
     let trimmed = spec.trim_start();
     if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
         let url = trimmed.trim_end();

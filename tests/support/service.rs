@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 pub const EXE: &str = env!("CARGO_BIN_EXE_executor");
 
 /// How many tools executor brings itself (`executor.*`).
-pub const BUILTIN_TOOLS: usize = 13;
+pub const BUILTIN_TOOLS: usize = 14;
 
 /// An HTTP client for the tests (with the crypto provider installed).
 pub fn http() -> reqwest::Client {
@@ -354,6 +354,47 @@ impl NodeServer {
             .unwrap_or_else(|| panic!("{script} did not start: {line:?}"))
             .to_owned();
         NodeServer { child, url }
+    }
+}
+
+impl NodeServer {
+    /// The MCP reference server (`server-everything`) over streamable HTTP
+    /// on `port` (0: a free one); `url` is its `/mcp` endpoint.
+    pub fn everything_http(port: u16) -> NodeServer {
+        let port = match port {
+            0 => std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port(),
+            port => port,
+        };
+        let child = Command::new("node")
+            .arg(super::repo_root().join(
+                "tests/node/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+            ))
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "server-everything did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        NodeServer {
+            child,
+            url: format!("http://127.0.0.1:{port}/mcp"),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        reqwest::Url::parse(&self.url).unwrap().port().unwrap()
     }
 }
 

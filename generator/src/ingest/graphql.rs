@@ -14,7 +14,8 @@
 //! - interfaces select their own leaf fields and `__typename`; unions select
 //!   `__typename` and each member's leaf fields.
 //!
-//! An optional `select` input lets a caller give its own selection.
+//! An optional `select` input lets a caller give its own selection, checked
+//! against the schema before it is sent (see [`Schema::check_select`]).
 //!
 //! Custom scalars map to JSON Schema by name (see [`custom_scalar`]);
 //! unknown ones accept any JSON value.
@@ -32,6 +33,8 @@ use crate::ir::{
     Annotations, Binding, GraphqlBinding, GraphqlOperation, Integration, Policy, SourceKind, Tool,
 };
 use crate::naming::{sanitise_tool_name, stable_hash};
+
+mod select;
 
 /// How deep the default selection follows object fields.
 pub const MAX_DEPTH: usize = 2;
@@ -119,24 +122,36 @@ struct TypeDef {
     kind: Kind,
 }
 
+/// A schema read into the model ingest works on; the runtime keeps one per
+/// GraphQL source to check callers' selections ([`Schema::check_select`]).
 #[derive(Debug, Default)]
-struct Schema {
+pub struct Schema {
     types: BTreeMap<String, TypeDef>,
     query: Option<String>,
     mutation: Option<String>,
 }
 
+impl Schema {
+    /// Reads SDL text or an introspection result (JSON, bare or under `data`).
+    pub fn read(text: &str) -> Result<Schema, GraphqlError> {
+        read(text, &mut Vec::new())
+    }
+}
+
+fn read(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<Schema, GraphqlError> {
+    if text.trim_start().starts_with('{') {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| GraphqlError::Syntax(e.to_string()))?;
+        from_introspection(&value, diagnostics)
+    } else {
+        from_sdl(text, diagnostics)
+    }
+}
+
 /// Reads SDL text or an introspection result (JSON, bare or under `data`).
 pub fn ingest(text: &str, options: &Options) -> Result<Ingested, GraphqlError> {
     let mut diagnostics = Vec::new();
-    let trimmed = text.trim_start();
-    let schema = if trimmed.starts_with('{') {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| GraphqlError::Syntax(e.to_string()))?;
-        from_introspection(&value, &mut diagnostics)?
-    } else {
-        from_sdl(text, &mut diagnostics)?
-    };
+    let schema = read(text, &mut diagnostics)?;
     Ok(build(&schema, options, diagnostics))
 }
 

@@ -130,45 +130,62 @@ fn index(
 }
 
 /// The document to send: the binding's, or with the caller's own
-/// selection set for the root field, checked to parse first.
+/// selection set for the root field, checked against the schema first.
 fn document(
     tool: &Tool,
     binding: &GraphqlBinding,
-    select: Option<&str>,
+    source: &SourceRuntime,
+    select: Option<&Value>,
 ) -> Result<String, ToolError> {
     let Some(select) = select else {
         return Ok(binding.document.clone());
     };
-    let bad = |message: String| {
+    let bad = |message: String, problems: Option<Vec<String>>| {
         error(
             ErrorCode::InvalidInput,
             message,
-            Some(json!({ "pointer": "/select" })),
+            Some(match problems {
+                Some(problems) => json!({ "pointer": "/select", "problems": problems }),
+                None => json!({ "pointer": "/select" }),
+            }),
         )
     };
-    // The root field's call has no `{` in it; the first `{` after it opens
-    // the default selection.
-    let root = binding
-        .document
-        .find(" { ")
-        .map(|i| i + 3)
-        .ok_or_else(|| bad("this tool's document is unreadable".into()))?;
-    let Some(open) = binding.document[root..].find('{').map(|i| i + root) else {
-        return Err(bad(format!(
-            "{} answers a scalar: there is nothing to select",
-            tool.path
-        )));
-    };
-    let select = select.trim();
-    if !(select.starts_with('{') && select.ends_with('}')) {
+    let Some(select) = select.as_str().map(str::trim) else {
         return Err(bad(
-            "\"select\" is a selection set in braces, e.g. \"{ id name }\"".into(),
+            "\"select\" is a string: a selection set in braces, e.g. \"{ id name }\"".into(),
+            None,
+        ));
+    };
+    let schema = source.graphql.as_deref().and_then(|s| s.get());
+    let Some(schema) = schema else {
+        return Err(bad(
+            format!(
+                "the schema of {} cannot be read to check \"select\": refresh the source",
+                tool.integration
+            ),
+            None,
+        ));
+    };
+    if let Err(problems) = schema.check_select(binding.operation, &binding.field, select) {
+        return Err(bad(
+            format!(
+                "\"select\" does not fit the schema: {}",
+                problems.join("; ")
+            ),
+            Some(problems),
         ));
     }
-    let text = format!("{}{select} }}", &binding.document[..open]);
-    graphql_parser::parse_query::<String>(&text)
-        .map_err(|e| bad(format!("\"select\" does not parse: {e}")))?;
-    Ok(text)
+    // The root field's call has no `{` in it; the first `{` after it opens
+    // the default selection, which the caller's replaces.
+    let root = binding.document.find(" { ").map(|i| i + 3);
+    let open = root.and_then(|root| binding.document[root..].find('{').map(|i| i + root));
+    let Some(open) = open else {
+        return Err(bad(
+            format!("{} answers a scalar: there is nothing to select", tool.path),
+            None,
+        ));
+    };
+    Ok(format!("{}{select} }}", &binding.document[..open]))
 }
 
 /// Runs a GraphQL tool.
@@ -182,7 +199,7 @@ pub async fn call(
 ) -> Result<Value, ToolError> {
     let mut variables: Map<String, Value> = input.as_object().cloned().unwrap_or_default();
     let select = variables.remove("select");
-    let query = document(tool, binding, select.as_ref().and_then(Value::as_str))?;
+    let query = document(tool, binding, source, select.as_ref())?;
     let endpoint = source.base_url.clone().ok_or_else(|| {
         error(
             ErrorCode::UpstreamUnreachable,

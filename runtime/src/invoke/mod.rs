@@ -12,6 +12,7 @@ use generator::ir::{Binding, Policy, Tool};
 use serde_json::Value;
 
 use crate::catalog::{Live, error};
+use crate::connections::Credential;
 use crate::server::AppState;
 use crate::{builtin, execution, policies, sources};
 
@@ -101,32 +102,21 @@ pub async fn run(
                 .get(&tool.integration)
                 .cloned()
                 .unwrap_or_default();
-            let call = |credential| {
+            let (source, input) = (&source, &input);
+            let call = move |credential: Option<Credential>| async move {
+                let credential = credential.as_ref();
                 http::call(
                     &state.http,
                     tool,
                     binding,
                     servers,
-                    &source,
+                    source,
                     credential,
-                    &input,
+                    input,
                 )
+                .await
             };
-            let credential = live.credential(tool);
-            let Some(oauth) = credential.filter(|c| c.auth.is_oauth()) else {
-                return call(credential).await;
-            };
-            // OAuth: the current access token; refused once, a new one.
-            let key = live.credential_key(tool);
-            let token = state.oauth.bearer(state, &key, oauth, None).await?;
-            match call(Some(&token)).await {
-                Err(e) if e.code == ErrorCode::ConnectionRejected => {
-                    let stale = Some(token.secret.as_str());
-                    let token = state.oauth.bearer(state, &key, oauth, stale).await?;
-                    call(Some(&token)).await
-                }
-                other => other,
-            }
+            with_credential(state, live, tool, call).await
         }
         Binding::Builtin(builtin) if builtin.operation.starts_with("policies.") => {
             policies::run(state, &builtin.operation, input)
@@ -152,15 +142,41 @@ pub async fn run(
                 .get(&tool.integration)
                 .cloned()
                 .unwrap_or_default();
-            graphql::call(
-                &state.http,
-                tool,
-                binding,
-                &source,
-                live.credential(tool),
-                &input,
-            )
-            .await
+            let (source, input) = (&source, &input);
+            let call = move |credential: Option<Credential>| async move {
+                let credential = credential.as_ref();
+                graphql::call(&state.http, tool, binding, source, credential, input).await
+            };
+            with_credential(state, live, tool, call).await
         }
+    }
+}
+
+/// Calls with the tool's connection, if it has one. An OAuth connection
+/// gives its current access token; refused once, the call is made again
+/// with a new one.
+async fn with_credential<F, Fut>(
+    state: &AppState,
+    live: &Live,
+    tool: &Tool,
+    call: F,
+) -> Result<Value, ToolError>
+where
+    F: Fn(Option<Credential>) -> Fut,
+    Fut: Future<Output = Result<Value, ToolError>>,
+{
+    let credential = live.credential(tool);
+    let Some(oauth) = credential.filter(|c| c.auth.is_oauth()) else {
+        return call(credential.cloned()).await;
+    };
+    let key = live.credential_key(tool);
+    let token = state.oauth.bearer(state, &key, oauth, None).await?;
+    let stale = token.secret.clone();
+    match call(Some(token)).await {
+        Err(e) if e.code == ErrorCode::ConnectionRejected => {
+            let token = state.oauth.bearer(state, &key, oauth, Some(&stale)).await?;
+            call(Some(token)).await
+        }
+        other => other,
     }
 }

@@ -1,0 +1,313 @@
+//! `executor.sources.add`: one way in for every kind of source. Given a
+//! URL, a file path or the text, it works out whether it is an OpenAPI
+//! description, a GraphQL endpoint (or schema) or an MCP server, then adds
+//! it the way that kind's own `addSource` does.
+//!
+//! A URL is probed in this order, each probe short and harmless:
+//! 1. `GET`: an OpenAPI or Swagger document (JSON or YAML) is one;
+//! 2. `POST {"query": "{ __typename }"}`: a GraphQL endpoint answers
+//!    `data.__typename`;
+//! 3. `POST` an MCP `initialize`: an MCP server answers JSON-RPC (as JSON or
+//!    an event stream) or asks for authorization with a Bearer challenge;
+//!    a legacy HTTP+SSE server answers the `GET` with an event stream.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use generator::envelope::{ErrorCode, ToolError};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::builtin::{AddGraphqlSource, AddMcpSource, AddSource, SourceReport};
+use crate::catalog::error;
+use crate::server::AppState;
+
+/// How long each probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The three kinds of source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Openapi,
+    Graphql,
+    Mcp,
+}
+
+/// Adds a source of any kind, detecting which.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddAnySource {
+    /// An http(s) URL (an OpenAPI document, a GraphQL endpoint or an MCP server), an absolute file path, or the document itself (OpenAPI JSON/YAML, GraphQL SDL or an introspection result).
+    pub source: String,
+    /// The namespace of its tools: the first segment of every tool path (letters, digits, `_`, `-`).
+    pub namespace: String,
+    /// For OpenAPI: the API's base URL when the document's servers are relative or missing. For a GraphQL schema given as text or a file: the endpoint to call.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Headers sent on every call (and on the probes), e.g. an API key. Stored encrypted and never shown again.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Skip detection: `openapi`, `graphql` or `mcp`.
+    #[serde(default)]
+    pub kind: Option<SourceKind>,
+}
+
+pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, ToolError> {
+    crate::sources::check_namespace(&input.namespace)?;
+    let trimmed = input.source.trim();
+    let is_url = trimmed.starts_with("http://") || trimmed.starts_with("https://");
+    let kind = match input.kind {
+        Some(kind) => kind,
+        None if is_url => probe(state, trimmed, &input.headers).await?,
+        None => {
+            let (_, text) = crate::sources::fetch(state, &input.source).await?;
+            classify(&text).ok_or_else(|| {
+                error(
+                    ErrorCode::InvalidInput,
+                    "the source is neither an OpenAPI description (no top-level \"openapi\" or \"swagger\" key) nor a GraphQL schema (SDL or an introspection result); an MCP server is added by its URL, or by command with executor.mcp.addSource",
+                    Some(json!({ "pointer": "/source" })),
+                )
+            })?
+        }
+    };
+    tracing::info!(namespace = %input.namespace, ?kind, "adding a source");
+    match kind {
+        SourceKind::Openapi => {
+            crate::sources::add(
+                state,
+                AddSource {
+                    spec: input.source,
+                    namespace: input.namespace,
+                    base_url: input.base_url,
+                    headers: input.headers,
+                    lenient: false,
+                },
+            )
+            .await
+        }
+        SourceKind::Graphql => {
+            let (endpoint, schema) = if is_url {
+                (trimmed.to_owned(), None)
+            } else {
+                let endpoint = input.base_url.clone().ok_or_else(|| {
+                    error(
+                        ErrorCode::InvalidInput,
+                        "this is a GraphQL schema: give the endpoint to call as \"baseUrl\", e.g. \"https://api.example.com/graphql\"",
+                        Some(json!({ "pointer": "/baseUrl" })),
+                    )
+                })?;
+                let (_, text) = crate::sources::fetch(state, &input.source).await?;
+                (endpoint, Some(text))
+            };
+            crate::invoke::graphql::add_source(
+                state,
+                AddGraphqlSource {
+                    namespace: input.namespace,
+                    endpoint,
+                    headers: input.headers,
+                    schema,
+                },
+            )
+            .await
+        }
+        SourceKind::Mcp => {
+            if !is_url {
+                return Err(error(
+                    ErrorCode::InvalidInput,
+                    "an MCP server is added by its URL here; for a stdio server use executor.mcp.addSource with \"command\"",
+                    Some(json!({ "pointer": "/source" })),
+                ));
+            }
+            crate::sources::add_mcp(
+                state,
+                AddMcpSource {
+                    namespace: input.namespace,
+                    url: Some(trimmed.to_owned()),
+                    headers: input.headers,
+                    command: None,
+                    args: Vec::new(),
+                    env: BTreeMap::new(),
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// What a document is, by its content.
+pub fn classify(text: &str) -> Option<SourceKind> {
+    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
+        if map.contains_key("openapi") || map.contains_key("swagger") {
+            return Some(SourceKind::Openapi);
+        }
+        let introspection = map.contains_key("__schema")
+            || map.get("data").is_some_and(|d| d.get("__schema").is_some());
+        return introspection.then_some(SourceKind::Graphql);
+    }
+    // YAML: top-level keys start a line, quoted or not.
+    let yaml_key = text.lines().any(|line| {
+        let key = line.trim_start_matches(['"', '\'']);
+        let rest = key
+            .strip_prefix("openapi")
+            .or_else(|| key.strip_prefix("swagger"));
+        !line.starts_with(char::is_whitespace)
+            && rest.is_some_and(|r| r.trim_start_matches(['"', '\'']).starts_with(':'))
+    });
+    if yaml_key {
+        return Some(SourceKind::Openapi);
+    }
+    generator::ingest::graphql::Schema::read(text)
+        .is_ok()
+        .then_some(SourceKind::Graphql)
+}
+
+/// Probes a URL; the error says what each probe saw.
+async fn probe(
+    state: &AppState,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+) -> Result<SourceKind, ToolError> {
+    crate::sources::check_base_url(url)?;
+    let with_headers = |mut request: reqwest::RequestBuilder| {
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.timeout(PROBE_TIMEOUT)
+    };
+    let mut seen = Vec::new();
+
+    // 1. A document.
+    let get = with_headers(state.http.get(url).header(
+        ACCEPT,
+        "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.1",
+    ))
+    .send()
+    .await;
+    match get {
+        Ok(response) => {
+            let status = response.status();
+            let event_stream = content_type(&response).starts_with("text/event-stream");
+            if event_stream {
+                // A legacy HTTP+SSE MCP server opens its stream on GET.
+                return Ok(SourceKind::Mcp);
+            }
+            let text = response.text().await.unwrap_or_default();
+            if status.is_success() && classify(&text) == Some(SourceKind::Openapi) {
+                return Ok(SourceKind::Openapi);
+            }
+            seen.push(format!("GET answered {status} without an OpenAPI document"));
+        }
+        Err(e) => seen.push(format!("GET failed: {e}")),
+    }
+
+    // 2. A GraphQL endpoint.
+    let post = with_headers(state.http.post(url).header(
+        ACCEPT,
+        "application/graphql-response+json, application/json",
+    ))
+    .json(&json!({ "query": "{ __typename }" }))
+    .send()
+    .await;
+    match post {
+        Ok(response) => {
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            if body
+                .pointer("/data/__typename")
+                .is_some_and(Value::is_string)
+            {
+                return Ok(SourceKind::Graphql);
+            }
+            seen.push(format!("a GraphQL query got {status} without data"));
+        }
+        Err(e) => seen.push(format!("a GraphQL query failed: {e}")),
+    }
+
+    // 3. An MCP server.
+    let initialize = with_headers(
+        state
+            .http
+            .post(url)
+            .header(ACCEPT, "application/json, text/event-stream"),
+    )
+    .json(&json!({
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": { "name": "executor-probe", "version": env!("CARGO_PKG_VERSION") }
+        }
+    }))
+    .send()
+    .await;
+    match initialize {
+        Ok(response) => {
+            let status = response.status();
+            let bearer = response
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("bearer"));
+            let stream = content_type(&response).starts_with("text/event-stream");
+            if (status == reqwest::StatusCode::UNAUTHORIZED && bearer)
+                || (status.is_success() && stream)
+            {
+                return Ok(SourceKind::Mcp);
+            }
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            if body["jsonrpc"] == "2.0" {
+                return Ok(SourceKind::Mcp);
+            }
+            seen.push(format!("an MCP initialize got {status} without JSON-RPC"));
+        }
+        Err(e) => seen.push(format!("an MCP initialize failed: {e}")),
+    }
+    Err(error(
+        ErrorCode::InvalidInput,
+        format!(
+            "cannot tell what {url} is: {}. Give \"kind\" (openapi, graphql or mcp), or the headers it needs",
+            seen.join("; ")
+        ),
+        Some(json!({ "pointer": "/source", "probes": seen })),
+    ))
+}
+
+fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_told_apart_by_content() {
+        assert_eq!(
+            classify(r#"{"openapi": "3.1.0"}"#),
+            Some(SourceKind::Openapi)
+        );
+        assert_eq!(classify(r#"{"swagger": "2.0"}"#), Some(SourceKind::Openapi));
+        assert_eq!(
+            classify("info: {}\nopenapi: 3.0.3\n"),
+            Some(SourceKind::Openapi)
+        );
+        assert_eq!(classify("\"swagger\": '2.0'\n"), Some(SourceKind::Openapi));
+        // Nested `openapi:` keys are not the top level.
+        assert_eq!(classify("info:\n  openapi: x\n"), None);
+        assert_eq!(classify("openapiVersion: 3\n"), None);
+        assert_eq!(
+            classify(r#"{"data": {"__schema": {"types": []}}}"#),
+            Some(SourceKind::Graphql)
+        );
+        assert_eq!(classify("type Query { a: Int }"), Some(SourceKind::Graphql));
+        assert_eq!(classify(r#"{"name": "x"}"#), None);
+        assert_eq!(classify("hello there"), None);
+    }
+}
