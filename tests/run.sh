@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Runs every test: installs the Node-based tools the tests drive (pinned by
 # their lock files: tests/node for the validators, the MCP SDK and
-# reference servers; tests/conformance for the MCP conformance suite and
-# the Node 24 it needs), then the whole Rust test suite.
+# reference servers, playwright-core; tests/conformance for the MCP
+# conformance suite and the Node 24 it needs) and Debian's Chromium when it
+# is missing (set CHROMIUM to use another), then the whole Rust test suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if ! command -v node >/dev/null 2>&1; then
   echo "tests/run.sh: Node.js 20.19 or newer is needed (the OpenAPI validators run on it)" >&2
   exit 1
+fi
+# The web UI tests drive Debian's Chromium (through playwright-core).
+if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "tests/run.sh: installing Debian's chromium for the web UI tests"
+  apt_get() { if [ "$(id -u)" = 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
+  apt_get update -qq && apt_get install -y -qq chromium
 fi
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error

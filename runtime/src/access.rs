@@ -1,6 +1,7 @@
 //! Who may talk to the service: requests must name the service itself in
 //! `Host` (and `Origin`, when a browser sends one), which defeats DNS
-//! rebinding; every `/api` route but `/api/health` needs the bearer token.
+//! rebinding; every `/api` route but `/api/health` needs the bearer token,
+//! or a web UI session cookie with its CSRF token (see `web`).
 
 use std::sync::Arc;
 
@@ -60,6 +61,10 @@ pub async fn require_token(
     if bearer(request.headers()).is_some_and(|t| same(t.as_bytes(), state.token.as_bytes())) {
         return next.run(request).await;
     }
+    // The web UI: its session cookie together with the session's CSRF token.
+    if state.web.authorizes(request.headers()) {
+        return next.run(request).await;
+    }
     let message = format!(
         "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token in {}",
         state.home.token_path().display()
@@ -78,6 +83,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Compares in time that depends only on the length, so the token cannot be
 /// guessed byte by byte from response times.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -161,6 +161,39 @@ Client configuration: {\"command\": \"executor\", \"args\": [\"mcp\"]}"
     /// Run, inspect or stop the background service
     #[command(subcommand)]
     Daemon(DaemonCommand),
+
+    /// Register the service to start at login and keep running
+    #[command(
+        long_about = "Register executor as a user service that starts at login and restarts after a crash (a systemd user unit on Linux, a launchd agent on macOS), then start it. Running it again is safe: an unchanged unit is left as it is. Where there is no service manager (a container), it starts a detached background process instead and says so.\n\nEXECUTOR_SERVICE_MANAGER=systemd|launchd|none overrides the detection.",
+        after_help = "Examples:\n  \
+executor install                     # register and start\n  \
+executor install --print             # show the unit it would write\n  \
+executor service status              # is it installed, is it running\n  \
+executor uninstall                   # stop it and remove the unit"
+    )]
+    Install(InstallArgs),
+
+    /// Stop the service and remove what `executor install` registered (your data stays)
+    Uninstall,
+
+    /// The installed service
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Print the unit (or launchd agent) instead of installing it
+    #[arg(long)]
+    pub print: bool,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Say which service manager runs executor, whether it is installed and whether it runs
+    Status,
 }
 
 #[derive(Debug, Args)]
@@ -425,7 +458,8 @@ pub struct WebArgs {
     /// Run the service in this terminal instead of in the background
     #[arg(long)]
     pub foreground: bool,
-    /// Print the URL instead of opening a browser
+    /// Print the one-time login URL on stdout instead of opening a browser
+    /// (it signs one browser in, within five minutes)
     #[arg(long)]
     pub no_open: bool,
     #[command(flatten)]
@@ -502,6 +536,17 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
             }
             Command::Daemon(DaemonCommand::Status) => commands::status(&home).await,
             Command::Daemon(DaemonCommand::Stop) => commands::stop(&home).await,
+            Command::Install(args) => {
+                let plan = crate::install::Plan {
+                    exe: std::env::current_exe()?,
+                    home: home.dir.clone(),
+                    host: args.listen.host,
+                    port: args.listen.port,
+                };
+                crate::install::install(&home, plan, args.print).await
+            }
+            Command::Uninstall => crate::install::uninstall(&home).await,
+            Command::Service(ServiceCommand::Status) => crate::install::status(&home).await,
             Command::Generate(_) => unreachable!("generate runs without a runtime"),
         }
     })

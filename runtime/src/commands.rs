@@ -836,9 +836,31 @@ pub async fn web(home: Home, args: WebArgs) -> anyhow::Result<ExitCode> {
                 .map_err(ServiceError)?
         }
     };
-    let opened = !args.no_open && open_browser(&info.url);
-    if !opened {
-        println!("{}", info.url);
+    // A one-time login URL: the browser trades it for a session cookie.
+    let token = home.existing_token().with_context(|| {
+        format!(
+            "the service's token is missing from {}",
+            home.token_path().display()
+        )
+    })?;
+    let answer: Value = http
+        .post(format!("{}/api/web/login", info.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the service at {}", info.url))?
+        .json()
+        .await
+        .context("the service's answer to a login request is not JSON")?;
+    let Some(url) = answer.pointer("/data/url").and_then(Value::as_str) else {
+        bail!("the service gave no login URL: {answer}");
+    };
+    let opened = !args.no_open && open_browser(url);
+    if opened {
+        eprintln!("executor: opened the web UI in your browser");
+    } else {
+        // The URL signs a browser in once, within five minutes.
+        println!("{url}");
     }
     Ok(ExitCode::SUCCESS)
 }

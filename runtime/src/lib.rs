@@ -13,6 +13,7 @@ pub mod execution;
 pub mod files;
 pub mod generate;
 pub mod home;
+pub mod install;
 pub mod invoke;
 pub mod legacy_sse;
 pub mod mcp;
@@ -27,6 +28,7 @@ pub mod service;
 pub mod sources;
 pub mod store;
 pub mod upstream;
+pub mod web;
 
 /// reqwest's rustls needs a process-wide crypto provider before the first
 /// client is built; ring builds faster than the default aws-lc-rs.

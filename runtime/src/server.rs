@@ -16,7 +16,10 @@
 //! | `GET /api/executions?state=&limit=` | paused and answered calls, newest first |
 //! | `GET /api/executions/{id}` | one execution |
 //! | `POST /api/executions/{id}/resume` | `{"action": "accept"\|"decline"}`: run or refuse a paused call |
-//! | `GET /resume/{id}` | the approval page an `approvalUrl` points to |
+//! | `POST /api/web/login` | a one-time login URL for the web UI (`executor web`) |
+//! | `GET /`, `/sources/new`, `/integrations/{ns}`, `/connections`, `/policies`, `/approvals` | the web UI (`web`; a session cookie from `/login`) |
+//! | `GET /resume/{id}` | the approval page an `approvalUrl` points to (web UI) |
+//! | `GET /login?code=&next=` | trades a one-time code for the web UI's session cookie |
 //! | `GET /oauth/callback` | where an OAuth provider sends a person back after signing in (no token: the state is the capability) |
 //! | `POST /api/shutdown` | stop the service |
 
@@ -69,6 +72,8 @@ pub struct AppState {
     pub oauth: crate::oauth::OAuth,
     /// Sign-ins to MCP servers waiting for the provider's redirect.
     pub mcp_signins: crate::mcp_oauth::McpSignIns,
+    /// Web UI login codes and browser sessions.
+    pub web: crate::web::Sessions,
 }
 
 impl AppState {
@@ -111,6 +116,7 @@ impl AppState {
             approval_ttl,
             oauth: crate::oauth::OAuth::default(),
             mcp_signins: crate::mcp_oauth::McpSignIns::default(),
+            web: crate::web::Sessions::default(),
         };
         let interrupted = state
             .store()
@@ -256,15 +262,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/executions/{id}", get(get_execution))
         .route("/api/executions/{id}/resume", post(resume_execution))
         .route("/api/shutdown", post(shutdown))
+        .route("/api/web/login", post(crate::web::login_url))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_token,
         ));
+    let pages = Router::new()
+        .route("/", get(crate::web::home))
+        .route("/sources/new", get(crate::web::add_source))
+        .route("/integrations/{namespace}", get(crate::web::integration))
+        .route("/connections", get(crate::web::connections))
+        .route("/policies", get(crate::web::policies))
+        .route("/approvals", get(crate::web::approvals))
+        .route("/resume/{id}", get(crate::web::approval))
+        .route("/login", get(crate::web::login))
+        .route("/assets/app.js", get(crate::web::script))
+        .route("/assets/app.css", get(crate::web::stylesheet))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .layer(axum::middleware::from_fn(crate::web::page_headers));
     Router::new()
-        .route("/", get(home_page))
         .route("/api/health", get(health))
-        .route("/resume/{id}", get(approval_page))
         .route("/oauth/callback", get(oauth_callback))
+        .merge(pages)
         .merge(api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -409,23 +428,6 @@ async fn health() -> Response {
 }
 
 /// Until the web UI exists: what is running and where to go from here.
-async fn home_page(State(state): State<Arc<AppState>>) -> Response {
-    let live = state.live();
-    let sources = live.catalog.integrations.len().saturating_sub(1);
-    let tools = live.catalog.tools.len();
-    let html = format!(
-        "<!doctype html><html lang=en><meta charset=utf-8><title>executor</title>\
-         <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto\">\
-         <h1>executor is running</h1>\
-         <p>{sources} source(s), {tools} tools (with executor's own). The web UI is not built yet; \
-         use the CLI (<code>executor tools sources</code>, <code>executor call ...</code>) or the API at \
-         <code>http://{addr}/api</code> with the bearer token from <code>{token}</code>.</p></body></html>",
-        addr = state.addr,
-        token = state.home.token_path().display(),
-    );
-    axum::response::Html(html).into_response()
-}
-
 async fn not_found() -> Response {
     failure(
         StatusCode::NOT_FOUND,
@@ -806,35 +808,6 @@ async fn resume_execution(
         Ok(None) => no_execution(&id),
         Err(e) => failure(status_of(e.code), e),
     }
-}
-
-/// The page an `approvalUrl` points to: what the call is and how to answer
-/// it. (Buttons that answer it come with the web UI's login.)
-async fn approval_page(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    let execution = match crate::execution::get(&state, &id) {
-        Ok(Some(e)) => e,
-        _ => {
-            return (
-                StatusCode::NOT_FOUND,
-                axum::response::Html("<!doctype html><title>executor</title><p>No such execution."),
-            )
-                .into_response();
-        }
-    };
-    let input = serde_json::to_string_pretty(&execution.input).unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Approve {tool}?</title>\
-         <body style=\"font-family: system-ui, sans-serif; max-width: 44rem; margin: 3rem auto\">\
-         <h1>{tool}</h1><p>State: <strong id=state>{state_name}</strong></p>\
-         <h2>Arguments</h2><pre id=input>{input}</pre>\
-         <p>Approve: <code>executor resume --execution-id {id} --action accept</code><br>\
-         Decline: <code>executor resume --execution-id {id} --action decline</code></p></body></html>",
-        tool = escape_html(&execution.tool_path),
-        state_name = execution.state.as_str(),
-        input = escape_html(&input),
-        id = escape_html(&execution.id),
-    );
-    axum::response::Html(html).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -65,6 +65,16 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
         info.url,
         home.dir.display()
     );
+    // A person at a terminal gets a way into the web UI; a log file never
+    // holds a login code.
+    if std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && let Ok(code) = state.web.login_code()
+    {
+        eprintln!(
+            "open the web UI (this link works once, for five minutes): {}/login?code={code}",
+            info.url
+        );
+    }
     let signal_state = state.clone();
     // Small answers (MCP's SSE frames, JSON envelopes) must not wait for
     // Nagle's algorithm: without TCP_NODELAY a streamed answer stalls ~40 ms

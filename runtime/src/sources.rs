@@ -400,7 +400,7 @@ pub(crate) async fn fetch(state: &AppState, spec: &str) -> Result<(String, Strin
     Ok((path.display().to_string(), text))
 }
 
-fn list(state: &AppState) -> Result<Vec<SourceSummary>, ToolError> {
+pub(crate) fn list(state: &AppState) -> Result<Vec<SourceSummary>, ToolError> {
     let sources = state.store().sources().map_err(internal)?;
     Ok(sources
         .into_iter()

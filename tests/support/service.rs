@@ -230,6 +230,13 @@ pub async fn serve(app: Router) -> String {
 
 fn upstream_app() -> Router {
     Router::new()
+        // Its own description, as a URL to add (servers: /v1, relative).
+        .route(
+            "/openapi.yaml",
+            get(|| async {
+                std::fs::read_to_string(super::fixtures().join("service/echo.yaml")).unwrap()
+            }),
+        )
         .route(
             "/v1/blobs/{name}",
             get(|| async {

@@ -1,0 +1,107 @@
+// The web UI end to end in headless Chromium (Debian's, driven by
+// playwright-core): sign in with a one-time login URL, copy the Connect
+// card's MCP URL, add an OpenAPI source through Add Source, see its tools,
+// run one, then run a write that pauses and approve it on its approval
+// page. Screenshots go to the folder given. Prints what it saw as JSON.
+//
+// Playwright gives the browser a new empty profile of its own.
+//
+// Usage: node web-e2e.mjs <login URL> <spec URL> <screenshot folder>
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+
+const [loginUrl, specUrl, shots] = process.argv.slice(2);
+mkdirSync(shots, { recursive: true });
+const base = new URL(loginUrl).origin;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+const seen = {};
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+  // Signed out, the UI says how to sign in.
+  await page.goto(base + "/");
+  seen.signedOut = await page.locator("main").innerText();
+
+  // The one-time login URL: a cookie, then the integrations page.
+  problems.length = 0; // the signed-out page's 401 was expected
+  await page.goto(loginUrl);
+  seen.afterLogin = new URL(page.url()).pathname;
+  seen.cookies = (await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+  await shot("01-home");
+
+  // The Connect card's URL, through the clipboard.
+  await page.click("#copy-mcp-url");
+  await page.waitForFunction(() => document.querySelector("#copy-mcp-url").textContent === "Copied");
+  seen.clipboard = await page.evaluate(() => navigator.clipboard.readText());
+
+  // Add Source: paste a URL, name it, add.
+  await page.click("#nav-add");
+  await page.fill('textarea[name="source"]', specUrl);
+  await page.fill('input[name="namespace"]', "echo");
+  await shot("02-add-source");
+  await page.click('#add-source button[type="submit"]');
+  await page.waitForSelector("#add-result.succeeded, #add-result.failed");
+  seen.added = await page.locator("#add-result").innerText();
+  await shot("03-added");
+
+  // Its tools; a read runs at once.
+  await page.click("#open-integration");
+  await page.waitForSelector("details.tool");
+  seen.tools = await page.locator("details.tool").count();
+  const read = page.locator('details.tool[data-path$=".items.getItem"]');
+  await read.locator("summary").click();
+  await read.locator(".input-schema").filter({ hasNotText: "loading" }).waitFor();
+  seen.inputSchema = JSON.parse(await read.locator(".input-schema").innerText());
+  await read.locator('textarea[name="input"]').fill('{"id": 7}');
+  await read.locator('button[type="submit"]').click();
+  await read.locator(".envelope.succeeded, .envelope.failed").waitFor();
+  seen.read = JSON.parse(await read.locator(".envelope").innerText());
+  await shot("04-run");
+
+  // A write pauses for approval.
+  const write = page.locator('details.tool[data-path$=".items.createItem"]');
+  await write.locator("summary").click();
+  await write.locator('textarea[name="input"]').fill('{"name": "from the browser"}');
+  await write.locator('button[type="submit"]').click();
+  await write.locator(".envelope.succeeded, .envelope.failed").waitFor();
+  seen.paused = JSON.parse(await write.locator(".envelope").innerText());
+  await shot("05-paused");
+
+  // Its approval page, then Approve.
+  await page.goto(seen.paused.error.approvalUrl);
+  seen.approvalPage = await page.locator("main").innerText();
+  await shot("06-approval");
+  await page.click("#approve");
+  await page.waitForFunction(() => document.querySelector("#state").textContent !== "paused");
+  seen.approved = JSON.parse(await page.locator("#result").innerText());
+  seen.stateAfter = await page.locator("#state").innerText();
+  await shot("07-approved");
+
+  // Approvals lists it as answered; nothing waits.
+  await page.goto(base + "/approvals");
+  seen.approvals = await page.locator("main").innerText();
+  await shot("08-approvals");
+  seen.problems = problems;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(seen));
