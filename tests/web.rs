@@ -84,6 +84,8 @@ async fn the_web_ui_adds_runs_and_approves_in_chromium() {
     assert_eq!(saw["approved"]["ok"], true, "{saw}");
     assert_eq!(saw["approved"]["data"]["method"], "POST", "{saw}");
     assert_eq!(saw["stateAfter"], "completed");
+    assert_eq!(saw["buttonsAfter"], 0, "{saw}");
+    assert_eq!(saw["badgeAfter"], 0, "{saw}");
     assert!(
         saw["approvals"]
             .as_str()
@@ -91,6 +93,26 @@ async fn the_web_ui_adds_runs_and_approves_in_chromium() {
             .contains("Nothing is waiting"),
         "{saw}"
     );
+    let connections = saw["connections"].as_str().unwrap();
+    assert!(
+        connections.contains("echo")
+            && connections.contains("bearer")
+            && connections.contains("stored"),
+        "{saw}"
+    );
+    assert_eq!(saw["connectionsHtmlHasSecret"], false);
+    assert_eq!(saw["policiesAdded"], json!(["echo.*", "echo.*.*.items.*"]));
+    assert_eq!(saw["policiesMoved"], json!(["echo.*.*.items.*", "echo.*"]));
+    assert_eq!(saw["policiesLeft"], json!(["echo.*.*.items.*"]));
+    assert!(
+        saw["badPattern"]
+            .as_str()
+            .unwrap()
+            .contains("invalid pattern"),
+        "{saw}"
+    );
+    let (_, rules) = service.get("/api/policies").await;
+    assert_eq!(rules["data"].as_array().unwrap().len(), 1, "{rules}");
     assert_eq!(saw["problems"], json!([]), "{saw}");
     // The write reached the upstream once, after the approval.
     let posts = seen

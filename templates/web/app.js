@@ -149,11 +149,21 @@ document.addEventListener("click", async (event) => {
       action: button.dataset.answer,
     });
     show(out, envelope);
-    const state = document.getElementById("state");
-    if (state) {
-      const now = await api("GET", `/api/executions/${button.dataset.resume}`);
-      if (now.ok) state.textContent = now.data.state;
+    const now = await api("GET", `/api/executions/${button.dataset.resume}`);
+    if (now.ok && now.data.state !== "paused") {
+      // Answered (here or elsewhere): no more buttons, one less waiting.
+      article.querySelector(".answer")?.remove();
+      const badge = document.getElementById("pending");
+      if (badge) {
+        const left = Number(badge.textContent) - 1;
+        if (left > 0) badge.textContent = String(left);
+        else badge.remove();
+      }
+    } else {
+      for (const b of article.querySelectorAll("button[data-resume]")) b.disabled = false;
     }
+    const state = document.getElementById("state");
+    if (state && now.ok) state.textContent = now.data.state;
   }
 });
 

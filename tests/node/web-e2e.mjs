@@ -2,7 +2,7 @@
 // playwright-core): sign in with a one-time login URL, copy the Connect
 // card's MCP URL, add an OpenAPI source through Add Source, see its tools,
 // run one, then run a write that pauses and approve it on its approval
-// page. Screenshots go to the folder given. Prints what it saw as JSON.
+// page; add a connection; add, reorder and remove policies. Screenshots go to the folder given. Prints what it saw as JSON.
 //
 // Playwright gives the browser a new empty profile of its own.
 //
@@ -94,13 +94,43 @@ try {
   await page.waitForFunction(() => document.querySelector("#state").textContent !== "paused");
   seen.approved = JSON.parse(await page.locator("#result").innerText());
   seen.stateAfter = await page.locator("#state").innerText();
+  seen.buttonsAfter = await page.locator("button[data-resume]").count();
+  seen.badgeAfter = await page.locator("#pending").count();
   await shot("07-approved");
 
   // Approvals lists it as answered; nothing waits.
   await page.goto(base + "/approvals");
   seen.approvals = await page.locator("main").innerText();
   await shot("08-approvals");
-  seen.problems = problems;
+  // Connections: the secret is written, never shown.
+  await page.goto(base + "/connections");
+  await page.selectOption('select[name="method"]', "bearer");
+  await page.fill('input[name="secret"]', "browser-secret-123");
+  await Promise.all([page.waitForEvent("load"), page.click('#add-connection button[type="submit"]')]);
+  seen.connections = await page.locator("#connections").innerText();
+  seen.connectionsHtmlHasSecret = (await page.content()).includes("browser-secret-123");
+  await shot("09-connections");
+
+  // Policies: add two rules, move the second up, remove one.
+  page.on("dialog", (dialog) => dialog.accept());
+  await page.goto(base + "/policies");
+  for (const [pattern, action] of [["echo.*", "block"], ["echo.*.*.items.*", "allow"]]) {
+    await page.fill('input[name="pattern"]', pattern);
+    await page.selectOption('select[name="action"]', action);
+    await Promise.all([page.waitForEvent("load"), page.click('#add-policy button[type="submit"]')]);
+  }
+  seen.policiesAdded = await page.locator("#policies tbody tr td:nth-child(2)").allInnerTexts();
+  await Promise.all([page.waitForEvent("load"), page.click('#policies tbody tr:nth-child(2) button:has-text("Up")')]);
+  seen.policiesMoved = await page.locator("#policies tbody tr td:nth-child(2)").allInnerTexts();
+  await shot("10-policies");
+  await Promise.all([page.waitForEvent("load"), page.click('#policies tbody tr:nth-child(2) button:has-text("Remove")')]);
+  seen.policiesLeft = await page.locator("#policies tbody tr td:nth-child(2)").allInnerTexts();
+  seen.problems = [...problems];
+  // A bad pattern is explained, not stored (its 400 is expected).
+  await page.fill('input[name="pattern"]', "echo..x");
+  await page.click('#add-policy button[type="submit"]');
+  await page.locator("#policy-result.failed").waitFor();
+  seen.badPattern = await page.locator("#policy-result").innerText();
 } finally {
   await browser.close();
 }
