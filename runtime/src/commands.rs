@@ -827,9 +827,9 @@ pub async fn web(home: Home, args: WebArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let http = reqwest::Client::new();
-    let info = match service::read_info(&home) {
-        Some(info) if service::healthy(&http, &info.url).await => info,
-        _ => {
+    let info = match service::running(&home, &http).await {
+        Some(info) => info,
+        None => {
             eprintln!("executor: starting the service in the background");
             service::start_background(&home, &http, args.listen.host, args.listen.port)
                 .await
@@ -881,9 +881,8 @@ fn open_browser(url: &str) -> bool {
 }
 
 pub async fn status(home: &Home) -> anyhow::Result<ExitCode> {
-    let http = reqwest::Client::new();
-    match service::read_info(home) {
-        Some(info) if service::healthy(&http, &info.url).await => {
+    match service::running(home, &reqwest::Client::new()).await {
+        Some(info) => {
             println!(
                 "running at {} (pid {}, version {})",
                 info.url, info.pid, info.version

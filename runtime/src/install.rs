@@ -271,14 +271,11 @@ pub async fn install(home: &Home, plan: Plan, print: bool) -> anyhow::Result<Exi
             );
         }
         Manager::None => {
-            let already = match service::read_info(home) {
-                Some(info) => service::healthy(&http, &info.url).await,
-                None => false,
-            };
-            let info = if already {
-                service::read_info(home).context("the service file vanished")?
-            } else {
-                service::start_background(home, &http, plan.host, plan.port).await?
+            let running = service::running(home, &http).await;
+            let already = running.is_some();
+            let info = match running {
+                Some(info) => info,
+                None => service::start_background(home, &http, plan.host, plan.port).await?,
             };
             std::fs::write(home.dir.join("installed"), "none\n")?;
             eprintln!(
@@ -299,9 +296,7 @@ pub async fn install(home: &Home, plan: Plan, print: bool) -> anyhow::Result<Exi
 /// Waits for the service the manager started to answer.
 async fn wait_healthy(home: &Home, http: &reqwest::Client) -> anyhow::Result<ExitCode> {
     for _ in 0..100 {
-        if let Some(info) = service::read_info(home)
-            && service::healthy(http, &info.url).await
-        {
+        if let Some(info) = service::running(home, http).await {
             println!("running at {} (pid {})", info.url, info.pid);
             return Ok(ExitCode::SUCCESS);
         }
@@ -375,16 +370,15 @@ pub async fn status(home: &Home) -> anyhow::Result<ExitCode> {
         }
         _ => println!("installed: no (run `executor install`)"),
     }
-    let http = reqwest::Client::new();
-    match service::read_info(home) {
-        Some(info) if service::healthy(&http, &info.url).await => {
+    match service::running(home, &reqwest::Client::new()).await {
+        Some(info) => {
             println!(
                 "running: yes, at {} (pid {}, version {})",
                 info.url, info.pid, info.version
             );
             Ok(ExitCode::SUCCESS)
         }
-        _ => {
+        None => {
             println!("running: no");
             Ok(ExitCode::from(crate::cli::EXIT_FAILURE))
         }

@@ -120,6 +120,12 @@ pub fn read_info(home: &Home) -> Option<ServiceInfo> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// The service of this home, if it is running and answers.
+pub async fn running(home: &Home, http: &reqwest::Client) -> Option<ServiceInfo> {
+    let info = read_info(home)?;
+    healthy(http, &info.url).await.then_some(info)
+}
+
 /// Whether a service answers at `url`.
 pub async fn healthy(http: &reqwest::Client, url: &str) -> bool {
     let response = http
@@ -133,9 +139,7 @@ pub async fn healthy(http: &reqwest::Client, url: &str) -> bool {
 /// The running service, started in the background first if none answers.
 /// Says on stderr when it starts one.
 pub async fn ensure_running(home: &Home, http: &reqwest::Client) -> anyhow::Result<ServiceInfo> {
-    if let Some(info) = read_info(home)
-        && healthy(http, &info.url).await
-    {
+    if let Some(info) = running(home, http).await {
         return Ok(info);
     }
     let (host, port) = address_from_env()?;

@@ -197,6 +197,21 @@ fn session(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
     })
 }
 
+/// A signed-in browser, as an extractor: the session's CSRF token. Signed
+/// out, the page answers 401 with how to sign in.
+pub struct Signed(String);
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Signed, Response> {
+        session(state, &parts.headers).map(Signed)
+    }
+}
+
 /// What every page's layout needs.
 struct Page {
     csrf: String,
@@ -232,11 +247,7 @@ struct Home {
     token_path: String,
 }
 
-pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let csrf = match session(&state, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn home(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> Response {
     let sources = crate::sources::list(&state)
         .unwrap_or_default()
         .into_iter()
@@ -289,14 +300,11 @@ struct AddPage {
     page: Page,
 }
 
-pub async fn add_source(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match session(&state, &headers) {
-        Ok(csrf) => render(&AddPage {
-            page: page(&state, csrf),
-        })
-        .into_response(),
-        Err(r) => r,
-    }
+pub async fn add_source(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> Response {
+    render(&AddPage {
+        page: page(&state, csrf),
+    })
+    .into_response()
 }
 
 struct ToolRow {
@@ -325,13 +333,9 @@ struct IntegrationPage {
 
 pub async fn integration(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Signed(csrf): Signed,
     Path(namespace): Path<String>,
 ) -> Response {
-    let csrf = match session(&state, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let live = state.live();
     let Some(integration) = live.catalog.integration(&namespace) else {
         return (
@@ -439,11 +443,7 @@ struct ConnectionsPage {
     integrations: Vec<String>,
 }
 
-pub async fn connections(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let csrf = match session(&state, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn connections(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> Response {
     let connections = crate::connections::list(&state)
         .unwrap_or_default()
         .into_iter()
@@ -487,11 +487,7 @@ struct PoliciesPage {
     last: usize,
 }
 
-pub async fn policies(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let csrf = match session(&state, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn policies(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> Response {
     let rules: Vec<RuleRow> = crate::policies::list(&state)
         .unwrap_or_default()
         .into_iter()
@@ -545,11 +541,7 @@ struct ApprovalsPage {
     recent: Vec<ExecutionRow>,
 }
 
-pub async fn approvals(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let csrf = match session(&state, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn approvals(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> Response {
     let all = crate::execution::list(&state, None, 50).unwrap_or_default();
     let (paused, recent): (Vec<_>, Vec<_>) = all
         .iter()
