@@ -45,29 +45,42 @@ fn accepted(route: &str, headers: &HeaderMap, uri: &Uri) -> Option<&'static str>
 /// The upstream: 200 with which credential it saw, or 401 echoing what it
 /// received (as careless APIs do; executor must redact it).
 async fn start_upstream() -> String {
-    let app = Router::new().route(
-        "/{route}/check",
-        get(
-            |axum::extract::Path(route): axum::extract::Path<String>,
-             headers: HeaderMap,
-             uri: Uri| async move {
-                if route == "echo" {
-                    let got = format!("{:?}", headers.get("authorization"));
-                    return (StatusCode::OK, axum::Json(json!({ "who": got })));
-                }
-                match accepted(&route, &headers, &uri) {
-                    Some(who) => (StatusCode::OK, axum::Json(json!({ "who": who }))),
-                    None => (
-                        StatusCode::UNAUTHORIZED,
-                        axum::Json(json!({
-                            "error": "bad credentials",
-                            "got": format!("{:?} {:?}", headers, uri.query()),
-                        })),
-                    ),
-                }
-            },
-        ),
-    );
+    let app = Router::new()
+        // A GraphQL endpoint that echoes the credential in its data and in
+        // an error, as careless servers do.
+        .route(
+            "/graphql",
+            axum::routing::post(|headers: HeaderMap| async move {
+                let got = format!("{:?}", headers.get("authorization"));
+                axum::Json(json!({
+                    "data": { "who": got },
+                    "errors": [{ "message": format!("token {got} is read-only"), "path": ["who"] }],
+                }))
+            }),
+        )
+        .route(
+            "/{route}/check",
+            get(
+                |axum::extract::Path(route): axum::extract::Path<String>,
+                 headers: HeaderMap,
+                 uri: Uri| async move {
+                    if route == "echo" {
+                        let got = format!("{:?}", headers.get("authorization"));
+                        return (StatusCode::OK, axum::Json(json!({ "who": got })));
+                    }
+                    match accepted(&route, &headers, &uri) {
+                        Some(who) => (StatusCode::OK, axum::Json(json!({ "who": who }))),
+                        None => (
+                            StatusCode::UNAUTHORIZED,
+                            axum::Json(json!({
+                                "error": "bad credentials",
+                                "got": format!("{:?} {:?}", headers, uri.query()),
+                            })),
+                        ),
+                    }
+                },
+            ),
+        );
     support::service::serve(app).await
 }
 
@@ -313,6 +326,45 @@ async fn the_canary_secret_appears_nowhere() {
             .contains("[redacted]"),
         "{}",
         echoed.1
+    );
+    // A GraphQL endpoint echoing it in `data` and in `errors`.
+    let upstream = service.get("/api/sources").await.1["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["namespace"] == "bearer")
+        .unwrap()["baseUrl"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/bearer")
+        .to_owned();
+    let r = service
+        .invoke(
+            "executor.graphql.addSource",
+            json!({"namespace": "gql", "endpoint": format!("{upstream}/graphql"), "schema": "type Query { who: String }"}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    let (code, _, stderr) = add(&service, &["gql", "--auth", "bearer"], CANARY);
+    assert_eq!(code, Some(0), "{stderr}");
+    let echoed = service.invoke("gql.query.who", json!({})).await;
+    assert_eq!(
+        echoed.1["error"]["code"], "upstream_tool_error",
+        "{}",
+        echoed.1
+    );
+    let answer = echoed.1.to_string();
+    assert!(!answer.contains(CANARY), "{answer}");
+    assert!(
+        echoed.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("[redacted]")
+            && echoed.1["error"]["details"]["data"]["who"]
+                .as_str()
+                .unwrap()
+                .contains("[redacted]"),
+        "{answer}"
     );
     // Also through a failing call whose upstream echoes what it got.
     let out = service.cli_with_stdin(
