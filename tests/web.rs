@@ -68,8 +68,17 @@ async fn the_web_ui_adds_runs_and_approves_in_chromium() {
             .contains("Added the openapi source echo"),
         "{saw}"
     );
-    let (_, sources) = service.get("/api/sources").await;
-    assert_eq!(saw["tools"], sources["data"][0]["tools"], "{saw}");
+    // One tool per operation of the fixture.
+    let operations = std::fs::read_to_string(support::fixtures().join("service/echo.yaml"))
+        .unwrap()
+        .matches("operationId:")
+        .count();
+    assert_eq!(saw["tools"], operations, "{saw}");
+    let row: Vec<&str> = saw["integrations"].as_str().unwrap().split('\t').collect();
+    assert_eq!(row[0], "echo\nEcho", "{saw}");
+    assert_eq!(row[1], "openapi");
+    assert_eq!(row[2], saw["tools"].to_string());
+    assert_eq!(row[4], format!("{}/openapi.yaml", upstream));
     assert_eq!(saw["inputSchema"]["properties"]["id"]["type"], "integer");
     assert_eq!(saw["read"]["ok"], true, "{saw}");
     assert_eq!(saw["read"]["data"]["path"], "/v1/items/7", "{saw}");
@@ -113,6 +122,23 @@ async fn the_web_ui_adds_runs_and_approves_in_chromium() {
     );
     let (_, rules) = service.get("/api/policies").await;
     assert_eq!(rules["data"].as_array().unwrap().len(), 1, "{rules}");
+    assert_eq!(saw["toolsAfterRefresh"], saw["tools"], "{saw}");
+    assert!(
+        saw["afterRemove"]
+            .as_str()
+            .unwrap()
+            .contains("No sources yet"),
+        "{saw}"
+    );
+    assert_eq!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| *l == "GET /openapi.yaml")
+            .count(),
+        2,
+        "added, then refreshed"
+    );
     assert_eq!(saw["problems"], json!([]), "{saw}");
     // The write reached the upstream once, after the approval.
     let posts = seen

@@ -58,9 +58,15 @@ pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, 
     crate::sources::check_namespace(&input.namespace)?;
     let trimmed = input.source.trim();
     let is_url = trimmed.starts_with("http://") || trimmed.starts_with("https://");
+    // An OpenAPI document the probe already fetched is not fetched again.
+    let mut fetched = None;
     let kind = match input.kind {
         Some(kind) => kind,
-        None if is_url => probe(state, trimmed, &input.headers).await?,
+        None if is_url => {
+            let (kind, document) = probe(state, trimmed, &input.headers).await?;
+            fetched = document;
+            kind
+        }
         None => {
             let (_, text) = crate::sources::fetch(state, &input.source).await?;
             classify(&text).ok_or_else(|| {
@@ -75,17 +81,19 @@ pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, 
     tracing::info!(namespace = %input.namespace, ?kind, "adding a source");
     match kind {
         SourceKind::Openapi => {
-            crate::sources::add(
-                state,
-                AddSource {
-                    spec: input.source,
-                    namespace: input.namespace,
-                    base_url: input.base_url,
-                    headers: input.headers,
-                    lenient: false,
-                },
-            )
-            .await
+            let add = AddSource {
+                spec: input.source.clone(),
+                namespace: input.namespace,
+                base_url: input.base_url,
+                headers: input.headers,
+                lenient: false,
+            };
+            match fetched {
+                Some(document) => {
+                    crate::sources::add_fetched(state, add, trimmed.to_owned(), document).await
+                }
+                None => crate::sources::add(state, add).await,
+            }
         }
         SourceKind::Graphql => {
             let (endpoint, schema) = if is_url {
@@ -163,12 +171,13 @@ pub fn classify(text: &str) -> Option<SourceKind> {
         .then_some(SourceKind::Graphql)
 }
 
-/// Probes a URL; the error says what each probe saw.
+/// Probes a URL: its kind, with the document when it is an OpenAPI one.
+/// The error says what each probe saw.
 async fn probe(
     state: &AppState,
     url: &str,
     headers: &BTreeMap<String, String>,
-) -> Result<SourceKind, ToolError> {
+) -> Result<(SourceKind, Option<String>), ToolError> {
     crate::sources::check_base_url(url)?;
     let with_headers = |mut request: reqwest::RequestBuilder| {
         for (name, value) in headers {
@@ -191,11 +200,15 @@ async fn probe(
             let event_stream = content_type(&response).starts_with("text/event-stream");
             if event_stream {
                 // A legacy HTTP+SSE MCP server opens its stream on GET.
-                return Ok(SourceKind::Mcp);
+                return Ok((SourceKind::Mcp, None));
             }
-            let text = response.text().await.unwrap_or_default();
+            let bytes = response.bytes().await.unwrap_or_default();
+            let text = (bytes.len() <= crate::sources::MAX_SPEC_BYTES)
+                .then(|| String::from_utf8(bytes.to_vec()).ok())
+                .flatten()
+                .unwrap_or_default();
             if status.is_success() && classify(&text) == Some(SourceKind::Openapi) {
-                return Ok(SourceKind::Openapi);
+                return Ok((SourceKind::Openapi, Some(text)));
             }
             seen.push(format!("GET answered {status} without an OpenAPI document"));
         }
@@ -218,7 +231,7 @@ async fn probe(
                 .pointer("/data/__typename")
                 .is_some_and(Value::is_string)
             {
-                return Ok(SourceKind::Graphql);
+                return Ok((SourceKind::Graphql, None));
             }
             seen.push(format!("a GraphQL query got {status} without data"));
         }
@@ -254,11 +267,11 @@ async fn probe(
             if (status == reqwest::StatusCode::UNAUTHORIZED && bearer)
                 || (status.is_success() && stream)
             {
-                return Ok(SourceKind::Mcp);
+                return Ok((SourceKind::Mcp, None));
             }
             let body: Value = response.json().await.unwrap_or(Value::Null);
             if body["jsonrpc"] == "2.0" {
-                return Ok(SourceKind::Mcp);
+                return Ok((SourceKind::Mcp, None));
             }
             seen.push(format!("an MCP initialize got {status} without JSON-RPC"));
         }

@@ -20,7 +20,7 @@ use crate::server::AppState;
 use crate::store::{SourceOptions, SourceRecord};
 
 /// Specs larger than this are refused.
-const MAX_SPEC_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_SPEC_BYTES: usize = 64 * 1024 * 1024;
 
 /// Runs one built-in operation.
 pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, ToolError> {
@@ -236,11 +236,24 @@ fn mcp_record(
 }
 
 pub(crate) async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
+    // A bad namespace is refused before anything is fetched.
+    check_namespace(&input.namespace)?;
+    let (origin, document) = fetch(state, &input.spec).await?;
+    add_fetched(state, input, origin, document).await
+}
+
+/// Adds an OpenAPI source whose document is already here (`origin`: where
+/// it came from, for refreshes and relative servers).
+pub(crate) async fn add_fetched(
+    state: &AppState,
+    input: AddSource,
+    origin: String,
+    document: String,
+) -> Result<SourceReport, ToolError> {
     check_namespace(&input.namespace)?;
     if let Some(base) = &input.base_url {
         check_base_url(base)?;
     }
-    let (origin, document) = fetch(state, &input.spec).await?;
     let sealed_headers = seal_all(state, &input.headers, |name| {
         header_place(&input.namespace, name)
     })?;

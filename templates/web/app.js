@@ -135,6 +135,17 @@ document.addEventListener("click", async (event) => {
     const envelope = await api("DELETE", button.dataset.delete);
     if (envelope.ok) location.reload();
     else alert(envelope.error.message);
+  } else if (button.dataset.sourceAction) {
+    // Refresh fetches the source again; remove takes its tools away.
+    const action = button.dataset.sourceAction;
+    const namespace = button.dataset.namespace;
+    if (action === "remove" && !confirm(`Remove ${namespace} and its tools?`)) return;
+    const out = document.getElementById("source-result");
+    message(out, action === "refresh" ? "Refreshing…" : "Removing…", null);
+    const envelope = await api("POST", `/api/tools/invoke/executor.sources.${action}`, { namespace });
+    if (!envelope.ok) return message(out, envelope.error.message, false);
+    if (action === "remove") location.href = "/";
+    else location.reload();
   } else if (button.dataset.move) {
     const envelope = await api("POST", `/api/policies/${button.dataset.move}/move`, {
       position: Number(button.dataset.position),

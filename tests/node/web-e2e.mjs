@@ -77,6 +77,14 @@ try {
   seen.read = JSON.parse(await read.locator(".envelope").innerText());
   await shot("04-run");
 
+  // The integrations page lists it with its tool count and health, and
+  // links back to it.
+  await page.goto(base + "/");
+  seen.integrations = await page.locator('#integrations tr[data-namespace="echo"]').innerText();
+  await shot("04b-integrations");
+  await page.click('#integrations a[href="/integrations/echo"]');
+  await page.waitForSelector("details.tool");
+
   // A write pauses for approval.
   const write = page.locator('details.tool[data-path$=".items.createItem"]');
   await write.locator("summary").click();
@@ -111,8 +119,15 @@ try {
   seen.connectionsHtmlHasSecret = (await page.content()).includes("browser-secret-123");
   await shot("09-connections");
 
-  // Policies: add two rules, move the second up, remove one.
   page.on("dialog", (dialog) => dialog.accept());
+  // Refresh the source, then remove it from its page.
+  await page.goto(base + "/integrations/echo");
+  await Promise.all([page.waitForEvent("load"), page.click("#refresh-source")]);
+  seen.toolsAfterRefresh = await page.locator("details.tool").count();
+  await Promise.all([page.waitForURL(base + "/"), page.click("#remove-source")]);
+  seen.afterRemove = await page.locator("main").innerText();
+
+  // Policies: add two rules, move the second up, remove one.
   await page.goto(base + "/policies");
   for (const [pattern, action] of [["echo.*", "block"], ["echo.*.*.items.*", "allow"]]) {
     await page.fill('input[name="pattern"]', pattern);
