@@ -180,6 +180,25 @@ async fn browser_sessions_are_one_time_http_only_and_csrf_bound() {
         assert_eq!(r.status(), 401, "{page}");
         assert!(r.text().await.unwrap().contains("executor web"), "{page}");
     }
+    // An approval page says how to sign in and land on it.
+    let r = browser
+        .get(format!("{}/resume/exec_0123", service.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("--page /resume/exec_0123"),);
+    let out = service.cli(&["web", "--no-open", "--page", "/resume/exec_0123"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = browser.get(text(&out.stdout).trim()).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/resume/exec_0123");
+    let out = service.cli(&["web", "--no-open", "--page", "https://evil.example/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--page takes a path"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let url = login_url(&service);
     // Only this service's paths are followed after signing in.

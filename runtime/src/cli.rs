@@ -462,6 +462,9 @@ pub struct WebArgs {
     /// (it signs one browser in, within five minutes)
     #[arg(long)]
     pub no_open: bool,
+    /// The page to land on once signed in, e.g. an approvalUrl's path (/resume/exec_...)
+    #[arg(long, value_name = "PATH")]
+    pub page: Option<String>,
     #[command(flatten)]
     pub listen: ListenArgs,
 }

@@ -855,6 +855,16 @@ pub async fn web(home: Home, args: WebArgs) -> anyhow::Result<ExitCode> {
     let Some(url) = answer.pointer("/data/url").and_then(Value::as_str) else {
         bail!("the service gave no login URL: {answer}");
     };
+    let mut url = reqwest::Url::parse(url).context("the service gave a malformed login URL")?;
+    if let Some(page) = &args.page {
+        if !page.starts_with('/') {
+            bail!(
+                "--page takes a path of the web UI, e.g. /approvals or /resume/exec_123, not {page:?}"
+            );
+        }
+        url.query_pairs_mut().append_pair("next", page);
+    }
+    let url = url.as_str();
     let opened = !args.no_open && open_browser(url);
     if opened {
         eprintln!("executor: opened the web UI in your browser");

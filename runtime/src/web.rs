@@ -141,7 +141,11 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(q): Query<LoginQuer
     let Some(id) = state.web.redeem(&q.code) else {
         return (
             StatusCode::UNAUTHORIZED,
-            signed_out(&state, "This login link was used already or has expired."),
+            signed_out(
+                &state,
+                "This login link was used already or has expired.",
+                None,
+            ),
         )
             .into_response();
     };
@@ -165,13 +169,17 @@ struct SignedOut {
     command: String,
 }
 
-fn signed_out(state: &AppState, reason: &str) -> Html<String> {
+/// The page for a browser without a session: why, and the command that
+/// signs it in (landing on `next` when given).
+fn signed_out(state: &AppState, reason: &str, next: Option<&str>) -> Html<String> {
     let port = state.addr.port();
-    let command = if port == crate::service::DEFAULT_PORT {
-        "executor web".to_owned()
-    } else {
-        format!("executor web --port {port}")
-    };
+    let mut command = "executor web".to_owned();
+    if port != crate::service::DEFAULT_PORT {
+        command.push_str(&format!(" --port {port}"));
+    }
+    if let Some(next) = next {
+        command.push_str(&format!(" --page {next}"));
+    }
     render(&SignedOut {
         reason: reason.to_owned(),
         command,
@@ -187,11 +195,11 @@ fn render<T: Template>(template: &T) -> Html<String> {
 }
 
 /// The session's CSRF token, or the signed-out page to answer with.
-fn session(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+fn session(state: &AppState, headers: &HeaderMap, path: Option<&str>) -> Result<String, Response> {
     state.web.csrf(headers).ok_or_else(|| {
         (
             StatusCode::UNAUTHORIZED,
-            signed_out(state, "Sign in to use the web UI."),
+            signed_out(state, "Sign in to use the web UI.", path),
         )
             .into_response()
     })
@@ -208,7 +216,8 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Signed {
         parts: &mut axum::http::request::Parts,
         state: &Arc<AppState>,
     ) -> Result<Signed, Response> {
-        session(state, &parts.headers).map(Signed)
+        let path = Some(parts.uri.path()).filter(|p| *p != "/");
+        session(state, &parts.headers, path).map(Signed)
     }
 }
 
@@ -569,20 +578,18 @@ pub async fn approval(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let csrf = match session(&state, &headers) {
-        Ok(c) => c,
-        Err(_) => {
-            return (
-                StatusCode::UNAUTHORIZED,
-                signed_out(
-                    &state,
-                    &format!(
-                        "Sign in to answer this call here, or answer it from a terminal: executor resume --execution-id {id} --action accept (or decline)."
-                    ),
+    let Some(csrf) = state.web.csrf(&headers) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            signed_out(
+                &state,
+                &format!(
+                    "Sign in to answer this call here, or answer it from a terminal: executor resume --execution-id {id} --action accept (or decline)."
                 ),
-            )
-                .into_response();
-        }
+                Some(&format!("/resume/{id}")),
+            ),
+        )
+            .into_response();
     };
     // Overdue pauses are marked expired first.
     let _ = crate::execution::list(&state, Some(crate::store::ExecutionState::Paused), 1);
