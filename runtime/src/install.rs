@@ -64,6 +64,30 @@ impl Manager {
     }
 }
 
+/// The path this program was started by, not resolved through symlinks:
+/// a unit that names `~/.cargo/bin/executor` or a package manager's link
+/// keeps working after an upgrade, where the resolved, versioned path would
+/// not. Falls back to the resolved path.
+pub fn invoked_path() -> anyhow::Result<PathBuf> {
+    let resolved = || std::env::current_exe().context("cannot tell where this program is");
+    let Some(argv0) = std::env::args_os().next().map(PathBuf::from) else {
+        return resolved();
+    };
+    let found = if argv0.components().count() > 1 {
+        std::path::absolute(&argv0).ok()
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(&argv0))
+                .find(|candidate| candidate.is_file())
+        })
+    };
+    match found {
+        Some(path) if path.is_file() => Ok(path),
+        _ => resolved(),
+    }
+}
+
 /// What the service is started with.
 pub struct Plan {
     pub exe: PathBuf,
@@ -87,12 +111,14 @@ impl Plan {
 
 /// The systemd user unit.
 pub fn systemd_unit(plan: &Plan) -> String {
-    // systemd splits ExecStart on spaces unless a word is quoted.
+    // systemd splits ExecStart on spaces unless a word is quoted, and
+    // expands `%` specifiers everywhere (`%%` is a literal `%`).
     let quote = |word: &str| {
+        let word = word.replace('%', "%%");
         if word.contains([' ', '"', '\\', '\'']) {
             format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
         } else {
-            word.to_owned()
+            word
         }
     };
     let exec: Vec<String> = std::iter::once(plan.exe.display().to_string())
@@ -102,7 +128,6 @@ pub fn systemd_unit(plan: &Plan) -> String {
     format!(
         "[Unit]
 Description=executor: one local runtime between agents and the APIs they use
-After=network-online.target
 
 [Service]
 Type=simple
@@ -247,7 +272,7 @@ pub async fn install(home: &Home, plan: Plan, print: bool) -> anyhow::Result<Exi
         Manager::Launchd => {
             let path = unit_path(manager)?.context("no agent path")?;
             let changed = write_if_changed(&path, &launchd_plist(&plan))?;
-            let domain = format!("gui/{}", user_id());
+            let domain = format!("gui/{}", user_id()?);
             let target = format!("{domain}/{LABEL}");
             let loaded = run("launchctl", &["print", &target]).is_ok();
             if changed && loaded {
@@ -255,10 +280,17 @@ pub async fn install(home: &Home, plan: Plan, print: bool) -> anyhow::Result<Exi
             }
             if changed || !loaded {
                 service::stop(home, &http).await?;
-                run(
-                    "launchctl",
-                    &["bootstrap", &domain, &path.display().to_string()],
-                )?;
+                // bootout returns before the old job is gone; bootstrap
+                // fails (error 5) until it is.
+                let path = path.display().to_string();
+                let mut tries = 0;
+                while let Err(e) = run("launchctl", &["bootstrap", &domain, &path]) {
+                    tries += 1;
+                    if tries == 10 {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                }
             }
             println!(
                 "{} {}: executor now starts at login and restarts after a crash",
@@ -290,11 +322,15 @@ pub async fn install(home: &Home, plan: Plan, print: bool) -> anyhow::Result<Exi
         home.dir.join("installed"),
         format!("{manager:?}\n").to_lowercase(),
     )?;
-    wait_healthy(home, &http).await
+    wait_healthy(home, &http, manager).await
 }
 
 /// Waits for the service the manager started to answer.
-async fn wait_healthy(home: &Home, http: &reqwest::Client) -> anyhow::Result<ExitCode> {
+async fn wait_healthy(
+    home: &Home,
+    http: &reqwest::Client,
+    manager: Manager,
+) -> anyhow::Result<ExitCode> {
     for _ in 0..100 {
         if let Some(info) = service::running(home, http).await {
             println!("running at {} (pid {})", info.url, info.pid);
@@ -302,10 +338,11 @@ async fn wait_healthy(home: &Home, http: &reqwest::Client) -> anyhow::Result<Exi
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    bail!(
-        "the service manager started executor but it does not answer; see {}",
-        home.dir.join("service.log").display()
-    )
+    let logs = match manager {
+        Manager::Systemd => format!("journalctl --user -u {UNIT}"),
+        _ => home.dir.join("service.log").display().to_string(),
+    };
+    bail!("the service manager started executor but it does not answer; see {logs}")
 }
 
 fn systemd_active() -> bool {
@@ -316,12 +353,16 @@ fn systemd_active() -> bool {
 }
 
 /// The user id, for launchd's `gui/<uid>` domain.
-fn user_id() -> String {
-    Command::new("id")
+fn user_id() -> anyhow::Result<String> {
+    let out = Command::new("id")
         .arg("-u")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|_| "501".into())
+        .context("cannot run `id -u` for the user id")?;
+    let uid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !out.status.success() || uid.is_empty() {
+        bail!("`id -u` gave no user id");
+    }
+    Ok(uid)
 }
 
 pub async fn uninstall(home: &Home) -> anyhow::Result<ExitCode> {
@@ -340,7 +381,7 @@ pub async fn uninstall(home: &Home) -> anyhow::Result<ExitCode> {
         Manager::Launchd => {
             let path = unit_path(manager)?.context("no agent path")?;
             if path.exists() {
-                let target = format!("gui/{}/{LABEL}", user_id());
+                let target = format!("gui/{}/{LABEL}", user_id()?);
                 let _ = run("launchctl", &["bootout", &target]);
                 std::fs::remove_file(&path)?;
                 println!("removed {}", path.display());
@@ -363,11 +404,14 @@ pub async fn status(home: &Home) -> anyhow::Result<ExitCode> {
     let manager = Manager::detect()?;
     let installed = std::fs::read_to_string(home.dir.join("installed")).ok();
     println!("service manager: {}", manager.name());
-    match (unit_path(manager)?, installed) {
+    match (unit_path(manager)?, installed.as_deref().map(str::trim)) {
         (Some(path), _) if path.exists() => println!("installed: yes ({})", path.display()),
-        (_, Some(_)) if manager == Manager::None => {
+        (_, Some("none")) if manager == Manager::None => {
             println!("installed: as a background process (not started again after a reboot)")
         }
+        (_, Some(other)) if other != "none" => println!(
+            "installed: for {other}, which does not answer in this session (e.g. no systemd user manager over SSH)"
+        ),
         _ => println!("installed: no (run `executor install`)"),
     }
     match service::running(home, &reqwest::Client::new()).await {
@@ -407,6 +451,15 @@ mod tests {
         assert!(unit.contains("Environment=EXECUTOR_HOME=/home/me/.executor\n"));
         assert!(unit.contains("Restart=on-failure"));
         assert!(unit.contains("WantedBy=default.target"));
+    }
+
+    #[test]
+    fn percent_signs_are_not_specifiers() {
+        let unit = systemd_unit(&plan("/opt/100%/executor"));
+        assert!(
+            unit.contains("ExecStart=/opt/100%%/executor daemon run"),
+            "{unit}"
+        );
     }
 
     #[test]

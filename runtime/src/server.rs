@@ -116,7 +116,7 @@ impl AppState {
             approval_ttl,
             oauth: crate::oauth::OAuth::default(),
             mcp_signins: crate::mcp_oauth::McpSignIns::default(),
-            web: crate::web::Sessions::default(),
+            web: crate::web::Sessions::new(addr.port()),
         };
         let interrupted = state
             .store()

@@ -2,6 +2,7 @@
 //! refresh. Adding fetches the spec, ingests it, stores the document, its
 //! options and its tools in one transaction, then swaps the live catalog.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -238,7 +239,7 @@ fn mcp_record(
 pub(crate) async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
     // A bad namespace is refused before anything is fetched.
     check_namespace(&input.namespace)?;
-    let (origin, document) = fetch(state, &input.spec).await?;
+    let (origin, document) = fetch(state, &input.spec, &input.headers).await?;
     add_fetched(state, input, origin, document).await
 }
 
@@ -359,9 +360,75 @@ pub(crate) fn check_base_url(base: &str) -> Result<(), ToolError> {
     }
 }
 
-/// The spec's text and where it came from: a URL, an absolute file path, or
-/// the document itself.
-pub(crate) async fn fetch(state: &AppState, spec: &str) -> Result<(String, String), ToolError> {
+/// A client that follows redirects within the first URL's origin only, for
+/// requests that carry the caller's headers (credentials, often): they are
+/// never sent to another origin.
+pub(crate) fn same_origin_client() -> Result<reqwest::Client, ToolError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("executor/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let same_origin = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.origin() == attempt.url().origin());
+            if same_origin && attempt.previous().len() < 5 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }))
+        .build()
+        .map_err(|e| crate::catalog::internal_error(e.into(), "build an HTTP client"))
+}
+
+/// `GET`s a document with the source's headers. Moved to another origin,
+/// it is fetched there without them.
+pub(crate) async fn get_document(
+    state: &AppState,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    timeout: Duration,
+) -> Result<reqwest::Response, ToolError> {
+    const ACCEPT: &str = "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.1";
+    let plain = || {
+        state
+            .http
+            .get(url)
+            .header(reqwest::header::ACCEPT, ACCEPT)
+            .timeout(timeout)
+    };
+    let fail = |e: reqwest::Error| {
+        error(
+            ErrorCode::UpstreamUnreachable,
+            format!("cannot fetch {url}: {e}"),
+            None,
+        )
+    };
+    if headers.is_empty() {
+        return plain().send().await.map_err(fail);
+    }
+    let mut request = same_origin_client()?
+        .get(url)
+        .header(reqwest::header::ACCEPT, ACCEPT)
+        .timeout(timeout);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.map_err(fail)?;
+    if response.status().is_redirection() {
+        return plain().send().await.map_err(fail);
+    }
+    Ok(response)
+}
+
+/// The spec's text and where it came from: a URL (fetched with `headers`,
+/// see [`get_document`]), an absolute file path, or the document itself.
+pub(crate) async fn fetch(
+    state: &AppState,
+    spec: &str,
+    headers: &BTreeMap<String, String>,
+) -> Result<(String, String), ToolError> {
     let trimmed = spec.trim_start();
     if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
         let url = trimmed.trim_end();
@@ -372,13 +439,7 @@ pub(crate) async fn fetch(state: &AppState, spec: &str) -> Result<(String, Strin
                 None,
             )
         };
-        let response = state
-            .http
-            .get(url)
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+        let response = get_document(state, url, headers, Duration::from_secs(60)).await?;
         if !response.status().is_success() {
             return Err(fail(format!("the server answered {}", response.status())));
         }
@@ -468,7 +529,14 @@ async fn refresh(state: &AppState, input: SourceName) -> Result<SourceReport, To
     let (origin, document) = if existing.origin == "inline" {
         (existing.origin, existing.document)
     } else {
-        fetch(state, &existing.origin).await?
+        // With the source's headers, as when it was added.
+        let headers = state
+            .live()
+            .sources
+            .get(&existing.namespace)
+            .map(|s| s.headers.iter().cloned().collect())
+            .unwrap_or_default();
+        fetch(state, &existing.origin, &headers).await?
     };
     index(
         state,

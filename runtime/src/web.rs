@@ -24,13 +24,18 @@ use serde_json::json;
 
 use crate::server::AppState;
 
-const COOKIE: &str = "executor_session";
+/// The session cookie's name carries the port: browsers share cookies
+/// across the ports of one host, and two services (or any other local
+/// server) must not see or overwrite each other's sessions by name.
+fn cookie_name(port: u16) -> String {
+    format!("executor_session_{port}")
+}
 /// A login URL works once, within this time.
 const LOGIN_TTL: Duration = Duration::from_secs(300);
 const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 
-#[derive(Default)]
 pub struct Sessions {
+    cookie: String,
     logins: Mutex<HashMap<String, Instant>>,
     sessions: Mutex<HashMap<String, Session>>,
 }
@@ -47,6 +52,14 @@ fn random() -> anyhow::Result<String> {
 }
 
 impl Sessions {
+    pub fn new(port: u16) -> Sessions {
+        Sessions {
+            cookie: cookie_name(port),
+            logins: Mutex::default(),
+            sessions: Mutex::default(),
+        }
+    }
+
     /// A new one-time login code.
     pub fn login_code(&self) -> anyhow::Result<String> {
         let code = random()?;
@@ -83,7 +96,7 @@ impl Sessions {
 
     /// The CSRF token of the request's session, if it has a live one.
     pub fn csrf(&self, headers: &HeaderMap) -> Option<String> {
-        let id = cookie(headers, COOKIE)?;
+        let id = cookie(headers, &self.cookie)?;
         let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         sessions
             .get(&id)
@@ -149,13 +162,14 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(q): Query<LoginQuer
         )
             .into_response();
     };
-    // Only paths of this service: never an open redirect.
+    // Only plain paths of this service: never an open redirect.
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .filter(|n| plain_path(n))
         .unwrap_or_else(|| "/".into());
     let cookie = format!(
-        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        state.web.cookie,
         SESSION_TTL.as_secs()
     );
     tracing::info!("a browser signed in to the web UI");
@@ -169,6 +183,17 @@ struct SignedOut {
     command: String,
 }
 
+/// A path of this service made only of letters, digits and `/_.-`: safe
+/// to redirect to (no `//host`, no control characters a browser would
+/// drop) and to print in a shell command.
+fn plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
+}
+
 /// The page for a browser without a session: why, and the command that
 /// signs it in (landing on `next` when given).
 fn signed_out(state: &AppState, reason: &str, next: Option<&str>) -> Html<String> {
@@ -177,7 +202,7 @@ fn signed_out(state: &AppState, reason: &str, next: Option<&str>) -> Html<String
     if port != crate::service::DEFAULT_PORT {
         command.push_str(&format!(" --port {port}"));
     }
-    if let Some(next) = next {
+    if let Some(next) = next.filter(|n| plain_path(n)) {
         command.push_str(&format!(" --page {next}"));
     }
     render(&SignedOut {
@@ -583,9 +608,13 @@ pub async fn approval(
             StatusCode::UNAUTHORIZED,
             signed_out(
                 &state,
-                &format!(
-                    "Sign in to answer this call here, or answer it from a terminal: executor resume --execution-id {id} --action accept (or decline)."
-                ),
+                &if plain_path(&format!("/{id}")) {
+                    format!(
+                        "Sign in to answer this call here, or answer it from a terminal: executor resume --execution-id {id} --action accept (or decline)."
+                    )
+                } else {
+                    "No execution has this id.".to_owned()
+                },
                 Some(&format!("/resume/{id}")),
             ),
         )

@@ -54,7 +54,7 @@ const actions = {
     out.replaceChildren();
     const p = document.createElement("p");
     p.textContent = `Added the ${d.kind} source ${d.namespace} with ${d.tools} tools. `;
-    if (d.authorizationUrl) {
+    if (d.authorizationUrl && /^https?:\/\//.test(d.authorizationUrl)) {
       const a = document.createElement("a");
       a.href = d.authorizationUrl;
       a.textContent = "Sign in to the server";

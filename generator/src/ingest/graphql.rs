@@ -194,6 +194,9 @@ fn from_sdl(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<Schema, Gra
         .map_err(|e| GraphqlError::Syntax(e.to_string()))?;
     let mut schema = Schema::default();
     let mut extensions: Vec<(String, Vec<Field>)> = Vec::new();
+    let mut member_extensions: Vec<(String, Vec<String>)> = Vec::new();
+    let mut value_extensions: Vec<(String, Vec<String>)> = Vec::new();
+    let mut input_extensions: Vec<(String, Vec<InputValue>)> = Vec::new();
     for definition in document.definitions {
         match definition {
             Definition::SchemaDefinition(s) => {
@@ -258,18 +261,59 @@ fn from_sdl(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<Schema, Gra
             Definition::TypeExtension(TypeExtension::Object(o)) => {
                 extensions.push((o.name, o.fields.into_iter().map(sdl_field).collect()));
             }
-            Definition::TypeExtension(_) | Definition::DirectiveDefinition(_) => {}
+            Definition::TypeExtension(TypeExtension::Interface(i)) => {
+                extensions.push((i.name, i.fields.into_iter().map(sdl_field).collect()));
+            }
+            Definition::TypeExtension(TypeExtension::Union(u)) => {
+                member_extensions.push((u.name, u.types));
+            }
+            Definition::TypeExtension(TypeExtension::Enum(e)) => {
+                value_extensions.push((e.name, e.values.into_iter().map(|v| v.name).collect()));
+            }
+            Definition::TypeExtension(TypeExtension::InputObject(i)) => {
+                input_extensions.push((i.name, i.fields.into_iter().map(sdl_input).collect()));
+            }
+            Definition::TypeExtension(TypeExtension::Scalar(_))
+            | Definition::DirectiveDefinition(_) => {}
         }
     }
+    // Extensions apply after every definition is read (they may come first).
     for (name, fields) in extensions {
         if let Some(TypeDef {
-            kind: Kind::Object(existing),
+            kind: Kind::Object(existing) | Kind::Interface(existing),
             ..
         }) = schema.types.get_mut(&name)
         {
             existing.extend(fields);
             let all = std::mem::take(existing);
             *existing = dedupe_fields(&name, all, diagnostics);
+        }
+    }
+    for (name, more) in member_extensions {
+        if let Some(TypeDef {
+            kind: Kind::Union(members),
+            ..
+        }) = schema.types.get_mut(&name)
+        {
+            members.extend(more);
+        }
+    }
+    for (name, more) in value_extensions {
+        if let Some(TypeDef {
+            kind: Kind::Enum(values),
+            ..
+        }) = schema.types.get_mut(&name)
+        {
+            values.extend(more);
+        }
+    }
+    for (name, more) in input_extensions {
+        if let Some(TypeDef {
+            kind: Kind::InputObject(fields),
+            ..
+        }) = schema.types.get_mut(&name)
+        {
+            fields.extend(more);
         }
     }
     if schema.query.is_none() && schema.types.contains_key("Query") {

@@ -185,7 +185,8 @@ fn document(
             None,
         ));
     };
-    Ok(format!("{}{select} }}", &binding.document[..open]))
+    // On a line of its own: a comment ending `select` must not swallow it.
+    Ok(format!("{}{select}\n}}", &binding.document[..open]))
 }
 
 /// Runs a GraphQL tool.

@@ -327,6 +327,31 @@ mod tests {
     }
 
     #[test]
+    fn extensions_count_whichever_comes_first() {
+        let sdl = format!(
+            "extend type Film {{ rating: Int }}\n{SDL}\nextend union Result = Planet\ninterface Named {{ name: String }}\nextend interface Named {{ nick: String }}\ntype Query2 {{ named: Named }}"
+        );
+        let schema = Schema::read(&sdl).unwrap();
+        schema
+            .check_select(GraphqlOperation::Query, "film", "{ rating }")
+            .unwrap();
+        schema
+            .check_select(
+                GraphqlOperation::Query,
+                "search",
+                "{ ... on Planet { name } }",
+            )
+            .unwrap();
+        assert!(
+            schema
+                .fields("Named")
+                .unwrap()
+                .iter()
+                .any(|f| f.name == "nick")
+        );
+    }
+
+    #[test]
     fn refuses_what_is_not_one_selection_set() {
         for select in ["{ ...F } fragment F on Film { id }", "query { id }", "{ id"] {
             assert!(check("film", select).is_err(), "{select}");
