@@ -16,7 +16,7 @@ fn fixtures() -> PathBuf {
     support::repo_root().join("../shared/fixtures/graphql")
 }
 
-fn load(file: &str, namespace: &str) -> graphql::Ingested {
+fn load(file: &str, namespace: &str) -> generator::ingest::Ingested {
     let text = std::fs::read_to_string(fixtures().join(file)).unwrap();
     graphql::ingest(&text, &Options::new(namespace)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
@@ -80,7 +80,9 @@ fn github_loads_despite_its_duplicate_field() {
 fn sdl_and_introspection_give_the_same_tools() {
     let sdl = load("swapi.graphql", "swapi");
     let introspection = load("derived/swapi.introspection.json", "swapi");
-    let names = |i: &graphql::Ingested| i.tools.iter().map(|t| t.path.clone()).collect::<Vec<_>>();
+    let names = |i: &generator::ingest::Ingested| {
+        i.tools.iter().map(|t| t.path.clone()).collect::<Vec<_>>()
+    };
     assert_eq!(names(&sdl), names(&introspection));
     for (a, b) in sdl.tools.iter().zip(&introspection.tools) {
         assert_eq!(a.binding, b.binding, "{}", a.path);

@@ -56,6 +56,17 @@ pub enum SourceKind {
     Mcp,
 }
 
+impl SourceKind {
+    /// As serialised: `openapi`, `graphql` or `mcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Openapi => "openapi",
+            SourceKind::Graphql => "graphql",
+            SourceKind::Mcp => "mcp",
+        }
+    }
+}
+
 /// Who a connection belongs to: the second segment of a tool path.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,

@@ -90,8 +90,7 @@ pub struct Nothing {}
 #[serde(rename_all = "camelCase")]
 pub struct SourceReport {
     pub namespace: String,
-    /// `openapi`, `graphql` or `mcp`.
-    pub kind: String,
+    pub kind: SourceKind,
     /// How many tools the source now has.
     pub tools: usize,
     /// What could not be represented, with where (`warning: #/paths/...: ...`).
@@ -109,8 +108,7 @@ pub struct SourceReport {
 #[serde(rename_all = "camelCase")]
 pub struct SourceSummary {
     pub namespace: String,
-    /// `openapi`, `graphql` or `mcp`.
-    pub kind: String,
+    pub kind: SourceKind,
     /// A URL, a file path, or `inline`.
     pub origin: String,
     pub title: Option<String>,

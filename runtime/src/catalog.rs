@@ -26,6 +26,13 @@ pub struct SourceRuntime {
     pub graphql: Option<Arc<GraphqlSchema>>,
 }
 
+impl SourceRuntime {
+    /// The static headers by name.
+    pub fn header_map(&self) -> std::collections::BTreeMap<String, String> {
+        self.headers.iter().cloned().collect()
+    }
+}
+
 /// A GraphQL source's schema document, read on the first `select` that
 /// needs it (a large schema costs milliseconds to read; most calls use the
 /// default selection and never need it).
@@ -72,6 +79,19 @@ pub struct Live {
 impl Live {
     /// `stored` is the catalog of the stored sources; the built-in tools
     /// are added here.
+    /// A source's runtime facts (empty for the built-ins and unknown names).
+    pub fn source(&self, namespace: &str) -> SourceRuntime {
+        self.sources.get(namespace).cloned().unwrap_or_default()
+    }
+
+    /// How to reach an MCP source's server (empty for other sources).
+    pub fn mcp_target(&self, namespace: &str) -> crate::upstream::McpTarget {
+        self.sources
+            .get(namespace)
+            .and_then(|s| s.mcp.clone())
+            .unwrap_or_default()
+    }
+
     pub fn new(stored: Catalog, sources: HashMap<String, SourceRuntime>, rules: Rules) -> Live {
         let (catalog, blocked) = visible(with_builtins(stored), &rules);
         Live {

@@ -26,6 +26,11 @@ impl Client {
         let info = service::ensure_running(home, &http)
             .await
             .map_err(ServiceError)?;
+        Client::of(home, info.url, http)
+    }
+
+    /// A client of the service at `url` (found or started by the caller).
+    pub fn of(home: &Home, url: String, http: reqwest::Client) -> Result<Client, ServiceError> {
         let token = home
             .existing_token()
             .with_context(|| {
@@ -35,11 +40,7 @@ impl Client {
                 )
             })
             .map_err(ServiceError)?;
-        Ok(Client {
-            url: info.url,
-            token,
-            http,
-        })
+        Ok(Client { url, token, http })
     }
 
     /// `POST /api/tools/invoke/{path}`: the envelope, whatever the status.

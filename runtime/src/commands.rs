@@ -837,21 +837,10 @@ pub async fn web(home: Home, args: WebArgs) -> anyhow::Result<ExitCode> {
         }
     };
     // A one-time login URL: the browser trades it for a session cookie.
-    let token = home.existing_token().with_context(|| {
-        format!(
-            "the service's token is missing from {}",
-            home.token_path().display()
-        )
-    })?;
-    let answer: Value = http
-        .post(format!("{}/api/web/login", info.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the service at {}", info.url))?
-        .json()
-        .await
-        .context("the service's answer to a login request is not JSON")?;
+    let client = Client::of(&home, info.url, http)?;
+    let answer = client
+        .send(reqwest::Method::POST, "/api/web/login", &json!({}))
+        .await?;
     let Some(url) = answer.pointer("/data/url").and_then(Value::as_str) else {
         bail!("the service gave no login URL: {answer}");
     };

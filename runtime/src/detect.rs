@@ -15,8 +15,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use generator::envelope::{ErrorCode, ToolError};
+use generator::ir::SourceKind;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::builtin::{AddGraphqlSource, AddMcpSource, AddSource, SourceReport};
@@ -25,15 +26,6 @@ use crate::server::AppState;
 
 /// How long each probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// The three kinds of source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    Openapi,
-    Graphql,
-    Mcp,
-}
 
 /// Adds a source of any kind, detecting which.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -69,7 +61,7 @@ pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, 
         }
         None => {
             let text = read(state, &input.source).await?;
-            classify(&text).ok_or_else(|| {
+            generator::ingest::kind_of(&text).ok_or_else(|| {
                 error(
                     ErrorCode::InvalidInput,
                     "the source is neither an OpenAPI description (no top-level \"openapi\" or \"swagger\" key) nor a GraphQL schema (SDL or an introspection result); an MCP server is added by its URL, or by command with executor.mcp.addSource",
@@ -155,33 +147,6 @@ async fn read(state: &AppState, source: &str) -> Result<String, ToolError> {
     }
 }
 
-/// What a document is, by its content.
-pub fn classify(text: &str) -> Option<SourceKind> {
-    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
-        if map.contains_key("openapi") || map.contains_key("swagger") {
-            return Some(SourceKind::Openapi);
-        }
-        let introspection = map.contains_key("__schema")
-            || map.get("data").is_some_and(|d| d.get("__schema").is_some());
-        return introspection.then_some(SourceKind::Graphql);
-    }
-    // YAML: top-level keys start a line, quoted or not.
-    let yaml_key = text.lines().any(|line| {
-        let key = line.trim_start_matches(['"', '\'']);
-        let rest = key
-            .strip_prefix("openapi")
-            .or_else(|| key.strip_prefix("swagger"));
-        !line.starts_with(char::is_whitespace)
-            && rest.is_some_and(|r| r.trim_start_matches(['"', '\'']).starts_with(':'))
-    });
-    if yaml_key {
-        return Some(SourceKind::Openapi);
-    }
-    generator::ingest::graphql::Schema::read(text)
-        .is_ok()
-        .then_some(SourceKind::Graphql)
-}
-
 /// Probes a URL: its kind, with the document when it is an OpenAPI one.
 /// The error says what each probe saw.
 async fn probe(
@@ -216,7 +181,8 @@ async fn probe(
                 .then(|| String::from_utf8(bytes.to_vec()).ok())
                 .flatten()
                 .unwrap_or_default();
-            if status.is_success() && classify(&text) == Some(SourceKind::Openapi) {
+            if status.is_success() && generator::ingest::kind_of(&text) == Some(SourceKind::Openapi)
+            {
                 return Ok((SourceKind::Openapi, Some(text)));
             }
             seen.push(format!("GET answered {status} without an OpenAPI document"));
@@ -308,33 +274,4 @@ fn content_type(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_are_told_apart_by_content() {
-        assert_eq!(
-            classify(r#"{"openapi": "3.1.0"}"#),
-            Some(SourceKind::Openapi)
-        );
-        assert_eq!(classify(r#"{"swagger": "2.0"}"#), Some(SourceKind::Openapi));
-        assert_eq!(
-            classify("info: {}\nopenapi: 3.0.3\n"),
-            Some(SourceKind::Openapi)
-        );
-        assert_eq!(classify("\"swagger\": '2.0'\n"), Some(SourceKind::Openapi));
-        // Nested `openapi:` keys are not the top level.
-        assert_eq!(classify("info:\n  openapi: x\n"), None);
-        assert_eq!(classify("openapiVersion: 3\n"), None);
-        assert_eq!(
-            classify(r#"{"data": {"__schema": {"types": []}}}"#),
-            Some(SourceKind::Graphql)
-        );
-        assert_eq!(classify("type Query { a: Int }"), Some(SourceKind::Graphql));
-        assert_eq!(classify(r#"{"name": "x"}"#), None);
-        assert_eq!(classify("hello there"), None);
-    }
 }

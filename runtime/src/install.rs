@@ -225,7 +225,8 @@ fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `text` to `path` unless it is there already; whether it changed.
+/// Writes `text` to `path` (atomically: a service manager never reads half
+/// a unit) unless it is there already; whether it changed.
 fn write_if_changed(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(false);
@@ -233,7 +234,7 @@ fn write_if_changed(path: &Path, text: &str) -> anyhow::Result<bool> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::files::write_atomically(path, text.as_bytes())?;
     Ok(true)
 }
 

@@ -409,15 +409,17 @@ impl Handler {
         invoke::permit(&self.state, live, tool, &input, invoke::Caller::Agent)?;
         match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
-                let target = live
-                    .sources
-                    .get(&tool.integration)
-                    .and_then(|s| s.mcp.clone())
-                    .unwrap_or_default();
+                let target = live.mcp_target(&tool.integration);
                 let result = self
                     .state
                     .upstreams
-                    .call_relayed(&binding.upstream, &target, &binding.tool_name, input, relay)
+                    .call_raw(
+                        &binding.upstream,
+                        &target,
+                        &binding.tool_name,
+                        input,
+                        Some(relay),
+                    )
                     .await?;
                 Ok(Passed::Verbatim(result))
             }

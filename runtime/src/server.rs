@@ -210,7 +210,7 @@ impl AppState {
                     base_url: record.options.base_url.clone(),
                     headers,
                     mcp,
-                    graphql: (record.kind == "graphql")
+                    graphql: (record.kind() == generator::ir::SourceKind::Graphql)
                         .then(|| Arc::new(crate::catalog::GraphqlSchema::new(record.document))),
                 },
             );

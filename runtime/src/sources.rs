@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use generator::envelope::{ErrorCode, ToolError};
 use generator::ingest::openapi::{self, Options};
+use generator::ir::SourceKind;
 use generator::naming::is_valid_namespace;
 use serde_json::Value;
 
@@ -177,7 +178,7 @@ async fn sign_in(
         diagnostics: vec![format!(
             "the server asks for authorization: sign in within ten minutes at {authorization_url}; the source is added when you are back"
         )],
-        kind: "mcp".to_owned(),
+        kind: SourceKind::Mcp,
         base_url: None,
         authorization_url: Some(authorization_url),
     })
@@ -222,18 +223,7 @@ fn mcp_record(
 ) -> SourceRecord {
     let ingested = generator::ingest::mcp::ingest(tools, server.as_ref(), &Options::new(namespace));
     let document = serde_json::json!({ "serverInfo": server, "tools": tools }).to_string();
-    SourceRecord {
-        namespace: namespace.to_owned(),
-        kind: "mcp".to_owned(),
-        origin,
-        document,
-        options,
-        integration: ingested.integration,
-        tools: ingested.tools,
-        diagnostics: ingested.diagnostics,
-        created_at: 0,
-        updated_at: 0,
-    }
+    SourceRecord::new(namespace.to_owned(), origin, document, options, ingested)
 }
 
 pub(crate) async fn add(state: &AppState, input: AddSource) -> Result<SourceReport, ToolError> {
@@ -305,18 +295,7 @@ async fn index(
     }
     save(
         state,
-        SourceRecord {
-            namespace,
-            kind: "openapi".to_owned(),
-            origin,
-            document,
-            options,
-            integration: ingested.integration,
-            tools: ingested.tools,
-            diagnostics: ingested.diagnostics,
-            created_at: 0,
-            updated_at: 0,
-        },
+        SourceRecord::new(namespace, origin, document, options, ingested.into()),
     )
 }
 
@@ -326,11 +305,12 @@ pub(crate) fn save(state: &AppState, record: SourceRecord) -> Result<SourceRepor
     state.store().put_source(&record).map_err(internal)?;
     state.reload().map_err(internal)?;
     let tools = record.tools.len();
-    tracing::info!(namespace = %record.namespace, kind = %record.kind, tools, "source indexed");
+    let kind = record.kind();
+    tracing::info!(namespace = %record.namespace, kind = kind.as_str(), tools, "source indexed");
     Ok(SourceReport {
         diagnostics: record.diagnostics.iter().map(ToString::to_string).collect(),
         namespace: record.namespace,
-        kind: record.kind,
+        kind,
         tools,
         base_url: record.options.base_url,
         authorization_url: None,
@@ -479,13 +459,13 @@ pub(crate) fn list(state: &AppState) -> Result<Vec<SourceSummary>, ToolError> {
     Ok(sources
         .into_iter()
         .map(|s| SourceSummary {
+            kind: s.kind(),
             title: s.integration.title.clone(),
             tools: s.tools.len(),
             diagnostics: s.diagnostics.len(),
             base_url: s.options.base_url.clone(),
             headers: s.options.sealed_headers.keys().cloned().collect(),
             namespace: s.namespace,
-            kind: s.kind,
             origin: s.origin,
             updated_at: s.updated_at,
         })
@@ -513,16 +493,11 @@ async fn refresh(state: &AppState, input: SourceName) -> Result<SourceReport, To
     let Some(existing) = existing else {
         return Err(no_such_source(state, &input.namespace));
     };
-    if existing.kind == "graphql" {
+    if existing.kind() == SourceKind::Graphql {
         return crate::invoke::graphql::refresh(state, existing).await;
     }
-    if existing.kind == "mcp" {
-        let target = state
-            .live()
-            .sources
-            .get(&existing.namespace)
-            .and_then(|s| s.mcp.clone())
-            .unwrap_or_default();
+    if existing.kind() == SourceKind::Mcp {
+        let target = state.live().mcp_target(&existing.namespace);
         state.upstreams.forget(&existing.namespace).await;
         return index_mcp(state, existing.namespace, &target, existing.options).await;
     }
@@ -530,12 +505,7 @@ async fn refresh(state: &AppState, input: SourceName) -> Result<SourceReport, To
         (existing.origin, existing.document)
     } else {
         // With the source's headers, as when it was added.
-        let headers = state
-            .live()
-            .sources
-            .get(&existing.namespace)
-            .map(|s| s.headers.iter().cloned().collect())
-            .unwrap_or_default();
+        let headers = state.live().source(&existing.namespace).header_map();
         fetch(state, &existing.origin, &headers).await?
     };
     index(
@@ -590,15 +560,10 @@ pub(crate) fn seal_all(
 /// said its list changed) and re-indexes them.
 pub async fn relist_mcp(state: &AppState, namespace: &str) -> Result<usize, ToolError> {
     let existing = state.store().source(namespace).map_err(internal)?;
-    let Some(existing) = existing.filter(|s| s.kind == "mcp") else {
+    let Some(existing) = existing.filter(|s| s.kind() == SourceKind::Mcp) else {
         return Ok(0);
     };
-    let target = state
-        .live()
-        .sources
-        .get(namespace)
-        .and_then(|s| s.mcp.clone())
-        .unwrap_or_default();
+    let target = state.live().mcp_target(namespace);
     let client = state.upstreams.session(namespace, &target).await?;
     let (tools, server) = crate::upstream::list(&client).await?;
     let record = mcp_record(namespace, existing.origin, existing.options, &tools, server);

@@ -184,7 +184,6 @@ pub struct McpOptions {
 #[derive(Debug, Clone)]
 pub struct SourceRecord {
     pub namespace: String,
-    pub kind: String,
     /// A URL, an absolute file path, or `inline`.
     pub origin: String,
     pub document: String,
@@ -194,6 +193,34 @@ pub struct SourceRecord {
     pub diagnostics: Vec<Diagnostic>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl SourceRecord {
+    /// A freshly indexed source (its kind is its integration's); the store
+    /// sets the times.
+    pub fn new(
+        namespace: String,
+        origin: String,
+        document: String,
+        options: SourceOptions,
+        ingested: generator::ingest::Ingested,
+    ) -> SourceRecord {
+        SourceRecord {
+            namespace,
+            origin,
+            document,
+            options,
+            integration: ingested.integration,
+            tools: ingested.tools,
+            diagnostics: ingested.diagnostics,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    pub fn kind(&self) -> generator::ir::SourceKind {
+        self.integration.kind
+    }
 }
 
 pub struct Store {
@@ -290,7 +317,7 @@ impl Store {
                diagnostics = excluded.diagnostics, updated_at = excluded.updated_at",
             params![
                 record.namespace,
-                record.kind,
+                record.kind().as_str(),
                 record.origin,
                 record.document,
                 serde_json::to_string(&record.options)?,
@@ -666,9 +693,10 @@ fn random_hex(len: usize) -> anyhow::Result<String> {
     Ok(hex::encode(bytes))
 }
 
+/// A stored row; its `kind` column is kept for people reading the
+/// database (the record's kind is its integration's).
 struct RawSource {
     namespace: String,
-    kind: String,
     origin: String,
     document: String,
     options: String,
@@ -682,7 +710,6 @@ struct RawSource {
 fn row_to_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawSource> {
     Ok(RawSource {
         namespace: row.get(0)?,
-        kind: row.get(1)?,
         origin: row.get(2)?,
         document: row.get(3)?,
         options: row.get(4)?,
@@ -703,7 +730,6 @@ impl RawSource {
             tools: serde_json::from_str(&self.tools).with_context(context)?,
             diagnostics: serde_json::from_str(&self.diagnostics).with_context(context)?,
             namespace: self.namespace,
-            kind: self.kind,
             origin: self.origin,
             document: self.document,
             created_at: self.created_at,

@@ -416,7 +416,10 @@ impl McpUpstreams {
         tool: &str,
         arguments: Value,
     ) -> Result<Value, ToolError> {
-        result_data(self.call_raw(namespace, target, tool, arguments).await?)
+        result_data(
+            self.call_raw(namespace, target, tool, arguments, None)
+                .await?,
+        )
     }
 
     fn relay_slot(&self, namespace: &str) -> Arc<RelaySlot> {
@@ -429,33 +432,24 @@ impl McpUpstreams {
     }
 
     /// Calls a tool upstream and returns its result as it came; while it
-    /// runs, what the upstream sends about it goes to `relay` (when this is
-    /// the only call in flight to that upstream).
-    pub async fn call_relayed(
-        &self,
-        namespace: &str,
-        target: &McpTarget,
-        tool: &str,
-        arguments: Value,
-        relay: Relay,
-    ) -> Result<rmcp::model::CallToolResult, ToolError> {
-        let slot = self.relay_slot(namespace);
-        let _in_flight = slot.enter(Some(relay));
-        let result = self.call_once(namespace, target, tool, arguments).await;
-        slot.settle().await;
-        result
-    }
-
-    /// Calls a tool upstream and returns its result as it came.
+    /// runs, what the upstream sends about it goes to `relay`, if given
+    /// (when this is the only call in flight to that upstream).
     pub async fn call_raw(
         &self,
         namespace: &str,
         target: &McpTarget,
         tool: &str,
         arguments: Value,
+        relay: Option<Relay>,
     ) -> Result<rmcp::model::CallToolResult, ToolError> {
-        let _in_flight = self.relay_slot(namespace).enter(None);
-        self.call_once(namespace, target, tool, arguments).await
+        let slot = self.relay_slot(namespace);
+        let relaying = relay.is_some();
+        let _in_flight = slot.enter(relay);
+        let result = self.call_once(namespace, target, tool, arguments).await;
+        if relaying {
+            slot.settle().await;
+        }
+        result
     }
 
     async fn call_once(

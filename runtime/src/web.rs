@@ -265,8 +265,8 @@ struct SourceRow {
     origin: String,
     title: String,
     tools: usize,
-    diagnostics: usize,
     health: String,
+    healthy: bool,
 }
 
 #[derive(Template)]
@@ -286,6 +286,7 @@ pub async fn home(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> R
         .unwrap_or_default()
         .into_iter()
         .map(|s| SourceRow {
+            healthy: s.tools > 0 && s.diagnostics == 0,
             health: match (s.tools, s.diagnostics) {
                 (0, _) => "no tools".into(),
                 (_, 0) => "ok".into(),
@@ -293,10 +294,9 @@ pub async fn home(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> R
             },
             title: s.title.unwrap_or_default(),
             namespace: s.namespace,
-            kind: s.kind,
+            kind: s.kind.as_str().to_owned(),
             origin: s.origin,
             tools: s.tools,
-            diagnostics: s.diagnostics,
         })
         .collect();
     let mcp_url = format!("http://{}/mcp", state.addr);
@@ -509,8 +509,11 @@ pub async fn connections(State(state): State<Arc<AppState>>, Signed(csrf): Signe
 struct RuleRow {
     id: String,
     pattern: String,
-    action: String,
+    action: &'static str,
     position: usize,
+    /// Where the Up and Down buttons move it, where it can move.
+    up: Option<usize>,
+    down: Option<usize>,
 }
 
 #[derive(Template)]
@@ -518,18 +521,17 @@ struct RuleRow {
 struct PoliciesPage {
     page: Page,
     rules: Vec<RuleRow>,
-    last: usize,
 }
 
 pub async fn policies(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> Response {
-    let rules: Vec<RuleRow> = crate::policies::list(&state)
-        .unwrap_or_default()
+    let rules = crate::policies::list(&state).unwrap_or_default();
+    let last = rules.len();
+    let rules = rules
         .into_iter()
         .map(|r| RuleRow {
-            action: serde_json::to_value(r.action)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            action: crate::policy::action_name(r.action),
+            up: (r.position > 1).then(|| r.position - 1),
+            down: (r.position < last).then(|| r.position + 1),
             id: r.id,
             pattern: r.pattern,
             position: r.position,
@@ -537,7 +539,6 @@ pub async fn policies(State(state): State<Arc<AppState>>, Signed(csrf): Signed) 
         .collect();
     render(&PoliciesPage {
         page: page(&state, csrf),
-        last: rules.len(),
         rules,
     })
     .into_response()

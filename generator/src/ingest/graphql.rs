@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::ingest::Ingested;
 use crate::ingest::openapi::Options;
 use crate::ir::{
     Annotations, Binding, GraphqlBinding, GraphqlOperation, Integration, Policy, SourceKind, Tool,
@@ -38,14 +39,6 @@ mod select;
 
 /// How deep the default selection follows object fields.
 pub const MAX_DEPTH: usize = 2;
-
-/// What a GraphQL source became.
-#[derive(Debug, Clone)]
-pub struct Ingested {
-    pub integration: Integration,
-    pub tools: Vec<Tool>,
-    pub diagnostics: Vec<Diagnostic>,
-}
 
 /// Why a schema cannot be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

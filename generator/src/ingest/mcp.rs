@@ -10,17 +10,10 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::diagnostic::Diagnostic;
+use crate::ingest::Ingested;
 use crate::ingest::openapi::{Options, normalise_schemas};
 use crate::ir::{Annotations, Binding, Integration, McpBinding, Policy, SourceKind, Tool};
 use crate::naming::{sanitise_tool_name, stable_hash};
-
-/// What an MCP source became.
-#[derive(Debug, Clone)]
-pub struct Ingested {
-    pub integration: Integration,
-    pub tools: Vec<Tool>,
-    pub diagnostics: Vec<Diagnostic>,
-}
 
 /// `tools` is the `tools` array of `tools/list` (all pages);
 /// `server` is the upstream's `serverInfo`, when known.

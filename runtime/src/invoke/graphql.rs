@@ -49,12 +49,7 @@ pub async fn refresh(state: &AppState, existing: SourceRecord) -> Result<SourceR
     let document = if existing.origin == "inline" {
         existing.document
     } else {
-        let headers = state
-            .live()
-            .sources
-            .get(&existing.namespace)
-            .map(|s| s.headers.iter().cloned().collect())
-            .unwrap_or_default();
+        let headers = state.live().source(&existing.namespace).header_map();
         introspect(state, &existing.origin, &headers).await?
     };
     index(
@@ -114,18 +109,7 @@ fn index(
     .map_err(|e| error(ErrorCode::InvalidInput, e.to_string(), None))?;
     crate::sources::save(
         state,
-        SourceRecord {
-            namespace,
-            kind: "graphql".to_owned(),
-            origin,
-            document,
-            options,
-            integration: ingested.integration,
-            tools: ingested.tools,
-            diagnostics: ingested.diagnostics,
-            created_at: 0,
-            updated_at: 0,
-        },
+        SourceRecord::new(namespace, origin, document, options, ingested),
     )
 }
 
@@ -227,7 +211,7 @@ pub async fn call(
         let cookies: Vec<String> = applied
             .cookies
             .iter()
-            .map(|(name, value)| format!("{name}={}", super::wire::encode(value, false)))
+            .map(|(n, v)| super::wire::cookie_pair(n, v))
             .collect();
         request = request.header(reqwest::header::COOKIE, cookies.join("; "));
     }

@@ -86,21 +86,13 @@ pub async fn call(
             )),
             ParamLocation::Cookie => {
                 let text = wire::header_value(&value, false);
-                cookies.push(format!(
-                    "{}={}",
-                    param.wire_name,
-                    wire::encode(&text, false)
-                ));
+                cookies.push(wire::cookie_pair(&param.wire_name, &text));
             }
         }
     }
     let applied = credential.map(Credential::apply).unwrap_or_default();
-    for (name, value) in &applied.query {
-        query.push(wire::encode_pairs(&[(name.clone(), value.clone())], false));
-    }
-    for (name, value) in &applied.cookies {
-        cookies.push(format!("{name}={}", wire::encode(value, false)));
-    }
+    query.push(wire::encode_pairs(&applied.query, false));
+    cookies.extend(applied.cookies.iter().map(|(n, v)| wire::cookie_pair(n, v)));
     headers.extend(applied.headers);
     let mut url = format!("{}{}", base.trim_end_matches('/'), path);
     let query: Vec<String> = query.into_iter().filter(|q| !q.is_empty()).collect();

@@ -97,11 +97,7 @@ pub async fn run(
                 .integration(&tool.integration)
                 .map(|i| i.servers.as_slice())
                 .unwrap_or_default();
-            let source = live
-                .sources
-                .get(&tool.integration)
-                .cloned()
-                .unwrap_or_default();
+            let source = live.source(&tool.integration);
             let (source, input) = (&source, &input);
             let call = move |credential: Option<Credential>| async move {
                 let credential = credential.as_ref();
@@ -126,22 +122,14 @@ pub async fn run(
         }
         Binding::Builtin(builtin) => sources::run(state, &builtin.operation, input).await,
         Binding::Mcp(binding) => {
-            let target = live
-                .sources
-                .get(&tool.integration)
-                .and_then(|s| s.mcp.clone())
-                .unwrap_or_default();
+            let target = live.mcp_target(&tool.integration);
             state
                 .upstreams
                 .call(&binding.upstream, &target, &binding.tool_name, input)
                 .await
         }
         Binding::Graphql(binding) => {
-            let source = live
-                .sources
-                .get(&tool.integration)
-                .cloned()
-                .unwrap_or_default();
+            let source = live.source(&tool.integration);
             let (source, input) = (&source, &input);
             let call = move |credential: Option<Credential>| async move {
                 let credential = credential.as_ref();

@@ -34,6 +34,11 @@ const RESERVED_OK: &AsciiSet = &UNRESERVED
     .remove(b';')
     .remove(b'=');
 
+/// One `name=value` of a `Cookie` header, the value percent-encoded.
+pub fn cookie_pair(name: &str, value: &str) -> String {
+    format!("{name}={}", encode(value, false))
+}
+
 pub fn encode(text: &str, allow_reserved: bool) -> String {
     utf8_percent_encode(
         text,

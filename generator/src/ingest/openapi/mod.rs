@@ -55,6 +55,16 @@ pub struct Ingested {
     pub version: SpecVersion,
 }
 
+impl From<Ingested> for crate::ingest::Ingested {
+    fn from(i: Ingested) -> crate::ingest::Ingested {
+        crate::ingest::Ingested {
+            integration: i.integration,
+            tools: i.tools,
+            diagnostics: i.diagnostics,
+        }
+    }
+}
+
 /// Which OpenAPI generation a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpecVersion {
