@@ -133,10 +133,7 @@ async fn service_with_sources(home: &std::path::Path, env: &[(&str, &str)]) -> S
 }
 
 fn add(service: &Service, args: &[&str], secret: &str) -> (Option<i32>, String, String) {
-    let mut all = vec!["connections", "add"];
-    all.extend_from_slice(args);
-    all.push("--secret-stdin");
-    let out = service.cli_with_stdin(&all, Some(secret));
+    let out = service.add_connection(args, secret);
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
@@ -367,20 +364,12 @@ async fn the_canary_secret_appears_nowhere() {
         "{answer}"
     );
     // Also through a failing call whose upstream echoes what it got.
-    let out = service.cli_with_stdin(
-        &[
-            "connections",
-            "add",
-            "keyh",
-            "--auth",
-            "api-key",
-            "--key-name",
-            "X-Api-Key",
-            "--secret-stdin",
-        ],
-        Some(CANARY),
+    let (code, _, stderr) = add(
+        &service,
+        &["keyh", "--auth", "api-key", "--key-name", "X-Api-Key"],
+        CANARY,
     );
-    assert!(out.status.success());
+    assert_eq!(code, Some(0), "{stderr}");
     let refused = service.invoke("keyh.check.check", json!({})).await;
     assert_eq!(refused.1["error"]["code"], "connection_rejected");
 

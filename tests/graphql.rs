@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use serde_json::json;
 use support::service::{NodeServer, Service, sdk};
 
@@ -173,23 +171,8 @@ async fn queries_and_mutations_run_through_rest_and_mcp() {
 
     // Through the generated TypeScript client, compiled by tsc and run by
     // Node: typed by the default selection, errors as values.
-    let work = tempfile::tempdir().unwrap();
-    let out = service.cli(&[
-        "generate",
-        "--format",
-        "typescript",
-        "--integration",
+    let result = service.run_typescript(
         "films",
-        "-o",
-        work.path().join("films.gen.ts").to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        support::service::text(&out.stderr)
-    );
-    std::fs::write(
-        work.path().join("run.ts"),
         r#"import { createExecutorClient } from "./films.gen.js";
 const executor = createExecutorClient();
 const film = await executor.films.org.main.query.film({ id: "1" });
@@ -197,31 +180,7 @@ const title: string | undefined = film.ok && film.data ? film.data.title : undef
 const failed = await executor.films.org.main.query.fail({});
 console.log(JSON.stringify({ title, director: film.ok ? film.data?.director?.name : null, fail: failed.ok ? null : failed.error.code }));
 "#,
-    )
-    .unwrap();
-    std::fs::write(work.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
-    support::tsc(
-        work.path(),
-        &["--lib", "es2022,dom", "--outDir", "out"],
-        &["run.ts"],
     );
-    std::fs::write(
-        work.path().join("out/package.json"),
-        r#"{"type": "module"}"#,
-    )
-    .unwrap();
-    let run = Command::new("node")
-        .arg(work.path().join("out/run.js"))
-        .env("EXECUTOR_URL", &service.url)
-        .env("EXECUTOR_API_KEY", &service.token)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        support::service::text(&run.stderr)
-    );
-    let result: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(
         result,
         json!({"title": "A New Hope", "director": "George Lucas", "fail": "upstream_tool_error"})

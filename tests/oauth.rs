@@ -193,6 +193,26 @@ paths:
     )
 }
 
+/// An OAuth client-credentials connection (client `svc`) for `integration`.
+fn add_client_credentials(
+    service: &Service,
+    integration: &str,
+    provider: &str,
+    secret: &str,
+) -> std::process::Output {
+    let token_url = format!("{provider}/token");
+    let args = [
+        integration,
+        "--auth",
+        "oauth2-client-credentials",
+        "--client-id",
+        "svc",
+        "--token-url",
+        &token_url,
+    ];
+    service.add_connection(&args, secret)
+}
+
 async fn add_source(service: &Service, provider: &str, namespace: &str) {
     let r = service
         .invoke(
@@ -290,25 +310,7 @@ async fn client_credentials_fetch_cache_and_renew_tokens() {
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
     add_source(&service, &provider, "svc").await;
-    let token_url = format!("{provider}/token");
-
-    let add = |secret: &str| {
-        service.cli_with_stdin(
-            &[
-                "connections",
-                "add",
-                "svc",
-                "--auth",
-                "oauth2-client-credentials",
-                "--client-id",
-                "svc",
-                "--token-url",
-                &token_url,
-                "--secret-stdin",
-            ],
-            Some(secret),
-        )
-    };
+    let add = |secret: &str| add_client_credentials(&service, "svc", &provider, secret);
     let out = add("wrong-secret");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let r = service.invoke("svc.check.check", json!({})).await;
@@ -359,21 +361,7 @@ async fn graphql_calls_carry_the_token_and_renew_it_once_on_401() {
     let r = service.invoke("gql.query.who", json!({})).await;
     assert_eq!(r.1["error"]["code"], "connection_missing", "{}", r.1);
 
-    let out = service.cli_with_stdin(
-        &[
-            "connections",
-            "add",
-            "gql",
-            "--auth",
-            "oauth2-client-credentials",
-            "--client-id",
-            "svc",
-            "--token-url",
-            &format!("{provider}/token"),
-            "--secret-stdin",
-        ],
-        Some("svc-secret"),
-    );
+    let out = add_client_credentials(&service, "gql", &provider, "svc-secret");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let r = service.invoke("gql.query.who", json!({})).await;
     assert_eq!(r.1["data"], "token #1", "{}", r.1);

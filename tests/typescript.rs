@@ -9,7 +9,6 @@ use std::path::Path;
 use std::process::Command;
 
 use generator::emit;
-use serde_json::Value;
 use support::service::{Service, start_upstream, text};
 use support::{node_bin, tsc};
 
@@ -139,46 +138,9 @@ async fn the_client_runs_under_node_against_a_live_service() {
     assert_eq!(added.1["ok"], true, "{}", added.1);
 
     // The client as the user gets it: generated from the store.
-    let work = tempfile::tempdir().unwrap();
-    let out = service.cli(&[
-        "generate",
-        "--format",
-        "typescript",
-        "--integration",
-        "echo",
-        "-o",
-        work.path().join("echo.gen.ts").to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    std::fs::copy(
-        support::repo_root().join("tests/typescript/run.ts"),
-        work.path().join("run.ts"),
-    )
-    .unwrap();
-    std::fs::write(work.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
-    tsc(
-        work.path(),
-        &["--outDir", "out", "--lib", "es2022,dom"],
-        &["run.ts"],
-    );
-    std::fs::write(
-        work.path().join("out/package.json"),
-        r#"{"type": "module"}"#,
-    )
-    .unwrap();
-    let run = Command::new("node")
-        .arg(work.path().join("out/run.js"))
-        .env("EXECUTOR_URL", &service.url)
-        .env("EXECUTOR_API_KEY", &service.token)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "node failed: {}{}",
-        text(&run.stdout),
-        text(&run.stderr)
-    );
-    let result: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let script =
+        std::fs::read_to_string(support::repo_root().join("tests/typescript/run.ts")).unwrap();
+    let result = service.run_typescript("echo", &script);
     assert_eq!(result["success"]["path"], "/v1/items/42", "{result}");
     assert_eq!(result["success"]["query"], "tags=x");
     assert_eq!(result["invalid"]["code"], "invalid_input", "{result}");

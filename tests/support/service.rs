@@ -129,6 +129,55 @@ impl Service {
         child.wait_with_output().unwrap()
     }
 
+    /// The user's TypeScript path end to end: `executor generate --format
+    /// typescript` for `integration` (into `<integration>.gen.ts`), `script`
+    /// as `run.ts` beside it, `tsc --strict`, then Node against this
+    /// service; what the script printed, as JSON.
+    pub fn run_typescript(&self, integration: &str, script: &str) -> Value {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path();
+        let client = dir.join(format!("{integration}.gen.ts"));
+        let out = self.cli(&[
+            "generate",
+            "--format",
+            "typescript",
+            "--integration",
+            integration,
+            "-o",
+            client.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        std::fs::write(dir.join("run.ts"), script).unwrap();
+        std::fs::write(dir.join("package.json"), r#"{"type": "module"}"#).unwrap();
+        super::tsc(
+            dir,
+            &["--lib", "es2022,dom", "--outDir", "out"],
+            &["run.ts"],
+        );
+        std::fs::write(dir.join("out/package.json"), r#"{"type": "module"}"#).unwrap();
+        let run = Command::new("node")
+            .arg(dir.join("out/run.js"))
+            .env("EXECUTOR_URL", &self.url)
+            .env("EXECUTOR_API_KEY", &self.token)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "node failed: {}{}",
+            text(&run.stdout),
+            text(&run.stderr)
+        );
+        serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&run.stdout)))
+    }
+
+    /// `executor connections add <args> --secret-stdin`, the secret on stdin.
+    pub fn add_connection(&self, args: &[&str], secret: &str) -> Output {
+        let mut all = vec!["connections", "add"];
+        all.extend_from_slice(args);
+        all.push("--secret-stdin");
+        self.cli_with_stdin(&all, Some(secret))
+    }
+
     pub async fn invoke(&self, path: &str, input: Value) -> (u16, Value) {
         let response = http()
             .post(format!("{}/api/tools/invoke/{path}", self.url))
