@@ -79,8 +79,11 @@ async fn parameters_and_bodies_reach_the_upstream_as_the_spec_says() {
     assert_eq!(echo["query"], "tags=a&tags=b%20c&filter%5Bcolor%5D=red");
     assert_eq!(echo["headers"]["x-trace"], "t-1");
     assert_eq!(echo["headers"]["cookie"], "session=abc");
-    // The source's static header is attached; the caller never sent it.
-    assert_eq!(echo["headers"]["x-api-key"], SECRET);
+    // The source's static header is attached; the caller never sent it,
+    // and never sees it (the echo of it is redacted).
+    assert_eq!(echo["headers"]["x-api-key"], "[redacted]");
+    let reversed: String = SECRET.chars().rev().collect();
+    assert_eq!(echo["headers"]["x-api-key-reversed"], reversed);
 
     // The short path resolves too.
     let echo = data(service.invoke("echo.items.getItem", json!({"id": 1})).await);
@@ -581,7 +584,8 @@ async fn sources_survive_sigkill_and_generate_reads_them_offline() {
     assert_eq!(before["data"], after["data"]);
     // The stored secret still decrypts after the restart.
     let echo = data(service.invoke("echo.items.getItem", json!({"id": 9})).await);
-    assert_eq!(echo["headers"]["x-api-key"], SECRET);
+    let reversed: String = SECRET.chars().rev().collect();
+    assert_eq!(echo["headers"]["x-api-key-reversed"], reversed);
     drop(upstream);
 
     // Removing a source takes its tools away, and that survives too.

@@ -22,9 +22,12 @@ use serde_json::{Value, json};
 
 use crate::builtin::{AddGraphqlSource, AddMcpSource, AddSource, SourceReport};
 use crate::catalog::error;
+use crate::outbound::read_json_capped;
 use crate::server::AppState;
 
 /// How long each probe may take.
+/// The GraphQL and MCP probes read at most this much of an answer.
+const PROBE_MAX_BYTES: usize = 256 * 1024;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Adds a source of any kind, detecting which.
@@ -157,7 +160,7 @@ async fn probe(
     crate::sources::check_base_url(url)?;
     // The caller's headers (credentials, often) go to the URL's own origin
     // only.
-    let client = crate::sources::same_origin_client()?;
+    let client = &state.http;
     let with_headers = |mut request: reqwest::RequestBuilder| {
         for (name, value) in headers {
             request = request.header(name, value);
@@ -176,11 +179,17 @@ async fn probe(
                 // A legacy HTTP+SSE MCP server opens its stream on GET.
                 return Ok((SourceKind::Mcp, None));
             }
-            let bytes = response.bytes().await.unwrap_or_default();
-            let text = (bytes.len() <= crate::sources::MAX_SPEC_BYTES)
-                .then(|| String::from_utf8(bytes.to_vec()).ok())
-                .flatten()
-                .unwrap_or_default();
+            // Read as adding reads a spec: refused past its limit.
+            let text =
+                match crate::sources::read_document(url, response, crate::sources::MAX_SPEC_BYTES)
+                    .await
+                {
+                    Ok(text) => text,
+                    Err(too_large) if too_large.code == ErrorCode::InvalidInput => {
+                        return Err(too_large);
+                    }
+                    Err(_) => String::new(),
+                };
             if status.is_success() && generator::ingest::kind_of(&text) == Some(SourceKind::Openapi)
             {
                 return Ok((SourceKind::Openapi, Some(text)));
@@ -201,7 +210,9 @@ async fn probe(
     match post {
         Ok(response) => {
             let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let body = read_json_capped(response, PROBE_MAX_BYTES)
+                .await
+                .unwrap_or(Value::Null);
             if body
                 .pointer("/data/__typename")
                 .is_some_and(Value::is_string)
@@ -249,7 +260,9 @@ async fn probe(
             {
                 return Ok((SourceKind::Mcp, None));
             }
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let body = read_json_capped(response, PROBE_MAX_BYTES)
+                .await
+                .unwrap_or(Value::Null);
             if body["jsonrpc"] == "2.0" {
                 return Ok((SourceKind::Mcp, None));
             }

@@ -20,6 +20,7 @@ pub mod mcp;
 pub mod mcp_oauth;
 pub mod mcp_stdio;
 pub mod oauth;
+pub mod outbound;
 pub mod policies;
 pub mod policy;
 pub mod search;

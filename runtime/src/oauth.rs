@@ -79,9 +79,17 @@ async fn send(
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
     }
-    let bytes = response.bytes().await?;
+    // A token endpoint's answer is small; a hostile one is cut off.
+    let bytes = match crate::outbound::read_capped(response, 1024 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(crate::outbound::ReadError::Broken(e)) => return Err(e),
+        Err(too_large) => {
+            tracing::warn!("an OAuth endpoint's {too_large}");
+            Vec::new()
+        }
+    };
     Ok(builder
-        .body(bytes.to_vec())
+        .body(bytes)
         .expect("a response rebuilt from valid parts"))
 }
 

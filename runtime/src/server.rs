@@ -56,7 +56,12 @@ pub struct AppState {
     pub addr: SocketAddr,
     /// `Host` values that name this service.
     pub hosts: Vec<String>,
+    /// For every outbound request: redirects stay on their origin (see
+    /// [`crate::outbound`]).
     pub http: reqwest::Client,
+    /// For header-less `GET`s of public documents only: follows redirects
+    /// to other origins.
+    pub http_anywhere: reqwest::Client,
     pub secrets: SecretBox,
     pub shutdown: tokio::sync::Notify,
     /// Ends open MCP streams when the service stops.
@@ -83,10 +88,7 @@ impl AppState {
         let secrets = home.secret_box()?;
         let store = Store::open(&home.database())?;
         let approval_ttl = crate::execution::approval_ttl_from_env()?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("executor/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .build()?;
+        let http = crate::outbound::client();
         let port = addr.port();
         let mut hosts = vec![
             format!("127.0.0.1:{port}"),
@@ -102,6 +104,7 @@ impl AppState {
             addr,
             hosts,
             http,
+            http_anywhere: crate::outbound::anywhere_client(),
             secrets,
             shutdown: tokio::sync::Notify::new(),
             cancel: tokio_util::sync::CancellationToken::new(),

@@ -340,30 +340,8 @@ pub(crate) fn check_base_url(base: &str) -> Result<(), ToolError> {
     }
 }
 
-/// A client that follows redirects within the first URL's origin only, for
-/// requests that carry the caller's headers (credentials, often): they are
-/// never sent to another origin.
-pub(crate) fn same_origin_client() -> Result<reqwest::Client, ToolError> {
-    reqwest::Client::builder()
-        .user_agent(concat!("executor/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            let same_origin = attempt
-                .previous()
-                .first()
-                .is_some_and(|first| first.origin() == attempt.url().origin());
-            if same_origin && attempt.previous().len() < 5 {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        }))
-        .build()
-        .map_err(|e| crate::catalog::internal_error(e.into(), "build an HTTP client"))
-}
-
 /// `GET`s a document with the source's headers. Moved to another origin,
-/// it is fetched there without them.
+/// it is fetched there without them (see [`crate::outbound`]).
 pub(crate) async fn get_document(
     state: &AppState,
     url: &str,
@@ -373,7 +351,7 @@ pub(crate) async fn get_document(
     const ACCEPT: &str = "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.1";
     let plain = || {
         state
-            .http
+            .http_anywhere
             .get(url)
             .header(reqwest::header::ACCEPT, ACCEPT)
             .timeout(timeout)
@@ -388,7 +366,8 @@ pub(crate) async fn get_document(
     if headers.is_empty() {
         return plain().send().await.map_err(fail);
     }
-    let mut request = same_origin_client()?
+    let mut request = state
+        .http
         .get(url)
         .header(reqwest::header::ACCEPT, ACCEPT)
         .timeout(timeout);
@@ -402,8 +381,38 @@ pub(crate) async fn get_document(
     Ok(response)
 }
 
+/// A fetched document's text, read with a running cap of `limit` bytes.
+pub(crate) async fn read_document(
+    url: &str,
+    response: reqwest::Response,
+    limit: usize,
+) -> Result<String, ToolError> {
+    let fail = |what: String| {
+        error(
+            ErrorCode::UpstreamUnreachable,
+            format!("cannot fetch {url}: {what}"),
+            None,
+        )
+    };
+    match crate::outbound::read_text_capped(response, limit).await {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(_)) => Err(fail("the document is not UTF-8 text".into())),
+        Err(crate::outbound::ReadError::TooLarge { limit }) => Err(error(
+            ErrorCode::InvalidInput,
+            format!(
+                "cannot fetch {url}: the document is larger than {}, the most a spec may be",
+                crate::outbound::size(limit)
+            ),
+            Some(serde_json::json!({ "limit": limit })),
+        )),
+        Err(e) => Err(fail(e.to_string())),
+    }
+}
+
 /// The spec's text and where it came from: a URL (fetched with `headers`,
 /// see [`get_document`]), an absolute file path, or the document itself.
+/// Whatever the form, a spec larger than [`MAX_SPEC_BYTES`] is refused
+/// without being read whole.
 pub(crate) async fn fetch(
     state: &AppState,
     spec: &str,
@@ -412,23 +421,18 @@ pub(crate) async fn fetch(
     let trimmed = spec.trim_start();
     if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
         let url = trimmed.trim_end();
-        let fail = |what: String| {
-            error(
-                ErrorCode::UpstreamUnreachable,
-                format!("cannot fetch {url}: {what}"),
-                None,
-            )
-        };
         let response = get_document(state, url, headers, Duration::from_secs(60)).await?;
         if !response.status().is_success() {
-            return Err(fail(format!("the server answered {}", response.status())));
+            return Err(error(
+                ErrorCode::UpstreamUnreachable,
+                format!(
+                    "cannot fetch {url}: the server answered {}",
+                    response.status()
+                ),
+                None,
+            ));
         }
-        let bytes = response.bytes().await.map_err(|e| fail(e.to_string()))?;
-        if bytes.len() > MAX_SPEC_BYTES {
-            return Err(fail("the document is larger than 64 MiB".into()));
-        }
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| fail("the document is not UTF-8 text".into()))?;
+        let text = read_document(url, response, MAX_SPEC_BYTES).await?;
         return Ok((url.to_owned(), text));
     }
     if trimmed.starts_with('{') || trimmed.contains('\n') {
@@ -444,14 +448,33 @@ pub(crate) async fn fetch(
             None,
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_spec_file(path)?;
+    Ok((path.display().to_string(), text))
+}
+
+/// A spec file, refused before reading when it is larger than
+/// [`MAX_SPEC_BYTES`].
+pub(crate) fn read_spec_file(path: &Path) -> Result<String, ToolError> {
+    let cannot = |e: std::io::Error| {
         error(
             ErrorCode::InvalidInput,
             format!("cannot read {}: {e}", path.display()),
             None,
         )
-    })?;
-    Ok((path.display().to_string(), text))
+    };
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size > MAX_SPEC_BYTES as u64 {
+        return Err(error(
+            ErrorCode::InvalidInput,
+            format!(
+                "{} is {size} bytes, larger than {}, the most a spec may be",
+                path.display(),
+                crate::outbound::size(MAX_SPEC_BYTES)
+            ),
+            Some(serde_json::json!({ "limit": MAX_SPEC_BYTES })),
+        ));
+    }
+    std::fs::read_to_string(path).map_err(cannot)
 }
 
 pub(crate) fn list(state: &AppState) -> Result<Vec<SourceSummary>, ToolError> {

@@ -283,7 +283,7 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                         ));
                     }
                     let client =
-                        rmcp::transport::auth::AuthClient::new(reqwest::Client::new(), manager);
+                        rmcp::transport::auth::AuthClient::new(crate::outbound::client(), manager);
                     return listener
                         .serve(StreamableHttpClientTransport::with_client(client, config))
                         .await
@@ -295,7 +295,10 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                     listener.namespace.clone(),
                 );
                 let streamable = match listener
-                    .serve(StreamableHttpClientTransport::from_config(config))
+                    .serve(StreamableHttpClientTransport::with_client(
+                        crate::outbound::client(),
+                        config,
+                    ))
                     .await
                 {
                     Ok(client) => return Ok(client),
@@ -305,17 +308,17 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                 // HTTP+SSE transport on the same URL.
                 tracing::info!(%url, "streamable HTTP failed ({streamable}); trying the legacy SSE transport");
                 let header_map: reqwest::header::HeaderMap = headers.into_iter().collect();
-                let http = reqwest::Client::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .build()
-                    .map_err(|e| fail(e.to_string()))?;
-                let legacy = crate::legacy_sse::LegacySse::connect(http, url, header_map)
-                    .await
-                    .map_err(|e| {
-                        fail(format!(
-                            "streamable HTTP failed ({streamable}), and so did legacy SSE ({e})"
-                        ))
-                    })?;
+                let legacy = crate::legacy_sse::LegacySse::connect(
+                    crate::outbound::client(),
+                    url,
+                    header_map,
+                )
+                .await
+                .map_err(|e| {
+                    fail(format!(
+                        "streamable HTTP failed ({streamable}), and so did legacy SSE ({e})"
+                    ))
+                })?;
                 let listener = Listener {
                     namespace,
                     changes,

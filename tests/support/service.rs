@@ -95,6 +95,11 @@ impl Service {
         }
     }
 
+    /// The service's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no chance to clean up.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
@@ -346,6 +351,14 @@ async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             seen.insert(name.to_owned(), Value::String(v.to_owned()));
         }
+    }
+    // The key reversed: executor redacts echoed credentials from answers,
+    // so tests that check what reached the upstream read it this way.
+    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        seen.insert(
+            "x-api-key-reversed".to_owned(),
+            Value::String(key.chars().rev().collect()),
+        );
     }
     let status = if method == Method::POST && uri.path() == "/v1/items" {
         StatusCode::CREATED

@@ -82,7 +82,8 @@ async fn introspect(
         )
     })?;
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
+    let text =
+        crate::sources::read_document(endpoint, response, crate::sources::MAX_SPEC_BYTES).await?;
     if !status.is_success() {
         return Err(error(
             ErrorCode::UpstreamHttpError,
@@ -226,7 +227,15 @@ pub async fn call(
         )
     })?;
     let status = response.status();
-    let mut body: Value = response.json().await.unwrap_or(Value::Null);
+    if let Some(e) = super::http::redirect_refused(
+        &response,
+        &secrets,
+        &format!("the GraphQL endpoint of {}", tool.integration),
+    ) {
+        return Err(e);
+    }
+    let bytes = super::http::read_capped(response).await?;
+    let mut body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     // Errors and data alike: what the endpoint echoes of a credential is
     // never passed on.
     if let Some(errors) = body.get_mut("errors") {

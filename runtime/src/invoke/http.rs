@@ -90,6 +90,7 @@ pub async fn call(
             }
         }
     }
+    wire::check_path(&binding.path_template, &path)?;
     let applied = credential.map(Credential::apply).unwrap_or_default();
     query.push(wire::encode_pairs(&applied.query, false));
     cookies.extend(applied.cookies.iter().map(|(n, v)| wire::cookie_pair(n, v)));
@@ -108,7 +109,10 @@ pub async fn call(
             None,
         )
     })?;
-    let mut request = client.request(method, &url).timeout(upstream_timeout());
+    let url = checked_url(&url, &base, &binding.path_template)?;
+    let mut request = client
+        .request(method, url.clone())
+        .timeout(upstream_timeout());
     for (name, value) in source.headers.iter().chain(headers.iter()) {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             error(
@@ -136,8 +140,12 @@ pub async fn call(
     let response = request
         .send()
         .await
-        .map_err(|e| unreachable_error(&secrets.redact(&url), &e))?;
+        .map_err(|e| unreachable_error(&secrets.redact(url.as_str()), &e))?;
     let status = response.status();
+    if let Some(e) = redirect_refused(&response, &secrets, &format!("{} {}", binding.method, path))
+    {
+        return Err(e);
+    }
     let content_type = response
         .headers()
         .get(CONTENT_TYPE)
@@ -185,6 +193,28 @@ pub async fn call(
     let mut data = decode(&bytes, &content_type, binding.response.kind)?;
     secrets.redact_answer(&mut data);
     Ok(data)
+}
+
+/// The URL as it will be sent, refused unless its path (as a URL parser
+/// resolves it) still starts with the base URL's path and the operation's
+/// own template up to its first parameter.
+fn checked_url(url: &str, base: &str, template: &str) -> Result<reqwest::Url, ToolError> {
+    let invalid = |what: String| error(ErrorCode::InvalidInput, what, None);
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| invalid(format!("the inputs make an invalid URL: {e}")))?;
+    let prefix = format!(
+        "{}{}",
+        base.trim_end_matches('/'),
+        wire::template_prefix(template)
+    );
+    let prefix = reqwest::Url::parse(&prefix)
+        .map_err(|e| invalid(format!("the base URL {base:?} is not valid: {e}")))?;
+    if parsed.origin() != prefix.origin() || !parsed.path().starts_with(prefix.path()) {
+        return Err(invalid(format!(
+            "the inputs would send the call outside {template}: check the path parameters"
+        )));
+    }
+    Ok(parsed)
 }
 
 /// The URL calls go to: the source's base URL, else the operation's or the
@@ -365,28 +395,51 @@ fn decode_base64(value: &Value, property: &str) -> Result<Vec<u8>, ToolError> {
     })
 }
 
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ToolError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| {
-        error(
-            ErrorCode::UpstreamUnreachable,
-            format!("the upstream's answer broke off: {e}"),
-            None,
-        )
-    })? {
-        out.extend_from_slice(&chunk);
-        if out.len() > MAX_RESPONSE_BYTES {
-            return Err(error(
+/// An upstream's answer, at most [`MAX_RESPONSE_BYTES`] of it.
+pub(super) async fn read_capped(response: reqwest::Response) -> Result<Vec<u8>, ToolError> {
+    crate::outbound::read_capped(response, MAX_RESPONSE_BYTES)
+        .await
+        .map_err(|e| match e {
+            crate::outbound::ReadError::TooLarge { .. } => error(
                 ErrorCode::UpstreamInvalidResponse,
-                format!(
-                    "the upstream's answer is larger than {} MiB",
-                    MAX_RESPONSE_BYTES / 1024 / 1024
-                ),
+                format!("the upstream's {e}"),
                 None,
-            ));
-        }
+            ),
+            crate::outbound::ReadError::Broken(_) => error(
+                ErrorCode::UpstreamUnreachable,
+                format!("the upstream's {e}"),
+                None,
+            ),
+        })
+}
+
+/// A redirect the client did not follow (it leads to another origin, see
+/// [`crate::outbound`]): `upstream_http_error` with its `Location`, so that
+/// the caller can decide; nothing of the call went there.
+pub(super) fn redirect_refused(
+    response: &reqwest::Response,
+    secrets: &Secrets,
+    what: &str,
+) -> Option<ToolError> {
+    let status = response.status();
+    if !status.is_redirection() || status == reqwest::StatusCode::NOT_MODIFIED {
+        return None;
     }
-    Ok(out)
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| secrets.redact(&String::from_utf8_lossy(v.as_bytes())));
+    let mut e = error(
+        ErrorCode::UpstreamHttpError,
+        format!(
+            "the upstream answered {status} for {} and redirects to {}: executor does not follow redirects to another origin (no credential or body leaves for a host the source does not name); if that host is right, add the source again with it as \"baseUrl\"",
+            secrets.redact(what),
+            location.as_deref().unwrap_or("nowhere (no Location)")
+        ),
+        Some(json!({ "location": location })),
+    );
+    e.status = Some(status.as_u16());
+    Some(e)
 }
 
 /// The success answer as `data`, read the way the content type says.
@@ -463,35 +516,71 @@ fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a String>) -> Strin
     out
 }
 
+/// Header names whose values are settings, not credentials: a source's
+/// `headers` under these names are not redacted from answers (an API may
+/// legitimately echo its own `Accept`). Every other header value is treated
+/// as a secret.
+const PLAIN_HEADERS: &[&str] = &[
+    "accept",
+    "accept-language",
+    "accept-encoding",
+    "content-type",
+    "user-agent",
+    "cache-control",
+    "x-github-api-version",
+    "openai-beta",
+    "stripe-version",
+    "notion-version",
+    "anthropic-version",
+];
+
 impl Secrets {
     pub(super) fn of(source: &SourceRuntime, credential: Option<&Credential>) -> Secrets {
         Secrets {
             credential: credential.map(Credential::secrets).unwrap_or_default(),
-            headers: source.headers.iter().map(|(_, v)| v.clone()).collect(),
+            headers: source
+                .headers
+                .iter()
+                .filter(|(name, _)| !PLAIN_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+                .map(|(_, v)| v.clone())
+                .collect(),
         }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &String> {
+        self.headers.iter().chain(&self.credential)
     }
 
     /// Text shown to callers (error bodies, URLs) with every secret replaced.
     pub(super) fn redact(&self, text: &str) -> String {
-        scrub(text, self.headers.iter().chain(&self.credential))
+        scrub(text, self.all())
     }
 
-    /// An upstream that answers with the connection's credential would hand
-    /// it to the agent: every string of a successful answer is redacted too.
-    /// (Static header values are left: they may be plain settings such as an
-    /// `Accept` value that answers legitimately contain.)
+    /// An upstream that answers with a credential (the connection's, or a
+    /// source header's) would hand it to the agent: every string of a
+    /// successful answer is redacted too.
     pub(super) fn redact_answer(&self, value: &mut Value) {
         match value {
             Value::String(text)
                 if self
-                    .credential
-                    .iter()
+                    .all()
                     .any(|s| s.len() >= 4 && text.contains(s.as_str())) =>
             {
-                *text = scrub(text, &self.credential);
+                *text = scrub(text, self.all());
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.redact_answer(v)),
-            Value::Object(map) => map.values_mut().for_each(|v| self.redact_answer(v)),
+            Value::Object(map) => {
+                // Keys too: an echo may put the secret in a key.
+                let keys: Vec<String> = map.keys().cloned().collect();
+                for key in keys {
+                    if self.all().any(|s| s.len() >= 4 && key.contains(s.as_str()))
+                        && let Some(v) = map.remove(&key)
+                    {
+                        map.insert(scrub(&key, self.all()), v);
+                    }
+                }
+                map.values_mut().for_each(|v| self.redact_answer(v));
+            }
             _ => {}
         }
     }

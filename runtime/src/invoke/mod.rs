@@ -123,10 +123,25 @@ pub async fn run(
         Binding::Builtin(builtin) => sources::run(state, &builtin.operation, input).await,
         Binding::Mcp(binding) => {
             let target = live.mcp_target(&tool.integration);
-            state
+            // What the server echoes of the source's headers is never passed on.
+            let secrets = http::Secrets::of(&live.source(&tool.integration), None);
+            let result = state
                 .upstreams
                 .call(&binding.upstream, &target, &binding.tool_name, input)
-                .await
+                .await;
+            match result {
+                Ok(mut data) => {
+                    secrets.redact_answer(&mut data);
+                    Ok(data)
+                }
+                Err(mut e) => {
+                    e.message = secrets.redact(&e.message);
+                    if let Some(details) = e.details.as_mut() {
+                        secrets.redact_answer(details);
+                    }
+                    Err(e)
+                }
+            }
         }
         Binding::Graphql(binding) => {
             let source = live.source(&tool.integration);

@@ -5,6 +5,8 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
+use generator::envelope::{ErrorCode, ToolError};
+
 use generator::ir::ParamStyle;
 
 /// Everything but RFC 3986 unreserved characters is encoded.
@@ -104,6 +106,43 @@ fn parts(value: &Value, explode: bool, kv: &str, enc: &dyn Fn(&str) -> String) -
             .collect(),
         other => vec![enc(&scalar(other))],
     }
+}
+
+/// Whether a path segment is `.` or `..`, as URL parsers read it: also
+/// percent-encoded (`%2e`, `.%2E`, ...), which the WHATWG URL standard
+/// resolves like the plain dots.
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e."
+    )
+}
+
+/// Refuses a path whose parameters made a `.` or `..` segment: a URL
+/// parser would resolve it and the call would reach another operation's
+/// path (`/repos/acme/prod/collaborators/..` is `DELETE /repos/acme/prod/`),
+/// past whatever policy guards that operation.
+pub fn check_path(template: &str, path: &str) -> Result<(), ToolError> {
+    let literal: Vec<&str> = template.split('/').filter(|s| is_dot_segment(s)).collect();
+    let bad = path
+        .split('/')
+        .find(|s| is_dot_segment(s) && !literal.contains(s));
+    match bad {
+        None => Ok(()),
+        Some(segment) => Err(crate::catalog::error(
+            ErrorCode::InvalidInput,
+            format!(
+                "a path parameter of {template} makes the segment {segment:?}, which would leave the operation's path: give the value itself, not `.` or `..`"
+            ),
+            Some(serde_json::json!({ "pathTemplate": template, "segment": segment })),
+        )),
+    }
+}
+
+/// The literal start of a path template, up to its first parameter.
+pub fn template_prefix(template: &str) -> &str {
+    template.split('{').next().unwrap_or(template)
 }
 
 /// Query (and form body) pairs, unencoded: `(key, value)`.

@@ -1,0 +1,519 @@
+//! What a hostile upstream, spec or agent tries, against the real binary:
+//! redirects to another origin (credentials, bodies, `Referer`), path
+//! parameters that make dot-segments past a block policy, huge spec URLs
+//! and files, and source headers echoed in answers. See SECURITY.md.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+use support::service::{Service, serve, start_recording_upstream};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// A host that records every request it gets, whole: method, URL, headers
+/// and body.
+async fn start_recorder() -> (String, Log) {
+    let log = Log::default();
+    let record = log.clone();
+    let app = Router::new().fallback(any(move |request: Request| {
+        let record = record.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            record.lock().unwrap().push(format!(
+                "{} {} {:?} {}",
+                parts.method,
+                parts.uri,
+                parts.headers,
+                String::from_utf8_lossy(&body)
+            ));
+            "ok"
+        }
+    }));
+    (serve(app).await, log)
+}
+
+/// An API whose `/{ns}/away/{code}` answers `code` with a `Location` on
+/// `elsewhere`, whose `/{ns}/here/{code}` redirects to its own `/{ns}/seen`,
+/// and whose `/{ns}/seen` answers with the headers it got.
+async fn start_redirecting_api(elsewhere: String) -> String {
+    let away = move |Path((ns, code)): Path<(String, u16)>| {
+        let elsewhere = elsewhere.clone();
+        async move {
+            let location = format!("{elsewhere}/landing/{ns}?from=api");
+            redirect(code, &location)
+        }
+    };
+    let here = |Path((ns, code)): Path<(String, u16)>| async move {
+        redirect(code, &format!("/{ns}/seen"))
+    };
+    let seen = |headers: HeaderMap, body: Bytes| async move {
+        let names: Vec<String> = headers.keys().map(|k| k.as_str().to_owned()).collect();
+        axum::Json(json!({
+            "headerNames": names,
+            "referer": headers.get(header::REFERER).map(|v| v.to_str().unwrap_or("?")),
+            "body": String::from_utf8_lossy(&body),
+        }))
+    };
+    serve(
+        Router::new()
+            .route("/{ns}/away/{code}", any(away))
+            .route("/{ns}/here/{code}", any(here))
+            .route("/{ns}/seen", any(seen)),
+    )
+    .await
+}
+
+fn redirect(code: u16, location: &str) -> Response {
+    (
+        StatusCode::from_u16(code).unwrap(),
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+/// Operations that follow the API's redirects, guarded by `scheme`.
+fn redirect_spec(scheme: &str) -> String {
+    format!(
+        "openapi: 3.1.0
+info: {{ title: Moves, version: '1' }}
+components:
+  securitySchemes:
+    auth: {scheme}
+security: [{{ auth: [] }}]
+paths:
+  /away/{{code}}:
+    parameters: [{{ name: code, in: path, required: true, schema: {{ type: integer }} }}]
+    get: {{ operationId: awayGet, responses: {{ '200': {{ description: ok }} }} }}
+    post:
+      operationId: awayPost
+      requestBody:
+        content: {{ application/json: {{ schema: {{ type: object, properties: {{ note: {{ type: string }} }} }} }} }}
+      responses: {{ '200': {{ description: ok }} }}
+  /here/{{code}}:
+    parameters: [{{ name: code, in: path, required: true, schema: {{ type: integer }} }}]
+    post:
+      operationId: herePost
+      requestBody:
+        content: {{ application/json: {{ schema: {{ type: object, properties: {{ note: {{ type: string }} }} }} }} }}
+      responses:
+        '200':
+          description: what the API saw
+          content: {{ application/json: {{ schema: {{ type: object }} }} }}
+"
+    )
+}
+
+/// Every kind of credential: (namespace, scheme, `connections add` flags,
+/// secret). `srchdr` carries a source header instead of a connection.
+const CREDENTIALS: [(&str, &str, &[&str], &str); 7] = [
+    (
+        "bearer",
+        "{ type: http, scheme: bearer }",
+        &[],
+        "bearer-secret-1",
+    ),
+    (
+        "basic",
+        "{ type: http, scheme: basic }",
+        &["--auth", "basic", "--username", "alice"],
+        "basic-secret-2",
+    ),
+    (
+        "keyh",
+        "{ type: apiKey, in: header, name: X-Api-Key }",
+        &[],
+        "header-key-secret-3",
+    ),
+    (
+        "keyq",
+        "{ type: apiKey, in: query, name: api_key }",
+        &[],
+        "query-key-secret-4",
+    ),
+    (
+        "keyc",
+        "{ type: apiKey, in: cookie, name: session }",
+        &[],
+        "cookie-secret-5",
+    ),
+    (
+        "custom",
+        "{ type: apiKey, in: header, name: X-Auth }",
+        &[
+            "--header",
+            "X-Auth",
+            "--auth",
+            "header",
+            "--template",
+            "Token {secret}",
+        ],
+        "template-secret-6",
+    ),
+    (
+        "srchdr",
+        "{ type: apiKey, in: header, name: X-Source-Key }",
+        &[],
+        "source-header-secret-7",
+    ),
+];
+
+/// A redirect to another origin is never followed by an invocation: the
+/// other host gets nothing (no credential of any kind, no body, not even a
+/// request), and the caller gets `upstream_http_error` with the `Location`.
+/// A redirect within the origin is followed, with no `Referer`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invocations_never_carry_anything_to_another_origin() {
+    let (elsewhere, elsewhere_log) = start_recorder().await;
+    let api = start_redirecting_api(elsewhere.clone()).await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+
+    for (ns, scheme, flags, secret) in CREDENTIALS {
+        let mut input = json!({
+            "spec": redirect_spec(scheme),
+            "namespace": ns,
+            "baseUrl": format!("{api}/{ns}"),
+        });
+        if ns == "srchdr" {
+            input["headers"] = json!({ "X-Source-Key": secret });
+        }
+        let r = service.invoke("executor.openapi.addSource", input).await;
+        assert_eq!(r.1["ok"], true, "{}", r.1);
+        service.allow(&format!("{ns}.*")).await;
+        if ns != "srchdr" {
+            let mut args = vec![ns];
+            args.extend_from_slice(flags);
+            let out = service.add_connection(&args, secret);
+            assert!(out.status.success(), "{ns}: {out:?}");
+        }
+    }
+
+    for (ns, _, _, secret) in CREDENTIALS {
+        for code in [301, 302, 303, 307, 308] {
+            for (tool, input) in [
+                ("awayGet", json!({ "code": code })),
+                ("awayPost", json!({ "code": code, "note": "body-canary-8" })),
+            ] {
+                let (_, r) = service.invoke(&format!("{ns}.away.{tool}"), input).await;
+                let what = format!("{ns} {tool} {code}: {r}");
+                assert_eq!(r["ok"], false, "{what}");
+                assert_eq!(r["error"]["code"], "upstream_http_error", "{what}");
+                assert_eq!(r["error"]["status"], code, "{what}");
+                let location = r["error"]["details"]["location"].as_str().unwrap_or("");
+                assert!(
+                    location.starts_with(&format!("{elsewhere}/landing/{ns}")),
+                    "{what}"
+                );
+                assert!(!r.to_string().contains(secret), "{what}");
+            }
+        }
+        // Within the origin: followed, with the credential, without Referer.
+        let (_, r) = service
+            .invoke(
+                &format!("{ns}.here.herePost"),
+                json!({ "code": 307, "note": "same-origin" }),
+            )
+            .await;
+        assert_eq!(r["ok"], true, "{ns}: {r}");
+        assert_eq!(r["data"]["referer"], Value::Null, "{ns}: {r}");
+        assert_eq!(r["data"]["body"], r#"{"note":"same-origin"}"#, "{ns}: {r}");
+    }
+    let landed = elsewhere_log.lock().unwrap();
+    assert!(
+        landed.is_empty(),
+        "another origin received requests: {landed:?}"
+    );
+}
+
+/// A GraphQL endpoint that redirects elsewhere gets the same treatment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_calls_never_follow_a_redirect_to_another_origin() {
+    let (elsewhere, elsewhere_log) = start_recorder().await;
+    let api = start_redirecting_api(elsewhere.clone()).await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let r = service
+        .invoke(
+            "executor.graphql.addSource",
+            json!({
+                "endpoint": format!("{api}/gql/away/307"),
+                "namespace": "gql",
+                "schema": "type Query { hello: String }",
+                "headers": { "X-Gql-Key": "graphql-secret-9" },
+            }),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    service.allow("gql.*").await;
+    let (_, r) = service.invoke("gql.query.hello", json!({})).await;
+    assert_eq!(r["error"]["code"], "upstream_http_error", "{r}");
+    assert!(!r.to_string().contains("graphql-secret-9"), "{r}");
+    assert!(elsewhere_log.lock().unwrap().is_empty());
+}
+
+/// `..` and `.` (plain or percent-encoded) never leave their segment: with
+/// `repos.deleteRepo` blocked and `removeCollaborator` allowed, a
+/// collaborator named `..` must not delete the repository.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dot_segments_in_path_parameters_never_escape_their_operation() {
+    const SPEC: &str = "openapi: 3.1.0
+info: { title: Repos, version: '1' }
+paths:
+  /repos/{owner}/{repo}:
+    parameters:
+      - { name: owner, in: path, required: true, schema: { type: string } }
+      - { name: repo, in: path, required: true, schema: { type: string } }
+    delete: { operationId: deleteRepo, tags: [repos], responses: { '204': { description: gone } } }
+  /repos/{owner}/{repo}/collaborators/{username}:
+    parameters:
+      - { name: owner, in: path, required: true, schema: { type: string } }
+      - { name: repo, in: path, required: true, schema: { type: string } }
+      - { name: username, in: path, required: true, schema: { type: string } }
+    delete: { operationId: removeCollaborator, tags: [repos], responses: { '204': { description: removed } } }
+  /files/{path}:
+    parameters:
+      - { name: path, in: path, required: true, allowReserved: true, schema: { type: string } }
+    get: { operationId: getFile, tags: [files], responses: { '200': { description: a file } } }
+";
+    let (upstream, seen) = start_recording_upstream().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            // allowReserved on a path parameter is outside OAS 3.1's schema,
+            // yet specs have it: loaded leniently, it is honoured.
+            json!({ "spec": SPEC, "namespace": "gh", "baseUrl": format!("{upstream}/api"), "lenient": true }),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    let (status, body) = service
+        .post(
+            "/api/policies",
+            json!({ "pattern": "gh.repos.deleteRepo", "action": "block" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    service.allow("gh.*").await;
+
+    let (_, r) = service
+        .invoke(
+            "gh.repos.deleteRepo",
+            json!({"owner": "acme", "repo": "prod"}),
+        )
+        .await;
+    assert_eq!(r["ok"], false, "the block policy holds: {r}");
+
+    for username in ["..", ".", "%2e%2e", ".%2E", "%2E."] {
+        let (_, r) = service
+            .invoke(
+                "gh.repos.removeCollaborator",
+                json!({"owner": "acme", "repo": "prod", "username": username}),
+            )
+            .await;
+        // Either refused, or sent with the value kept inside its segment.
+        if r["ok"] == false {
+            assert_eq!(r["error"]["code"], "invalid_input", "{username}: {r}");
+        }
+    }
+    for (owner, repo) in [("acme", ".."), ("..", ".."), (".", "prod")] {
+        let (_, r) = service
+            .invoke(
+                "gh.repos.removeCollaborator",
+                json!({"owner": owner, "repo": repo, "username": "bob"}),
+            )
+            .await;
+        assert_eq!(r["error"]["code"], "invalid_input", "{owner}/{repo}: {r}");
+    }
+    // allowReserved lets `/` through, but not `..` segments.
+    for path in ["../../repos/acme/prod", "a/../../x", "docs/./x"] {
+        let (_, r) = service
+            .invoke("gh.files.getFile", json!({ "path": path }))
+            .await;
+        assert_eq!(r["error"]["code"], "invalid_input", "{path}: {r}");
+    }
+    let (_, r) = service
+        .invoke("gh.files.getFile", json!({ "path": "docs/readme.md" }))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+
+    let seen = seen.lock().unwrap();
+    let expected = [
+        "DELETE /api/repos/acme/prod/collaborators/%252e%252e",
+        "DELETE /api/repos/acme/prod/collaborators/.%252E",
+        "DELETE /api/repos/acme/prod/collaborators/%252E.",
+        "GET /api/files/docs/readme.md",
+    ];
+    assert_eq!(
+        seen.as_slice(),
+        expected,
+        "only what stays in its segment reaches the upstream"
+    );
+}
+
+/// The peak resident memory of a process (VmHWM), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// 2 GiB of spec-looking bytes, declared or chunked (no length).
+fn huge_body(declared: bool) -> Response {
+    const CHUNK: usize = 1 << 20;
+    const CHUNKS: usize = 2048;
+    let chunk = Bytes::from(vec![b' '; CHUNK]);
+    let head = Bytes::from_static(b"{\"openapi\": \"3.1.0\", \"info\": {\"title\": \"");
+    let stream =
+        futures::stream::iter(std::iter::once(head).chain(std::iter::repeat_n(chunk, CHUNKS)))
+            .map(Ok::<_, std::io::Error>);
+    let mut response = Body::from_stream(stream).into_response();
+    if declared {
+        let length = 41 + CHUNK * CHUNKS;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, length.into());
+    }
+    response
+}
+
+/// A 2 GiB spec URL (with `Content-Length`, or chunked) is refused while
+/// the service stays small, for every way a spec is fetched: adding, adding
+/// by detection, refreshing. A file over the limit is refused unread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_specs_are_refused_without_being_read_whole() {
+    let huge = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = huge.clone();
+    let api = serve(
+        Router::new()
+            .route("/declared.json", get(|| async { huge_body(true) }))
+            .route("/chunked.json", get(|| async { huge_body(false) }))
+            .route(
+                "/grows.json",
+                get(move || {
+                    let flag = flag.clone();
+                    async move {
+                        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                            huge_body(false)
+                        } else {
+                            r#"{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{}}"#
+                                .into_response()
+                        }
+                    }
+                }),
+            ),
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": format!("{api}/grows.json"), "namespace": "grows", "baseUrl": api}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    huge.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let cases = [
+        (
+            "executor.openapi.addSource",
+            json!({"spec": format!("{api}/declared.json"), "namespace": "a"}),
+        ),
+        (
+            "executor.openapi.addSource",
+            json!({"spec": format!("{api}/chunked.json"), "namespace": "b"}),
+        ),
+        (
+            "executor.sources.add",
+            json!({"source": format!("{api}/declared.json"), "namespace": "c"}),
+        ),
+        (
+            "executor.sources.add",
+            json!({"source": format!("{api}/chunked.json"), "namespace": "d"}),
+        ),
+        ("executor.sources.refresh", json!({"namespace": "grows"})),
+    ];
+    for (tool, input) in cases {
+        let (_, r) = service.invoke(tool, input.clone()).await;
+        assert_eq!(r["ok"], false, "{tool} {input}: {r}");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("larger than 64 MiB"),
+            "{tool} {input}: {r}"
+        );
+        eprintln!(
+            "{tool} {input}: peak {} MiB",
+            peak_rss(service.pid()) / 1024 / 1024
+        );
+    }
+    let peak = peak_rss(service.pid());
+    assert!(
+        peak < 200 * 1024 * 1024,
+        "the service peaked at {} MiB",
+        peak / 1024 / 1024
+    );
+
+    // A file over the limit (sparse: it costs no disk) is refused unread.
+    let file = home.path().join("huge.json");
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(65 * 1024 * 1024)
+        .unwrap();
+    let (_, r) = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": file.display().to_string(), "namespace": "file"}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], "invalid_input", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 64 MiB"),
+        "{r}"
+    );
+}
+
+/// A source's `headers` are credentials: what an upstream echoes of them is
+/// redacted from successful answers as from errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_headers_are_redacted_from_successful_answers() {
+    let upstream = support::service::start_upstream().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let spec = support::fixtures().join("service/echo.yaml");
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({
+                "spec": spec.display().to_string(),
+                "namespace": "echo",
+                "baseUrl": format!("{upstream}/v1"),
+                "headers": { "X-Api-Key": "source-canary-4242", "Accept": "application/json" },
+            }),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    service.allow("echo.*").await;
+    let (_, r) = service.invoke("echo.items.getItem", json!({"id": 1})).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["data"]["headers"]["x-api-key"], "[redacted]", "{r}");
+    assert!(!r.to_string().contains("source-canary-4242"), "{r}");
+}
