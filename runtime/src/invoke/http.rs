@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::{BodyShape, HttpBinding, ParamLocation, ResponseKind, Server, Tool};
+use generator::ir::{BodyShape, HttpBinding, ResponseKind, Server, Tool};
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
@@ -52,55 +52,15 @@ pub async fn call(
     let fields = input.as_object().unwrap_or(&empty);
     let base = base_url(tool, binding, integration_servers, source)?;
 
-    // Path and query.
-    let mut path = binding.path_template.clone();
-    let mut query: Vec<String> = Vec::new();
-    let mut headers: Vec<(String, String)> = Vec::new();
-    let mut cookies: Vec<String> = Vec::new();
-    for param in &binding.params {
-        let Some(value) = fields.get(&param.property) else {
-            continue;
-        };
-        let value = match &param.content_type {
-            Some(_) => Value::String(value.to_string()),
-            None => value.clone(),
-        };
-        match param.location {
-            ParamLocation::Path => {
-                let text = wire::path_value(
-                    &param.wire_name,
-                    &value,
-                    param.style,
-                    param.explode,
-                    param.allow_reserved,
-                );
-                path = path.replace(&format!("{{{}}}", param.wire_name), &text);
-            }
-            ParamLocation::Query => {
-                let pairs = wire::query_pairs(&param.wire_name, &value, param.style, param.explode);
-                query.push(wire::encode_pairs(&pairs, param.allow_reserved));
-            }
-            ParamLocation::Header => headers.push((
-                param.wire_name.clone(),
-                wire::header_value(&value, param.explode),
-            )),
-            ParamLocation::Cookie => {
-                let text = wire::header_value(&value, false);
-                cookies.push(wire::cookie_pair(&param.wire_name, &text));
-            }
-        }
-    }
-    wire::check_path(&binding.path_template, &path)?;
     let applied = credential.map(Credential::apply).unwrap_or_default();
-    query.push(wire::encode_pairs(&applied.query, false));
+    let wire::Request {
+        url,
+        mut headers,
+        mut cookies,
+    } = wire::request(&base, binding, fields, &applied.query)?;
     cookies.extend(applied.cookies.iter().map(|(n, v)| wire::cookie_pair(n, v)));
     headers.extend(applied.headers);
-    let mut url = format!("{}{}", base.trim_end_matches('/'), path);
-    let query: Vec<String> = query.into_iter().filter(|q| !q.is_empty()).collect();
-    if !query.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&query.join("&"));
-    }
+    let path = url.path().to_owned();
 
     let method = reqwest::Method::from_bytes(binding.method.as_bytes()).map_err(|_| {
         error(
@@ -109,7 +69,6 @@ pub async fn call(
             None,
         )
     })?;
-    let url = checked_url(&url, &base, &binding.path_template)?;
     let mut request = client
         .request(method, url.clone())
         .timeout(upstream_timeout());
@@ -193,28 +152,6 @@ pub async fn call(
     let mut data = decode(&bytes, &content_type, binding.response.kind)?;
     secrets.redact_answer(&mut data);
     Ok(data)
-}
-
-/// The URL as it will be sent, refused unless its path (as a URL parser
-/// resolves it) still starts with the base URL's path and the operation's
-/// own template up to its first parameter.
-fn checked_url(url: &str, base: &str, template: &str) -> Result<reqwest::Url, ToolError> {
-    let invalid = |what: String| error(ErrorCode::InvalidInput, what, None);
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| invalid(format!("the inputs make an invalid URL: {e}")))?;
-    let prefix = format!(
-        "{}{}",
-        base.trim_end_matches('/'),
-        wire::template_prefix(template)
-    );
-    let prefix = reqwest::Url::parse(&prefix)
-        .map_err(|e| invalid(format!("the base URL {base:?} is not valid: {e}")))?;
-    if parsed.origin() != prefix.origin() || !parsed.path().starts_with(prefix.path()) {
-        return Err(invalid(format!(
-            "the inputs would send the call outside {template}: check the path parameters"
-        )));
-    }
-    Ok(parsed)
 }
 
 /// The URL calls go to: the source's base URL, else the operation's or the

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use generator::envelope::{ErrorCode, ToolError};
 
-use generator::ir::ParamStyle;
+use generator::ir::{HttpBinding, ParamLocation, ParamStyle};
+use serde_json::Map;
 
 /// Everything but RFC 3986 unreserved characters is encoded.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -106,6 +107,101 @@ fn parts(value: &Value, explode: bool, kv: &str, enc: &dyn Fn(&str) -> String) -
             .collect(),
         other => vec![enc(&scalar(other))],
     }
+}
+
+/// The parts of a request its parameters make.
+#[derive(Debug)]
+pub struct Request {
+    /// The URL as it will be sent: base, path and query.
+    pub url: reqwest::Url,
+    pub headers: Vec<(String, String)>,
+    /// `name=value` pairs of the `Cookie` header.
+    pub cookies: Vec<String>,
+}
+
+/// Encodes the input's parameters as the binding says (`fields` is the
+/// input object; `extra_query` is appended, e.g. a query-string API key).
+/// The URL's path always starts with the base URL's path and the
+/// operation's template up to its first parameter: values that would make
+/// a `.` or `..` segment, or otherwise leave it, are `invalid_input`.
+pub fn request(
+    base: &str,
+    binding: &HttpBinding,
+    fields: &Map<String, Value>,
+    extra_query: &[(String, String)],
+) -> Result<Request, ToolError> {
+    let mut path = binding.path_template.clone();
+    let mut query: Vec<String> = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut cookies: Vec<String> = Vec::new();
+    for param in &binding.params {
+        let Some(value) = fields.get(&param.property) else {
+            continue;
+        };
+        let value = match &param.content_type {
+            Some(_) => Value::String(value.to_string()),
+            None => value.clone(),
+        };
+        match param.location {
+            ParamLocation::Path => {
+                let text = path_value(
+                    &param.wire_name,
+                    &value,
+                    param.style,
+                    param.explode,
+                    param.allow_reserved,
+                );
+                path = path.replace(&format!("{{{}}}", param.wire_name), &text);
+            }
+            ParamLocation::Query => {
+                let pairs = query_pairs(&param.wire_name, &value, param.style, param.explode);
+                query.push(encode_pairs(&pairs, param.allow_reserved));
+            }
+            ParamLocation::Header => {
+                headers.push((param.wire_name.clone(), header_value(&value, param.explode)))
+            }
+            ParamLocation::Cookie => {
+                let text = header_value(&value, false);
+                cookies.push(cookie_pair(&param.wire_name, &text));
+            }
+        }
+    }
+    check_path(&binding.path_template, &path)?;
+    query.push(encode_pairs(extra_query, false));
+    let mut url = format!("{}{}", base.trim_end_matches('/'), path);
+    let query: Vec<String> = query.into_iter().filter(|q| !q.is_empty()).collect();
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query.join("&"));
+    }
+    let url = checked_url(&url, base, &binding.path_template)?;
+    Ok(Request {
+        url,
+        headers,
+        cookies,
+    })
+}
+
+/// The URL as it will be sent, refused unless its path (as a URL parser
+/// resolves it) still starts with the base URL's path and the operation's
+/// own template up to its first parameter.
+fn checked_url(url: &str, base: &str, template: &str) -> Result<reqwest::Url, ToolError> {
+    let invalid = |what: String| crate::catalog::error(ErrorCode::InvalidInput, what, None);
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| invalid(format!("the inputs make an invalid URL: {e}")))?;
+    let prefix = format!(
+        "{}{}",
+        base.trim_end_matches('/'),
+        template_prefix(template)
+    );
+    let prefix = reqwest::Url::parse(&prefix)
+        .map_err(|e| invalid(format!("the base URL {base:?} is not valid: {e}")))?;
+    if parsed.origin() != prefix.origin() || !parsed.path().starts_with(prefix.path()) {
+        return Err(invalid(format!(
+            "the inputs would send the call outside {template}: check the path parameters"
+        )));
+    }
+    Ok(parsed)
 }
 
 /// Whether a path segment is `.` or `..`, as URL parsers read it: also
