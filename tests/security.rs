@@ -517,3 +517,41 @@ async fn source_headers_are_redacted_from_successful_answers() {
     assert_eq!(r["data"]["headers"]["x-api-key"], "[redacted]", "{r}");
     assert!(!r.to_string().contains("source-canary-4242"), "{r}");
 }
+
+/// Runs the CLI with its standard output already closed by the reader
+/// (`executor ... | head` once `head` has what it wants).
+fn with_closed_stdout(service: &Service, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(support::service::EXE)
+        .args(args)
+        .env("EXECUTOR_HOME", &service.home)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+/// A closed pipe ends a command quietly (exit 141, as SIGPIPE would), with
+/// no panic or stack trace: for commands that print with `println!` and for
+/// `generate -o -`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_commands_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let spec = support::fixtures().join("service/echo.yaml");
+    let spec = spec.display().to_string();
+    for args in [
+        vec!["tools", "sources"],
+        vec!["tools", "search", "add a source"],
+        vec!["generate", "--from", spec.as_str(), "-o", "-"],
+    ] {
+        let out = with_closed_stdout(&service, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

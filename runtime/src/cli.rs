@@ -493,6 +493,7 @@ pub enum DaemonCommand {
 /// message on stderr and an exit code.
 pub fn main() -> ExitCode {
     crate::install_crypto_provider();
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => generate::run(&args).map(|()| ExitCode::SUCCESS),
@@ -500,6 +501,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(error) if closed_pipe(&error) => ExitCode::from(141),
         Err(error) => {
             eprintln!("error: {error:#}");
             let code = if error.downcast_ref::<ServiceError>().is_some() {
@@ -510,6 +512,36 @@ pub fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// `executor ... | head`: when the reader of stdout goes away, `println!`
+/// panics ("failed printing to stdout: Broken pipe"). Rust ignores SIGPIPE,
+/// and restoring it would need `unsafe` (and would also reach the service's
+/// sockets), so the panic is caught here instead: the command ends quietly
+/// with the exit code a shell gives a process killed by SIGPIPE (141).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
+/// Whether writing failed because the reader of stdout went away.
+fn closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
