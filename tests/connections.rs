@@ -417,7 +417,7 @@ async fn the_canary_secret_appears_nowhere() {
     let steps = json!([{"list": true}, {"call": "bearer.org.main.check.check"}, {"call": "keyh.org.main.check.check"}]);
     let mcp = support::service::sdk(
         &format!("{}/mcp", service.url),
-        &service.token,
+        &service.mcp_token,
         "none",
         steps,
     );

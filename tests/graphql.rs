@@ -151,7 +151,7 @@ async fn queries_and_mutations_run_through_rest_and_mcp() {
     // Over MCP, with the real output schema the SDK client checks.
     let out = sdk(
         &format!("{}/mcp", service.url),
-        &service.token,
+        &service.mcp_token,
         "none",
         json!([{"list": true}, {"call": "films.org.main.query.film", "arguments": {"id": "2"}}]),
     );

@@ -38,7 +38,7 @@ async fn the_sdk_lists_and_calls_catalog_tools() {
     let url = format!("{}/mcp", service.url);
     let out = sdk(
         &url,
-        &service.token,
+        &service.mcp_token,
         json!([
             {"list": true},
             {"call": "echo.org.main.items.getItem", "arguments": {"id": 5, "tags": ["a"]}},
@@ -119,7 +119,7 @@ async fn the_discovery_view_searches_describes_and_calls() {
     let url = format!("{}/mcp?tools=discover", service.url);
     let out = sdk(
         &url,
-        &service.token,
+        &service.mcp_token,
         json!([
             {"list": true},
             {"call": "search", "arguments": {"query": "upload a file", "limit": 3}},
@@ -173,6 +173,7 @@ async fn mcp_needs_the_token_and_announces_new_tools() {
         .join("service/echo.yaml")
         .display()
         .to_string();
+    // The owner's token: this client also adds a source over REST.
     let out = sdk(
         &url,
         &service.token,
@@ -318,7 +319,7 @@ async fn upstream_mcp_servers_over_stdio_and_http_join_the_catalog() {
     // Proxied again through executor's own /mcp, to the official SDK client.
     let out = sdk(
         &format!("{}/mcp", service.url),
-        &service.token,
+        &service.mcp_token,
         json!([
             {"call": "everything.org.main.echo", "arguments": {"message": "via mcp"}},
             {"call": "remote.org.main.get-sum", "arguments": {"a": 40, "b": 2}}
@@ -387,7 +388,7 @@ async fn both_protocol_lifecycles_work() {
         ),
     ] {
         let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", service.url))
-            .auth_header(service.token.clone());
+            .auth_header(service.mcp_token.clone());
         let client = ()
             .serve_with_lifecycle(
                 StreamableHttpClientTransport::from_config(config),

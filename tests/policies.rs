@@ -415,7 +415,7 @@ async fn mcp_pauses_elicits_and_never_lets_agents_change_settings() {
     // Without elicitation: an isError result with the coordinates.
     let out = sdk(
         &url,
-        &service.token,
+        &service.mcp_token,
         "none",
         json!([
             {"list": true},
@@ -449,6 +449,27 @@ async fn mcp_pauses_elicits_and_never_lets_agents_change_settings() {
         "{}",
         results[2]
     );
+    // Nor can the agent approve that pause itself: its token opens /mcp
+    // only, not the REST API where pauses are answered.
+    let agents_id = results[2]["structuredContent"]["error"]["executionId"]
+        .as_str()
+        .unwrap();
+    for route in [
+        format!("/api/executions/{agents_id}/resume"),
+        "/api/policies".to_owned(),
+    ] {
+        let r = support::service::http()
+            .post(format!("{}{route}", service.url))
+            .bearer_auth(&service.mcp_token)
+            .json(&json!({"action": "accept", "pattern": "*"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{route}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized", "{body}");
+        assert!(!body.to_string().contains(&service.home.display().to_string()));
+    }
     let (_, rules) = service.get("/api/policies").await;
     assert_eq!(rules["data"].as_array().unwrap().len(), 3);
     // A blocked tool is unknown to MCP.
@@ -462,7 +483,7 @@ async fn mcp_pauses_elicits_and_never_lets_agents_change_settings() {
     // client, and the call runs or is declined right away.
     let out = sdk(
         &url,
-        &service.token,
+        &service.mcp_token,
         "approve",
         json!([
             {"call": "echo.org.main.items.deleteItem", "arguments": {"id": 2}},
@@ -492,7 +513,7 @@ async fn mcp_pauses_elicits_and_never_lets_agents_change_settings() {
     );
     let out = sdk(
         &url,
-        &service.token,
+        &service.mcp_token,
         "decline",
         json!([{"call": "echo.org.main.items.deleteItem", "arguments": {"id": 3}}]),
     );
@@ -566,7 +587,7 @@ async fn stateless_mcp_asks_through_an_input_required_round() {
     let home = tempfile::tempdir().unwrap();
     let (service, seen) = service_with_echo(home.path(), &[]).await;
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", service.url))
-        .auth_header(service.token.clone());
+        .auth_header(service.mcp_token.clone());
     let approver = Approver::default();
     let client = approver
         .clone()

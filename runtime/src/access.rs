@@ -53,24 +53,41 @@ fn forbidden(message: String) -> Response {
     )
 }
 
+/// The owner's token opens every `/api` route and `/mcp`; the MCP token
+/// (what agents hold) opens `/mcp` only, so an agent cannot reach the REST
+/// API, and with it cannot approve its own paused calls.
 pub async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if bearer(request.headers()).is_some_and(|t| same(t.as_bytes(), state.token.as_bytes())) {
+    let sent = bearer(request.headers());
+    if sent.is_some_and(|t| same(t.as_bytes(), state.token.as_bytes())) {
+        return next.run(request).await;
+    }
+    let mcp_route = request.uri().path() == "/mcp";
+    let mcp_token = sent.is_some_and(|t| same(t.as_bytes(), state.mcp_token.as_bytes()));
+    if mcp_route && mcp_token {
         return next.run(request).await;
     }
     // The web UI: its session cookie together with the session's CSRF token.
-    if state.web.authorizes(request.headers()) {
+    if !mcp_route && state.web.authorizes(request.headers()) {
         return next.run(request).await;
     }
-    let message = format!(
-        "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token in {}",
-        state.home.token_path().display()
-    );
+    // Local paths are not shown to whoever asks without a token.
+    let message = if mcp_token {
+        "the MCP token opens /mcp only: the REST API takes the owner's token (`executor` commands use it)".to_owned()
+    } else if mcp_route {
+        "missing or wrong bearer token: send `Authorization: Bearer <token>` with the MCP token from `executor mcp --print-token`, or the web UI's Connect card".to_owned()
+    } else {
+        "missing or wrong bearer token: send `Authorization: Bearer <token>` with the owner's token (the file `token` in executor's home)".to_owned()
+    };
     failure(
-        StatusCode::UNAUTHORIZED,
+        if mcp_token {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::UNAUTHORIZED
+        },
         error(ErrorCode::Unauthorized, message, None),
     )
 }

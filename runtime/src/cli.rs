@@ -153,6 +153,10 @@ Client configuration: {\"command\": \"executor\", \"args\": [\"mcp\"]}"
         /// Expose only the search, describe and call tools (for large catalogs)
         #[arg(long)]
         discover: bool,
+        /// Print the token MCP clients send over HTTP (it opens /mcp only,
+        /// never the REST API) and exit
+        #[arg(long)]
+        print_token: bool,
     },
 
     /// Open the web UI, starting the service in the background if needed
@@ -558,7 +562,13 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
             Command::Policies(command) => commands::policies(&home, command).await,
             Command::Connections(command) => commands::connections(&home, command).await,
             Command::Web(args) => commands::web(home, args).await,
-            Command::Mcp { discover } => {
+            Command::Mcp {
+                print_token: true, ..
+            } => {
+                println!("{}", home.mcp_token()?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Mcp { discover, .. } => {
                 crate::mcp_stdio::run(&home, discover)
                     .await
                     .map_err(ServiceError)?;

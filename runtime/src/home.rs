@@ -48,6 +48,13 @@ impl Home {
         self.dir.join("token")
     }
 
+    /// The token for MCP clients: it opens `/mcp` only (agents must not
+    /// hold the owner's token, which also opens the REST API and so could
+    /// approve their own paused calls).
+    pub fn mcp_token_path(&self) -> PathBuf {
+        self.dir.join("mcp-token")
+    }
+
     pub fn key_path(&self) -> PathBuf {
         self.dir.join("secret.key")
     }
@@ -64,6 +71,12 @@ impl Home {
     /// The bearer token, made on first use (mode 0600).
     pub fn token(&self) -> anyhow::Result<String> {
         let text = self.secret_file(&self.token_path(), 32)?;
+        Ok(String::from_utf8(text)?)
+    }
+
+    /// The MCP clients' token, made on first use (mode 0600).
+    pub fn mcp_token(&self) -> anyhow::Result<String> {
+        let text = self.secret_file(&self.mcp_token_path(), 32)?;
         Ok(String::from_utf8(text)?)
     }
 

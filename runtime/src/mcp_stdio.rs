@@ -25,9 +25,8 @@ use crate::service;
 pub async fn run(home: &Home, discover: bool) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let info = service::ensure_running(home, &http).await?;
-    let token = home
-        .existing_token()
-        .context("the service's token is missing")?;
+    // The agents' token: it opens /mcp and nothing else.
+    let token = home.mcp_token()?;
     let url = format!(
         "{}/mcp{}",
         info.url,

@@ -53,6 +53,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 pub struct AppState {
     pub home: Home,
     pub token: String,
+    /// Opens `/mcp` only: what MCP clients (agents) hold.
+    pub mcp_token: String,
     pub addr: SocketAddr,
     /// `Host` values that name this service.
     pub hosts: Vec<String>,
@@ -85,6 +87,7 @@ impl AppState {
     pub fn new(home: Home, addr: SocketAddr) -> anyhow::Result<AppState> {
         home.ensure()?;
         let token = home.token()?;
+        let mcp_token = home.mcp_token()?;
         let secrets = home.secret_box()?;
         let store = Store::open(&home.database())?;
         let approval_ttl = crate::execution::approval_ttl_from_env()?;
@@ -101,6 +104,7 @@ impl AppState {
         let state = AppState {
             home,
             token,
+            mcp_token,
             addr,
             hosts,
             http,

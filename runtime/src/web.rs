@@ -300,7 +300,8 @@ pub async fn home(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> R
         })
         .collect();
     let mcp_url = format!("http://{}/mcp", state.addr);
-    let token_path = state.home.token_path().display().to_string();
+    // MCP clients get the MCP token, which opens /mcp only.
+    let token_path = state.home.mcp_token_path().display().to_string();
     let add_mcp = format!(
         "npx add-mcp {mcp_url} --transport http --name executor --header \"Authorization: Bearer $(cat {token_path})\""
     );

@@ -29,6 +29,8 @@ pub struct Service {
     pub home: PathBuf,
     pub url: String,
     pub token: String,
+    /// What MCP clients hold: it opens `/mcp` only.
+    pub mcp_token: String,
     child: Child,
 }
 
@@ -61,10 +63,15 @@ impl Service {
                         .unwrap()
                         .trim()
                         .to_owned();
+                    let mcp_token = std::fs::read_to_string(home.join("mcp-token"))
+                        .unwrap()
+                        .trim()
+                        .to_owned();
                     return Service {
                         home: home.to_path_buf(),
                         url: info["url"].as_str().unwrap().to_owned(),
                         token,
+                        mcp_token,
                         child,
                     };
                 }
