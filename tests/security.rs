@@ -555,3 +555,133 @@ async fn a_closed_pipe_ends_commands_quietly() {
         );
     }
 }
+
+/// Every refusal is an envelope that says what and where: a query string
+/// that does not parse, a body over the limit, an offset at the top of the
+/// range, MCP garbage (JSON-RPC -32700), an upstream that trickles, a
+/// `file://` server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_is_an_envelope_that_says_what_and_where() {
+    let trickle = serve(Router::new().route(
+        "/slow",
+        get(|| async {
+            let stream = futures::stream::iter(0..100).then(|i| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                Ok::<_, std::io::Error>(Bytes::from(format!("{i},")))
+            });
+            let mut response = Body::from_stream(stream).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+            response
+        }),
+    ))
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start_with_env(home.path(), &[("EXECUTOR_UPSTREAM_TIMEOUT", "2")]);
+    let http = support::service::http();
+
+    let (status, body) = service.get("/api/tools?offset=18446744073709551615").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["nextOffset"], Value::Null, "{body}");
+    assert_eq!(body["data"]["tools"], json!([]), "{body}");
+
+    let (status, body) = service.get("/api/tools?limit=many").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["ok"], false);
+    assert_eq!(body["error"]["code"], "invalid_input", "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("limit"),
+        "{body}"
+    );
+
+    let big = vec![b' '; 65 * 1024 * 1024];
+    let response = support::service::http()
+        .post(format!("{}/api/policies", service.url))
+        .bearer_auth(&service.token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 64 MiB"),
+        "{body}"
+    );
+
+    for content_type in ["application/json", "text/plain"] {
+        let response = http
+            .post(format!("{}/mcp", service.url))
+            .bearer_auth(&service.mcp_token)
+            .header(header::ACCEPT, "application/json, text/event-stream")
+            .header(header::CONTENT_TYPE, content_type)
+            .body("garbage{")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{content_type}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["jsonrpc"], "2.0", "{body}");
+        assert_eq!(body["error"]["code"], -32700, "{body}");
+    }
+
+    // Unauthenticated callers learn no local path.
+    let response = http
+        .get(format!("{}/api/tools", service.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let text = response.text().await.unwrap();
+    assert!(!text.contains(&home.path().display().to_string()), "{text}");
+
+    let spec = format!(
+        "openapi: 3.1.0
+info: {{ title: Slow, version: '1' }}
+servers: [{{ url: '{trickle}' }}]
+paths:
+  /slow:
+    get: {{ operationId: slow, responses: {{ '200': {{ description: slowly }} }} }}
+"
+    );
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec, "namespace": "slow"}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    service.allow("slow.*").await;
+    let (_, r) = service.invoke("slow.slow.slow", json!({})).await;
+    assert_eq!(r["error"]["code"], "upstream_unreachable", "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("too slowly"), "{r}");
+    assert!(!message.contains("decoding"), "{r}");
+
+    let spec = "openapi: 3.1.0
+info: { title: Files, version: '1' }
+servers: [{ url: 'file:///etc' }]
+paths:
+  /passwd:
+    get: { operationId: passwd, responses: { '200': { description: a file } } }
+";
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec, "namespace": "files"}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+    service.allow("files.*").await;
+    let (_, r) = service.invoke("files.passwd.passwd", json!({})).await;
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("file: URL") && !message.contains("relative"),
+        "{r}"
+    );
+}

@@ -66,8 +66,18 @@ pub fn anywhere_client() -> reqwest::Client {
 pub enum ReadError {
     #[error("the answer is larger than {}", size(*.limit))]
     TooLarge { limit: usize },
-    #[error("the answer broke off: {0}")]
+    #[error("{}", broken(.0))]
     Broken(#[source] reqwest::Error),
+}
+
+/// What went wrong while an answer arrived, said plainly (reqwest says
+/// "error decoding response body" for a timeout mid-body too).
+fn broken(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the answer did not arrive whole within the time allowed (it came too slowly)".to_owned()
+    } else {
+        "the connection closed before the answer was whole".to_owned()
+    }
 }
 
 /// A byte count as people write it ("64 MiB", "512 KiB").

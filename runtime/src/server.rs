@@ -293,12 +293,75 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(pages)
         .merge(api)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(envelope_rejections))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::check_host_and_origin,
         ))
         .with_state(state)
+}
+
+/// Extractors' rejections (a query string that does not parse, a body over
+/// [`MAX_BODY_BYTES`], a wrong content type) come from axum as plain text;
+/// every answer of this service is an envelope (`/mcp`: a JSON-RPC error),
+/// so they are rewrapped here, saying what was wrong and where.
+async fn envelope_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let what = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than {}, the most this service reads",
+            crate::outbound::size(MAX_BODY_BYTES)
+        ),
+        _ if text.is_empty() => status
+            .canonical_reason()
+            .unwrap_or("refused")
+            .to_lowercase(),
+        _ => text,
+    };
+    if path == "/mcp" {
+        let code = if status == StatusCode::BAD_REQUEST {
+            -32700
+        } else {
+            -32600
+        };
+        let body = json!({
+            "jsonrpc": "2.0",
+            "id": null,
+            "error": { "code": code, "message": format!("{what}: POST JSON-RPC messages as application/json") }
+        });
+        return (status, axum::Json(body)).into_response();
+    }
+    let code = if status.is_server_error() {
+        ErrorCode::InternalError
+    } else {
+        ErrorCode::InvalidInput
+    };
+    failure(
+        status,
+        error(
+            code,
+            format!("{what} (at {path}); see the route's documentation in `executor --help`"),
+            None,
+        ),
+    )
 }
 
 /// `/mcp`, `/mcp?tools=discover` and `/mcp?source=<namespace>`: one rmcp
@@ -379,6 +442,33 @@ impl McpServices {
             None if discover => self.discover.clone(),
             None => self.all.clone(),
         };
+        // A POST whose body is not JSON is a JSON-RPC parse error, whatever
+        // its content type says.
+        let request = if request.method() == axum::http::Method::POST {
+            let (parts, body) = request.into_parts();
+            let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    return parse_error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the message is too large".into(),
+                    );
+                }
+            };
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                return parse_error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "the message is not JSON (line {}, column {})",
+                        e.line(),
+                        e.column()
+                    ),
+                );
+            }
+            axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))
+        } else {
+            request
+        };
         match service.oneshot(request).await {
             Ok(response) => response.map(axum::body::Body::new),
             Err(never) => match never {},
@@ -387,6 +477,16 @@ impl McpServices {
 }
 
 /// `a=b&c=d` as decoded pairs.
+/// A JSON-RPC parse error (-32700), as the MCP transport answers one.
+fn parse_error(status: StatusCode, message: String) -> Response {
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": null,
+        "error": { "code": -32700, "message": message },
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 fn url_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
@@ -549,7 +649,7 @@ async fn list_tools(
             (tools.len(), page)
         }
     };
-    let next = (offset + limit < total).then_some(offset + limit);
+    let next = offset.checked_add(limit).filter(|&end| end < total);
     axum::Json(json!({ "ok": true, "data": { "total": total, "offset": offset, "nextOffset": next, "tools": items } }))
         .into_response()
 }

@@ -181,14 +181,18 @@ fn base_url(
         url = url.replace(&format!("{{{name}}}"), &variable.default);
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(error(
-            ErrorCode::UpstreamUnreachable,
-            format!(
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        let message = match scheme {
+            Some(scheme) => format!(
+                "{}'s server {url:?} is a {scheme}: URL; executor calls http(s) servers only: add the source again with \"baseUrl\" (e.g. \"https://api.example.com\")",
+                tool.integration
+            ),
+            None => format!(
                 "{}'s server {url:?} is relative: add the source again with \"baseUrl\" (e.g. \"https://api.example.com{url}\")",
                 tool.integration
             ),
-            None,
-        ));
+        };
+        return Err(error(ErrorCode::UpstreamUnreachable, message, None));
     }
     Ok(url)
 }
@@ -344,7 +348,7 @@ pub(super) async fn read_capped(response: reqwest::Response) -> Result<Vec<u8>, 
             ),
             crate::outbound::ReadError::Broken(_) => error(
                 ErrorCode::UpstreamUnreachable,
-                format!("the upstream's {e}"),
+                format!("reading the upstream's answer failed: {e}"),
                 None,
             ),
         })
