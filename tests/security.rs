@@ -685,3 +685,73 @@ paths:
         "{r}"
     );
 }
+
+/// A spec file's relative `$ref`s read files under its own directory only:
+/// one that climbs out (`../`) is refused, and what it points at reaches no
+/// export.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refs_in_a_spec_file_stay_under_its_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("private.yaml"),
+        "type: string\nenum: [local-file-canary-1234]\n",
+    )
+    .unwrap();
+    let dir = outside.path().join("specs/api");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ok.yaml"), "type: string\n").unwrap();
+    let spec = |reference: &str| {
+        format!(
+            "openapi: 3.1.0
+info: {{ title: Refs, version: '1' }}
+paths:
+  /x:
+    get:
+      operationId: x
+      responses:
+        '200':
+          description: x
+          content: {{ application/json: {{ schema: {{ $ref: '{reference}' }} }} }}
+"
+        )
+    };
+    std::fs::write(dir.join("inside.yaml"), spec("./ok.yaml")).unwrap();
+    std::fs::write(dir.join("escape.yaml"), spec("../../private.yaml")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path().join("private.yaml"), dir.join("link.yaml")).unwrap();
+    std::fs::write(dir.join("linked.yaml"), spec("./link.yaml")).unwrap();
+
+    let add = |name: &str| json!({"spec": dir.join(name).display().to_string(), "namespace": name.trim_end_matches(".yaml"), "baseUrl": "http://127.0.0.1:9"});
+    let (_, r) = service
+        .invoke("executor.openapi.addSource", add("inside.yaml"))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    for name in ["escape.yaml", "linked.yaml"] {
+        let (_, r) = service
+            .invoke("executor.openapi.addSource", add(name))
+            .await;
+        let text = r.to_string();
+        assert!(!text.contains("local-file-canary-1234"), "{name}: {r}");
+        if r["ok"] == true {
+            // Loaded leniently at best: the ref is a diagnostic, not content.
+            assert!(
+                !r["data"]["diagnostics"].as_array().unwrap().is_empty(),
+                "{name}: {r}"
+            );
+        } else {
+            assert!(text.contains("outside"), "{name}: {r}");
+        }
+    }
+    let export = support::service::http()
+        .get(format!("{}/api/tools/export/openapi", service.url))
+        .bearer_auth(&service.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!export.contains("local-file-canary-1234"));
+}

@@ -442,6 +442,11 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub lenient: bool,
 
+    /// Let `$ref`s of the spec read files anywhere under DIR (by default
+    /// only files under the spec's own directory)
+    #[arg(long, value_name = "DIR", requires = "from")]
+    pub refs_under: Option<PathBuf>,
+
     /// Print every diagnostic, not only the first ten
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -6,10 +6,17 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use generator::ingest::openapi::RefLoader;
 
-/// Reads the files a spec's relative `$ref`s name, below the spec's own
-/// directory only (the generator refuses paths that climb out of it).
+/// The largest file a `$ref` may name (as large as a spec may be).
+const MAX_REF_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads the files a spec's relative `$ref`s name, from under one
+/// directory only: the spec's own, unless the caller widens it
+/// ([`DirLoader::within`], `executor generate --refs-under`). A `$ref` that
+/// climbs out (`../../etc/passwd`, or a symlink pointing elsewhere) is
+/// refused: a spec from elsewhere must not copy local files into an export.
 pub struct DirLoader {
     root: PathBuf,
+    boundary: PathBuf,
     file_name: Option<String>,
 }
 
@@ -23,14 +30,40 @@ impl DirLoader {
         let file_name = spec_path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned());
-        DirLoader { root, file_name }
+        DirLoader {
+            boundary: root.clone(),
+            root,
+            file_name,
+        }
+    }
+
+    /// Lets refs reach files under `boundary` (which should contain the
+    /// spec's directory) instead of only the spec's own directory.
+    pub fn within(mut self, boundary: &Path) -> Self {
+        self.boundary = boundary.to_path_buf();
+        self
     }
 }
 
 impl RefLoader for DirLoader {
     fn load(&mut self, path: &str) -> Result<String, String> {
         let full = self.root.join(path);
-        std::fs::read_to_string(&full).map_err(|e| e.to_string())
+        let refused = || {
+            format!(
+                "{path} is outside {}, the only directory refs may read; widen it with `executor generate --refs-under DIR`",
+                self.boundary.display()
+            )
+        };
+        let boundary = self.boundary.canonicalize().map_err(|e| e.to_string())?;
+        let real = full.canonicalize().map_err(|e| e.to_string())?;
+        if !real.starts_with(&boundary) {
+            return Err(refused());
+        }
+        let size = std::fs::metadata(&real).map_err(|e| e.to_string())?.len();
+        if size > MAX_REF_FILE_BYTES {
+            return Err(format!("{path} is larger than 64 MiB"));
+        }
+        std::fs::read_to_string(&real).map_err(|e| e.to_string())
     }
 
     fn root_file(&self) -> Option<&str> {

@@ -100,6 +100,9 @@ fn from_spec(args: &GenerateArgs, spec_path: &Path) -> anyhow::Result<(Catalog, 
     };
     let text = read_text(spec_path)?;
     let mut loader = DirLoader::for_spec(spec_path);
+    if let Some(boundary) = &args.refs_under {
+        loader = loader.within(boundary);
+    }
     let options = Options {
         lenient: args.lenient,
         ..Options::new(&namespace)
