@@ -755,3 +755,126 @@ paths:
         .unwrap();
     assert!(!export.contains("local-file-canary-1234"));
 }
+
+/// The service's resident memory now (VmRSS), in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// A flood of half-sent requests (slowloris) neither exhausts the service's
+/// file descriptors nor stops it answering: each new connection evicts the
+/// oldest one that is not mid-request, and a client that does not finish
+/// its headers in time is cut off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_half_sent_requests_does_not_stop_the_service() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start_with_env(
+        home.path(),
+        &[
+            ("EXECUTOR_MAX_CONNECTIONS", "100"),
+            ("EXECUTOR_HEADER_TIMEOUT", "2"),
+        ],
+    );
+    let addr = service.url.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..2000 {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nX-Slow: ").as_bytes())
+            .await
+            .unwrap();
+        held.push(tcp);
+    }
+    for _ in 0..5 {
+        // A new client each time: no pooled connection to lean on.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        let r = client
+            .get(format!("{}/api/health", service.url))
+            .timeout(std::time::Duration::from_secs(5))
+            .send()
+            .await
+            .expect("the service answers during the flood");
+        assert_eq!(r.status(), 200);
+    }
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", service.pid()))
+        .unwrap()
+        .count();
+    assert!(fds < 100 + 64, "the service holds {fds} file descriptors");
+
+    // Past the header timeout, whatever is left of the flood is closed.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let mut open = 0;
+    for tcp in &mut held {
+        let mut buf = [0u8; 256];
+        let read =
+            tokio::time::timeout(std::time::Duration::from_millis(20), tcp.read(&mut buf)).await;
+        if read.is_err() {
+            open += 1;
+        }
+    }
+    assert_eq!(open, 0, "{open} half-sent connections are still open");
+}
+
+/// Opening MCP sessions in a loop keeps at most the configured number
+/// alive (the least recently used is closed), so memory stays flat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_sessions_are_capped_and_cost_little() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start_with_env(home.path(), &[("EXECUTOR_MAX_MCP_SESSIONS", "50")]);
+    let http = support::service::http();
+    let initialize = || {
+        http.post(format!("{}/mcp", service.url))
+            .bearer_auth(&service.mcp_token)
+            .header(header::ACCEPT, "application/json, text/event-stream")
+            .json(&json!({
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "flood", "version": "1"}}
+            }))
+            .send()
+    };
+    let session = |r: &reqwest::Response| {
+        r.headers()
+            .get("mcp-session-id")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first = initialize().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let first = session(&first);
+    // Warm up (allocator arenas, the catalog), then measure.
+    for _ in 0..100 {
+        initialize().await.unwrap();
+    }
+    let before = rss(service.pid());
+    for _ in 0..1000 {
+        let r = initialize().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let after = rss(service.pid());
+    assert!(
+        after < before + 40 * 1024 * 1024,
+        "1000 sessions grew the service from {} to {} MiB",
+        before / 1024 / 1024,
+        after / 1024 / 1024
+    );
+    // The first session was closed to make room.
+    let r = http
+        .post(format!("{}/mcp", service.url))
+        .bearer_auth(&service.mcp_token)
+        .header(header::ACCEPT, "application/json, text/event-stream")
+        .header("mcp-session-id", &first)
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "{}", r.text().await.unwrap());
+}

@@ -377,7 +377,7 @@ struct McpServices {
 
 type McpService = rmcp::transport::streamable_http_server::StreamableHttpService<
     crate::mcp::Handler,
-    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+    crate::mcp_sessions::CappedSessions,
 >;
 
 impl McpServices {
@@ -402,7 +402,8 @@ impl McpServices {
             .with_allowed_hosts(state.hosts.clone())
             .with_allowed_origins(origins)
             .with_cancellation_token(state.cancel.child_token());
-        McpService::new(move || Ok(handler.clone()), Default::default(), config)
+        let sessions = crate::mcp_sessions::CappedSessions::new(crate::mcp_sessions::max_sessions());
+        McpService::new(move || Ok(handler.clone()), Arc::new(sessions), config)
     }
 
     async fn serve(&self, request: axum::extract::Request) -> Response {

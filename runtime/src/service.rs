@@ -76,24 +76,22 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
         );
     }
     let signal_state = state.clone();
-    // Small answers (MCP's SSE frames, JSON envelopes) must not wait for
-    // Nagle's algorithm: without TCP_NODELAY a streamed answer stalls ~40 ms
-    // on the client's delayed ACK.
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { stop_signal(&signal_state).await })
-        .await;
+    // `listen` sets TCP_NODELAY (small answers such as MCP's SSE frames must
+    // not wait for the client's delayed ACK), a header-read timeout and a
+    // bound on open connections.
+    crate::listen::serve(
+        listener,
+        router(state),
+        crate::listen::Limits::from_env(),
+        async move { stop_signal(&signal_state).await },
+    )
+    .await;
     // Leave service.json alone if another service replaced it meanwhile.
     if read_info(&home).is_some_and(|i| i.pid == std::process::id()) {
         let _ = std::fs::remove_file(home.service_file());
     }
     tracing::info!("executor stopped");
-    result.context("the service failed")
+    Ok(())
 }
 
 async fn stop_signal(state: &AppState) {
