@@ -878,3 +878,99 @@ async fn mcp_sessions_are_capped_and_cost_little() {
         .unwrap();
     assert_eq!(r.status(), 404, "{}", r.text().await.unwrap());
 }
+
+/// A source whose server is executor itself is refused (it would call
+/// itself until file descriptors run out), and calls in flight to one
+/// source are bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_cannot_point_at_executor_and_calls_per_source_are_bounded() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let now = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (n, m) = (now.clone(), most.clone());
+    let slow = serve(Router::new().route(
+        "/slow",
+        get(move || {
+            let (now, most) = (n.clone(), m.clone());
+            async move {
+                let in_flight = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(in_flight, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                axum::Json(json!({"done": true}))
+            }
+        }),
+    ))
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start_with_env(home.path(), &[("EXECUTOR_MAX_CALLS_PER_SOURCE", "2")]);
+    let port = service.url.rsplit(':').next().unwrap().to_owned();
+    let spec = |server: &str| {
+        format!(
+            "openapi: 3.1.0
+info: {{ title: Loop, version: '1' }}
+servers: [{{ url: '{server}' }}]
+paths:
+  /slow:
+    get: {{ operationId: slow, responses: {{ '200': {{ description: ok }} }} }}
+"
+        )
+    };
+    for base in [
+        service.url.clone(),
+        format!("http://localhost:{port}/api"),
+        format!("http://[::1]:{port}"),
+    ] {
+        let (_, r) = service
+            .invoke(
+                "executor.openapi.addSource",
+                json!({"spec": spec("http://127.0.0.1:9"), "namespace": "loop", "baseUrl": base}),
+            )
+            .await;
+        assert_eq!(r["error"]["code"], "invalid_input", "{base}: {r}");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("executor itself"),
+            "{r}"
+        );
+    }
+    // A spec whose own server is executor: refused when called.
+    let server = format!("http://127.0.0.1:{port}");
+    let (_, r) = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec(&server), "namespace": "self"}),
+        )
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    service.allow("self.*").await;
+    let (_, r) = service.invoke("self.slow.slow", json!({})).await;
+    assert_eq!(r["error"]["code"], "invalid_input", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("executor itself"),
+        "{r}"
+    );
+
+    let (_, r) = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec(&slow), "namespace": "slow"}),
+        )
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    service.allow("slow.*").await;
+    let calls = (0..6).map(|_| service.invoke("slow.slow.slow", json!({})));
+    for (_, r) in futures::future::join_all(calls).await {
+        assert_eq!(r["ok"], true, "{r}");
+    }
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "calls in flight to one source"
+    );
+}

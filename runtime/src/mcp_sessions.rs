@@ -72,11 +72,12 @@ impl SessionManager for CappedSessions {
             let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
             // Sessions that ended by themselves (idle timeout, DELETE) are
             // gone from the inner manager; forget them first.
-            let live = self.inner.sessions.try_read().ok().map(|s| {
-                s.keys()
-                    .cloned()
-                    .collect::<std::collections::HashSet<_>>()
-            });
+            let live = self
+                .inner
+                .sessions
+                .try_read()
+                .ok()
+                .map(|s| s.keys().cloned().collect::<std::collections::HashSet<_>>());
             if let Some(live) = live {
                 used.retain(|id, _| live.contains(id));
             }

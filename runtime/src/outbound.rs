@@ -19,7 +19,11 @@
 //!   (chunked, endless) is dropped as soon as it does.
 //! - Connecting takes at most 10 s; each caller sets its own total timeout.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use generator::envelope::{ErrorCode, ToolError};
 
 /// Redirects followed within one origin.
 pub const MAX_REDIRECTS: usize = 5;
@@ -59,6 +63,53 @@ pub fn anywhere_client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
         .build()
         .expect("a client from static settings builds")
+}
+
+/// The service's own listener, once it listens.
+static OWN_LISTENER: OnceLock<SocketAddr> = OnceLock::new();
+
+/// Records where this process serves, so that no outbound request goes
+/// back to it (see [`is_own_listener`]).
+pub fn set_own_listener(addr: SocketAddr) {
+    let _ = OWN_LISTENER.set(addr);
+}
+
+/// Whether `url` points at this service itself: a source whose server is
+/// executor would call itself for every call it makes, recursing until
+/// file descriptors run out. Loopback names and addresses, the unspecified
+/// address and the listener's own address count, on the listener's port.
+pub fn is_own_listener(url: &reqwest::Url) -> bool {
+    let Some(own) = OWN_LISTENER.get() else {
+        return false;
+    };
+    if url.port_or_known_default() != Some(own.port()) {
+        return false;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback() || ip.is_unspecified() || ip == own.ip(),
+        Err(_) => {
+            let name = host.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    }
+}
+
+/// `invalid_input` for a URL that points at this service itself.
+pub fn refuse_own_listener(url: &reqwest::Url, what: &str) -> Result<(), ToolError> {
+    if is_own_listener(url) {
+        return Err(crate::catalog::error(
+            ErrorCode::InvalidInput,
+            format!(
+                "{what} {url} is executor itself: a source must point at an API, not at executor (that would call itself forever)"
+            ),
+            None,
+        ));
+    }
+    Ok(())
 }
 
 /// Why a body was not read whole.

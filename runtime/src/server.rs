@@ -73,6 +73,8 @@ pub struct AppState {
     pub upstreams: crate::upstream::McpUpstreams,
     store: Mutex<Store>,
     live: RwLock<Arc<Live>>,
+    /// Calls in flight to each source, bounded.
+    pub in_flight: crate::invoke::InFlight,
     /// Seconds an unanswered pause waits before it expires.
     pub approval_ttl: i64,
     /// OAuth access tokens and pending sign-ins.
@@ -92,6 +94,7 @@ impl AppState {
         let store = Store::open(&home.database())?;
         let approval_ttl = crate::execution::approval_ttl_from_env()?;
         let http = crate::outbound::client();
+        crate::outbound::set_own_listener(addr);
         let port = addr.port();
         let mut hosts = vec![
             format!("127.0.0.1:{port}"),
@@ -121,6 +124,7 @@ impl AppState {
                 Rules::default(),
             ))),
             approval_ttl,
+            in_flight: crate::invoke::InFlight::from_env(),
             oauth: crate::oauth::OAuth::default(),
             mcp_signins: crate::mcp_oauth::McpSignIns::default(),
             web: crate::web::Sessions::new(addr.port()),
@@ -402,7 +406,8 @@ impl McpServices {
             .with_allowed_hosts(state.hosts.clone())
             .with_allowed_origins(origins)
             .with_cancellation_token(state.cancel.child_token());
-        let sessions = crate::mcp_sessions::CappedSessions::new(crate::mcp_sessions::max_sessions());
+        let sessions =
+            crate::mcp_sessions::CappedSessions::new(crate::mcp_sessions::max_sessions());
         McpService::new(move || Ok(handler.clone()), Arc::new(sessions), config)
     }
 

@@ -331,7 +331,9 @@ fn derived_base_url(origin: &str, servers: &[generator::ir::Server]) -> Option<S
 
 pub(crate) fn check_base_url(base: &str) -> Result<(), ToolError> {
     match reqwest::Url::parse(base) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            crate::outbound::refuse_own_listener(&url, "the URL")
+        }
         _ => Err(error(
             ErrorCode::InvalidInput,
             format!("baseUrl {base:?} is not an http(s) URL, e.g. \"https://api.example.com/v1\""),
@@ -349,6 +351,9 @@ pub(crate) async fn get_document(
     timeout: Duration,
 ) -> Result<reqwest::Response, ToolError> {
     const ACCEPT: &str = "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.1";
+    if let Ok(parsed) = reqwest::Url::parse(url) {
+        crate::outbound::refuse_own_listener(&parsed, "the document's URL")?;
+    }
     let plain = || {
         state
             .http_anywhere

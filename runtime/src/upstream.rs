@@ -252,6 +252,9 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
     let connecting = async {
         match (&target.url, &target.command) {
             (Some(url), _) => {
+                if let Ok(parsed) = reqwest::Url::parse(url) {
+                    crate::outbound::refuse_own_listener(&parsed, "the MCP server's URL")?;
+                }
                 let mut headers = HashMap::new();
                 for (name, value) in &target.headers {
                     let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())

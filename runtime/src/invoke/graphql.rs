@@ -196,6 +196,9 @@ pub async fn call(
     let secrets = super::http::Secrets::of(source, credential);
     // The credential goes where its method says: a header, the query or a cookie.
     let applied = credential.map(Credential::apply).unwrap_or_default();
+    if let Ok(parsed) = reqwest::Url::parse(&endpoint) {
+        crate::outbound::refuse_own_listener(&parsed, "the GraphQL endpoint")?;
+    }
     let mut url = endpoint.clone();
     if !applied.query.is_empty() {
         url.push(if url.contains('?') { '&' } else { '?' });

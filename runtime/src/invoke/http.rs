@@ -58,6 +58,7 @@ pub async fn call(
         mut headers,
         mut cookies,
     } = wire::request(&base, binding, fields, &applied.query)?;
+    crate::outbound::refuse_own_listener(&url, "the call's URL")?;
     cookies.extend(applied.cookies.iter().map(|(n, v)| wire::cookie_pair(n, v)));
     headers.extend(applied.headers);
     let path = url.path().to_owned();

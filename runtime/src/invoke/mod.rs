@@ -7,6 +7,9 @@ pub mod graphql;
 pub mod http;
 pub mod wire;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use generator::envelope::{ErrorCode, ToolError};
 use generator::ir::{Binding, Policy, Tool};
 use serde_json::Value;
@@ -83,6 +86,55 @@ pub fn permit(
     }
 }
 
+/// Calls in flight to each source, bounded: a slow or looping upstream
+/// holds at most [`InFlight::per_source`] sockets; further calls wait for a
+/// slot (up to the upstream timeout), then fail clearly.
+pub struct InFlight {
+    per_source: usize,
+    sources: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl InFlight {
+    /// 64 calls per source, or `EXECUTOR_MAX_CALLS_PER_SOURCE`.
+    pub fn from_env() -> InFlight {
+        let per_source = std::env::var("EXECUTOR_MAX_CALLS_PER_SOURCE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(64);
+        InFlight {
+            per_source,
+            sources: Default::default(),
+        }
+    }
+
+    async fn enter(
+        &self,
+        integration: &str,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ToolError> {
+        let slots = self
+            .sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(integration.to_owned())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.per_source)))
+            .clone();
+        let wait = http::upstream_timeout();
+        match tokio::time::timeout(wait, slots.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(error(
+                ErrorCode::UpstreamUnreachable,
+                format!(
+                    "{integration} already has {} calls in flight and none finished within {} s: try again later",
+                    self.per_source,
+                    wait.as_secs()
+                ),
+                None,
+            )),
+        }
+    }
+}
+
 /// Runs a resolved, validated and permitted call through its binding.
 pub async fn run(
     state: &AppState,
@@ -90,6 +142,10 @@ pub async fn run(
     tool: &Tool,
     input: Value,
 ) -> Result<Value, ToolError> {
+    let _slot = match &tool.binding {
+        Binding::Builtin(_) => None,
+        _ => Some(state.in_flight.enter(&tool.integration).await?),
+    };
     match &tool.binding {
         Binding::Http(binding) => {
             let servers = live
