@@ -974,3 +974,55 @@ paths:
         "calls in flight to one source"
     );
 }
+
+/// What waits for approval is bounded: an input over 1 MiB is refused
+/// before it is stored, and so is a pause past the cap on open ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_calls_are_bounded_in_size_and_number() {
+    let (upstream, seen) = start_recording_upstream().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start_with_env(home.path(), &[("EXECUTOR_MAX_OPEN_PAUSES", "3")]);
+    let spec = support::fixtures().join("service/echo.yaml");
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec.display().to_string(), "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let (status, r) = service
+        .invoke("echo.items.createItem", json!({"name": huge}))
+        .await;
+    assert_eq!(status, 400, "{r}");
+    assert_eq!(r["error"]["code"], "invalid_input", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1 MiB"),
+        "{r}"
+    );
+
+    for i in 0..3 {
+        let (_, r) = service
+            .invoke("echo.items.createItem", json!({"name": format!("n{i}")}))
+            .await;
+        assert_eq!(r["error"]["code"], "execution_paused", "{r}");
+    }
+    let (_, r) = service
+        .invoke("echo.items.createItem", json!({"name": "one more"}))
+        .await;
+    assert_eq!(r["error"]["code"], "invalid_input", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 calls already wait"),
+        "{r}"
+    );
+    let (_, listed) = service.get("/api/executions?state=paused&limit=100").await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 3, "{listed}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing ran");
+}

@@ -24,6 +24,19 @@ use crate::store::{Execution, ExecutionState};
 pub const DEFAULT_APPROVAL_TTL: i64 = 24 * 60 * 60;
 
 /// `EXECUTOR_APPROVAL_TIMEOUT` (seconds) or the default.
+/// The largest input a paused call keeps.
+pub const MAX_PAUSED_INPUT_BYTES: usize = 1024 * 1024;
+
+/// How many calls may wait for approval at once: 1000, or
+/// `EXECUTOR_MAX_OPEN_PAUSES`.
+pub fn max_open_pauses() -> usize {
+    std::env::var("EXECUTOR_MAX_OPEN_PAUSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(1000)
+}
+
 pub fn approval_ttl_from_env() -> anyhow::Result<i64> {
     match std::env::var("EXECUTOR_APPROVAL_TIMEOUT") {
         Ok(text) => text
@@ -65,6 +78,32 @@ pub fn pause(
     caller: Caller,
     rule: Option<&str>,
 ) -> ToolError {
+    // A pause keeps its input until answered, and the approvals page shows
+    // it: both are bounded.
+    let size = serde_json::to_vec(input).map(|b| b.len()).unwrap_or(usize::MAX);
+    if size > MAX_PAUSED_INPUT_BYTES {
+        return error(
+            ErrorCode::InvalidInput,
+            format!(
+                "{} needs approval, and inputs that wait for approval may be at most {} (this one is {size} bytes): send a smaller input, or let the tool run without approval",
+                tool.path,
+                crate::outbound::size(MAX_PAUSED_INPUT_BYTES)
+            ),
+            Some(json!({ "limit": MAX_PAUSED_INPUT_BYTES, "size": size })),
+        );
+    }
+    let open = state.store().open_pauses();
+    if open.as_ref().is_ok_and(|&n| n >= max_open_pauses()) {
+        return error(
+            ErrorCode::InvalidInput,
+            format!(
+                "{} needs approval, but {} calls already wait for one: answer or decline them (executor web, approvals) before pausing more",
+                tool.path,
+                max_open_pauses()
+            ),
+            Some(json!({ "limit": max_open_pauses() })),
+        );
+    }
     let stored = state
         .store()
         .pause(&tool.path, input, caller.as_str(), rule, state.approval_ttl);

@@ -604,6 +604,16 @@ impl Store {
         )? > 0)
     }
 
+    /// Paused calls still waiting for an answer (not yet expired).
+    pub fn open_pauses(&self) -> anyhow::Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM executions WHERE state = 'paused' AND expires_at > ?1",
+            params![now()],
+            |row| row.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
     /// Calls claimed by a resume when the service stopped: whether the
     /// upstream saw them is unknown, so they are never run again.
     pub fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize> {
