@@ -1014,7 +1014,7 @@ async fn paused_calls_are_bounded_in_size_and_number() {
     let (_, r) = service
         .invoke("echo.items.createItem", json!({"name": "one more"}))
         .await;
-    assert_eq!(r["error"]["code"], "invalid_input", "{r}");
+    assert_eq!(r["error"]["code"], "overloaded", "{r}");
     assert!(
         r["error"]["message"]
             .as_str()

@@ -40,6 +40,10 @@ pub enum ErrorCode {
     ConnectionRejected,
     /// The request to executor itself was not authorised (missing or wrong bearer token).
     Unauthorized,
+    /// executor is at one of its limits (open connections, calls in flight to a source, paused calls); try again later.
+    Overloaded,
+    /// The disk holding executor's database is full: the change was not saved (reads still work); free space and try again.
+    StorageFull,
     /// executor failed; the details are in its log.
     InternalError,
 }

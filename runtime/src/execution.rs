@@ -95,7 +95,7 @@ pub fn pause(
     let open = state.store().open_pauses();
     if open.as_ref().is_ok_and(|&n| n >= max_open_pauses()) {
         return error(
-            ErrorCode::InvalidInput,
+            ErrorCode::Overloaded,
             format!(
                 "{} needs approval, but {} calls already wait for one: answer or decline them (executor web, approvals) before pausing more",
                 tool.path,
@@ -117,17 +117,10 @@ pub fn pause(
             );
             paused_error(state, &execution)
         }
-        Err(e) => {
-            tracing::error!("cannot store a paused call: {e:#}");
-            error(
-                ErrorCode::InternalError,
-                format!(
-                    "{} needs approval, but executor could not record the pause; see its log",
-                    tool.path
-                ),
-                None,
-            )
-        }
+        Err(e) => crate::catalog::internal_error(
+            e,
+            &format!("record the pause of {} (it needs approval)", tool.path),
+        ),
     }
 }
 

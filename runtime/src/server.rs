@@ -531,6 +531,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::ToolNotFound => StatusCode::NOT_FOUND,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         _ => StatusCode::OK,
     }
 }

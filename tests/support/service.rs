@@ -43,9 +43,22 @@ impl Service {
     // reaps it; only a failing test's panic can leave it unreaped.
     #[allow(clippy::zombie_processes)]
     pub fn start_with_env(home: &Path, env: &[(&str, &str)]) -> Service {
+        let mut command = Command::new(EXE);
+        command.args(["daemon", "run", "--port", "0"]);
+        Service::start_command(home, command, env, true)
+    }
+
+    /// The service as `command` runs it: `executor daemon run --port 0`, or
+    /// a wrapper that runs it (then `own_pid` is false: the service's pid
+    /// is not the child's).
+    pub fn start_command(
+        home: &Path,
+        mut command: Command,
+        env: &[(&str, &str)],
+        own_pid: bool,
+    ) -> Service {
         let _ = std::fs::remove_file(home.join("service.json"));
-        let mut child = Command::new(EXE)
-            .args(["daemon", "run", "--port", "0"])
+        let mut child = command
             .env("EXECUTOR_HOME", home)
             .env("EXECUTOR_LOG", "warn")
             .envs(env.iter().copied())
@@ -58,7 +71,7 @@ impl Service {
         loop {
             if let Ok(bytes) = std::fs::read(home.join("service.json")) {
                 let info: Value = serde_json::from_slice(&bytes).unwrap();
-                if info["pid"].as_u64() == Some(u64::from(child.id())) {
+                if !own_pid || info["pid"].as_u64() == Some(u64::from(child.id())) {
                     let token = std::fs::read_to_string(home.join("token"))
                         .unwrap()
                         .trim()

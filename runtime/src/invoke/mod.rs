@@ -123,7 +123,7 @@ impl InFlight {
         match tokio::time::timeout(wait, slots.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(error(
-                ErrorCode::UpstreamUnreachable,
+                ErrorCode::Overloaded,
                 format!(
                     "{integration} already has {} calls in flight and none finished within {} s: try again later",
                     self.per_source,
