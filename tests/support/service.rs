@@ -39,18 +39,18 @@ impl Service {
         Service::start_with_env(home, &[])
     }
 
-    // The child is moved into the returned Service, whose Drop kills and
-    // reaps it; only a failing test's panic can leave it unreaped.
-    #[allow(clippy::zombie_processes)]
     pub fn start_with_env(home: &Path, env: &[(&str, &str)]) -> Service {
         let mut command = Command::new(EXE);
         command.args(["daemon", "run", "--port", "0"]);
         Service::start_command(home, command, env, true)
     }
 
+    // The child is moved into the returned Service, whose Drop kills and
+    // reaps it; only a failing test's panic can leave it unreaped.
     /// The service as `command` runs it: `executor daemon run --port 0`, or
     /// a wrapper that runs it (then `own_pid` is false: the service's pid
     /// is not the child's).
+    #[allow(clippy::zombie_processes)]
     pub fn start_command(
         home: &Path,
         mut command: Command,
