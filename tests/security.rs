@@ -497,7 +497,8 @@ async fn huge_specs_are_refused_without_being_read_whole() {
 async fn source_headers_are_redacted_from_successful_answers() {
     let upstream = support::service::start_upstream().await;
     let home = tempfile::tempdir().unwrap();
-    let service = Service::start(home.path());
+    // The most talkative log: it must not hold the header either.
+    let service = Service::start_with_env(home.path(), &[("EXECUTOR_LOG", "trace")]);
     let spec = support::fixtures().join("service/echo.yaml");
     let r = service
         .invoke(
@@ -516,6 +517,9 @@ async fn source_headers_are_redacted_from_successful_answers() {
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["data"]["headers"]["x-api-key"], "[redacted]", "{r}");
     assert!(!r.to_string().contains("source-canary-4242"), "{r}");
+    let log = std::fs::read_to_string(home.path().join("test-service.log")).unwrap();
+    assert!(log.len() > 1000, "the trace log is written");
+    assert!(!log.contains("source-canary-4242"), "the log holds the header");
 }
 
 /// Runs the CLI with its standard output already closed by the reader
