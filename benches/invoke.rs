@@ -16,6 +16,10 @@ use axum::Router;
 use axum::routing::get;
 use serde_json::{Value, json};
 
+// The fixture corpus, unpacked under target/test-fixtures/ as the tests do.
+#[path = "../tests/support/corpus.rs"]
+mod corpus;
+
 const SEQUENTIAL: usize = 3000;
 const CONCURRENCY: usize = 16;
 const LOAD_SECONDS: u64 = 4;
@@ -301,9 +305,10 @@ fn us(d: Duration) -> String {
     format!("{} µs", d.as_micros())
 }
 
-/// Every spec of ../shared/fixtures/openapi in one catalog, then queries.
+/// Every spec of the fixture corpus (tests/fixtures/corpus/openapi) in one
+/// catalog, then queries.
 fn search_bench() {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openapi");
+    let base = corpus::corpus().join("openapi");
     let mut files = Vec::new();
     collect(&base, &mut files);
     files.sort();
@@ -452,8 +457,7 @@ async fn mcp_bench() {
     let (_home, mut child, url, token) = start_service();
     let http = reqwest::Client::new();
     // GitHub's catalog under eight namespaces and Stripe's: over 10,000 tools.
-    let fixtures =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openapi/famous");
+    let fixtures = corpus::corpus().join("openapi/famous");
     let mut sources = vec![(
         "stripe".to_owned(),
         fixtures.join("stripe-spec3-2023-09-12.yaml"),

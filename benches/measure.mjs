@@ -13,6 +13,23 @@ import { join } from "node:path";
 export const GNU_TIME = "/usr/bin/time";
 
 /**
+ * A file of the fixture corpus, unpacked: tests/fixtures/corpus/ keeps files
+ * over 1 MiB zstd-compressed, and the Rust tests unpack the whole corpus
+ * into target/test-fixtures/corpus/ (tests/support/corpus.rs). Throws with
+ * the command that does it when that copy is missing.
+ */
+export function corpusFile(repo, relative) {
+	const path = join(repo, "target/test-fixtures/corpus", relative);
+	if (!existsSync(path)) {
+		throw new Error(
+			`${path} missing: unpack the fixture corpus first with ` +
+				"`cargo test --locked -p executor-runtime --test openapi_sweep corpus_matches_its_sources_lists`",
+		);
+	}
+	return path;
+}
+
+/**
  * Run argv to completion; resolve to { seconds, peakMiB, code, stderr }.
  * `seconds` is wall time; `peakMiB` the peak resident set of the process.
  */

@@ -4,29 +4,32 @@
 //
 //   cargo build --release --bin executor
 //   npm ci --prefix tests/node
+//   cargo test --locked -p executor-runtime --test openapi_sweep corpus_matches_its_sources_lists
 //   node benches/openapi.mjs [--runs N] [SPEC...]
 //
 // Default specs: GitHub's REST description (13 MB JSON) and Stripe's (4 MB
-// YAML) from ../shared/fixtures/openapi/famous. Each tool runs N times
-// (default 5) per spec; the table shows the median wall time and the
-// largest peak RSS. The two tools do different work on the same input:
-// executor parses, validates against the official schema, normalises every
-// schema to JSON Schema 2020-12 and writes an OpenAPI 3.1 document;
-// openapi-typescript parses and writes TypeScript types.
+// YAML) from the fixture corpus (tests/fixtures/corpus/openapi/famous),
+// read where the Rust tests unpack it, target/test-fixtures/corpus (the
+// third command above does that). Each tool runs N times (default 5) per
+// spec; the table shows the median wall time and the largest peak RSS.
+// The two tools do different work on the same input: executor parses,
+// validates against the official schema, normalises every schema to JSON
+// Schema 2020-12 and writes an OpenAPI 3.1 document; openapi-typescript
+// parses and writes TypeScript types.
 
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GNU_TIME, runs } from "./measure.mjs";
+import { GNU_TIME, corpusFile, runs } from "./measure.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EXECUTOR = join(repo, "target/release/executor");
 const OPENAPI_TS = join(repo, "tests/node/node_modules/openapi-typescript/bin/cli.js");
 const DEFAULT_SPECS = [
-	"../shared/fixtures/openapi/famous/github-api.github.com.json",
-	"../shared/fixtures/openapi/famous/stripe-spec3-2023-09-12.yaml",
-].map((p) => resolve(repo, p));
+	"openapi/famous/github-api.github.com.json",
+	"openapi/famous/stripe-spec3-2023-09-12.yaml",
+];
 
 
 async function main(args) {
@@ -36,7 +39,7 @@ async function main(args) {
 		if (args[i] === "--runs") n = Number(args[++i]);
 		else specs.push(resolve(args[i]));
 	}
-	if (specs.length === 0) specs.push(...DEFAULT_SPECS);
+	if (specs.length === 0) specs.push(...DEFAULT_SPECS.map((p) => corpusFile(repo, p)));
 	for (const [path, hint] of [
 		[EXECUTOR, "cargo build --release --bin executor"],
 		[OPENAPI_TS, "npm ci --prefix tests/node"],

@@ -4,9 +4,12 @@
 //
 //   cargo build --release --bin executor
 //   npm ci --prefix tests/node
+//   cargo test --locked -p executor-runtime --test openapi_sweep corpus_matches_its_sources_lists
 //   node benches/typescript.mjs [--runs N] [SPEC]
 //
-// Default spec: GitHub's REST description from ../shared/fixtures/openapi.
+// Default spec: GitHub's REST description from the fixture corpus
+// (tests/fixtures/corpus/openapi/famous), read where the Rust tests unpack
+// it, target/test-fixtures/corpus (the third command above does that).
 // openapi-typescript reads executor's OpenAPI export of the same catalog,
 // so both files describe exactly the same tools.
 
@@ -14,7 +17,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runs } from "./measure.mjs";
+import { corpusFile, runs } from "./measure.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EXECUTOR = join(repo, "target/release/executor");
@@ -23,11 +26,12 @@ const NODE_BIN = join(repo, "tests/node/node_modules/.bin");
 
 const args = process.argv.slice(2);
 let n = 3;
-let spec = resolve(repo, "../shared/fixtures/openapi/famous/github-api.github.com.json");
+let spec = null;
 for (let i = 0; i < args.length; i++) {
 	if (args[i] === "--runs") n = Number(args[++i]);
 	else spec = resolve(args[i]);
 }
+spec ??= corpusFile(repo, "openapi/famous/github-api.github.com.json");
 const out = mkdtempSync(join(tmpdir(), "executor-ts-bench-"));
 try {
 	const ours = join(out, "executor.gen.ts");

@@ -1,5 +1,5 @@
-//! GraphQL ingest over the shared fixture schemas (SDL and introspection
-//! results): every schema loads, every tool's schemas compile, every export
+//! GraphQL ingest over the corpus's schemas (`tests/fixtures/corpus/graphql`:
+//! SDL and introspection results): every schema loads, every tool's schemas compile, every export
 //! is valid OpenAPI 3.1, SDL and introspection agree, and GitHub's duplicate
 //! field is a diagnostic rather than a failure.
 
@@ -13,7 +13,7 @@ use generator::ingest::openapi::Options;
 use generator::ir::{Catalog, SchemaRole};
 
 fn fixtures() -> PathBuf {
-    support::repo_root().join("../shared/fixtures/graphql")
+    support::corpus().join("graphql")
 }
 
 fn load(file: &str, namespace: &str) -> generator::ingest::Ingested {

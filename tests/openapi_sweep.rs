@@ -1,8 +1,9 @@
-//! Every spec in the shared fixture set (`../shared/fixtures/openapi/`,
-//! beside the repository): ingest never panics, every real spec loads
-//! (leniently at worst), every tool's schemas compile as standalone JSON
-//! Schema 2020-12 documents, and every export passes the OpenAPI 3.1
-//! validators.
+//! Every spec in the fixture corpus (`tests/fixtures/corpus/openapi/`,
+//! unpacked by `support::corpus()`): ingest never panics, every real spec
+//! loads (leniently at worst), every tool's schemas compile as standalone
+//! JSON Schema 2020-12 documents, and every export passes the OpenAPI 3.1
+//! validators. And the unpacked corpus is whole: what its SOURCES.tsv
+//! files list, at the sizes they give.
 
 mod support;
 
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use generator::emit::to_pretty_json;
 use generator::ir::SchemaRole;
-use support::{catalog_of, export, flat_name, load, shared_openapi_fixtures, validate_with_node};
+use support::{catalog_of, corpus_openapi, export, flat_name, load, validate_with_node};
 
 fn spec_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -41,8 +42,8 @@ fn is_spec(path: &Path) -> bool {
 }
 
 #[test]
-fn every_shared_spec_loads_and_exports_valid_openapi() {
-    let base = shared_openapi_fixtures();
+fn every_corpus_spec_loads_and_exports_valid_openapi() {
+    let base = corpus_openapi();
     let mut files = Vec::new();
     spec_files(&base, &mut files);
     files.sort();
@@ -98,4 +99,50 @@ fn every_shared_spec_loads_and_exports_valid_openapi() {
         "only {loaded_count} specs loaded: is the fixture set complete?"
     );
     validate_with_node(&[exports.path()]);
+}
+
+/// The unpacked corpus is whole: every file that a SOURCES.tsv lists is
+/// there with the size it gives (so each `.zst` decompressed in full), and
+/// every file there is listed, with its source and licence.
+#[test]
+fn corpus_matches_its_sources_lists() {
+    for half in ["openapi", "graphql"] {
+        let base = support::corpus().join(half);
+        let sources = std::fs::read_to_string(base.join("SOURCES.tsv")).unwrap();
+        let mut lines = sources.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (file, bytes, licence) = (column("file"), column("bytes"), column("licence"));
+        let mut listed = Vec::new();
+        for line in lines {
+            let row: Vec<&str> = line.split('\t').collect();
+            assert_eq!(row.len(), header.len(), "{half}/SOURCES.tsv: {line}");
+            assert!(!row[licence].is_empty(), "{half}/{}: no licence", row[file]);
+            let size = std::fs::metadata(base.join(row[file]))
+                .unwrap_or_else(|e| panic!("{half}/{}: {e}", row[file]))
+                .len();
+            assert_eq!(size.to_string(), row[bytes], "{half}/{}: size", row[file]);
+            listed.push(base.join(row[file]));
+        }
+        let mut present = Vec::new();
+        all_files(&base, &mut present);
+        present.retain(|p| !p.ends_with("SOURCES.tsv"));
+        listed.sort();
+        present.sort();
+        assert_eq!(
+            present, listed,
+            "{half}: files on disk and in SOURCES.tsv differ"
+        );
+    }
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }

@@ -7,7 +7,7 @@ use runtime::search::SearchIndex;
 
 #[test]
 fn plain_language_queries_find_the_right_github_tools() {
-    let spec = support::shared_openapi_fixtures().join("famous/github-api.github.com.json");
+    let spec = support::corpus_openapi().join("famous/github-api.github.com.json");
     let loaded = support::load(&spec, "github").unwrap();
     let catalog = support::catalog_of(&loaded.ingested);
     let index = SearchIndex::build(&catalog);

@@ -31,7 +31,7 @@ fn clients_type_check_for_every_fixture_and_github() {
         }
     }
     specs.push(support::fixtures().join("service/echo.yaml"));
-    specs.push(support::shared_openapi_fixtures().join("famous/github-api.github.com.json"));
+    specs.push(support::corpus_openapi().join("famous/github-api.github.com.json"));
     let mut files = Vec::new();
     for spec in &specs {
         let loaded = support::load(spec, "api").unwrap();

@@ -2,6 +2,7 @@
 //! files, and the Node-based OpenAPI validators.
 #![allow(dead_code)] // each test binary uses its own subset
 
+mod corpus;
 pub mod service;
 
 use std::path::{Path, PathBuf};
@@ -25,16 +26,13 @@ pub fn fixtures() -> PathBuf {
     repo_root().join("tests/fixtures")
 }
 
-/// `../shared/fixtures/openapi`, the full fixture set beside the clone (CI
-/// has it). Tests that sweep it fail loudly when it is missing.
-pub fn shared_openapi_fixtures() -> PathBuf {
-    let dir = repo_root().join("../shared/fixtures/openapi");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: the sweep tests read the shared fixture set beside the repository",
-        dir.display()
-    );
-    dir
+/// The real-world corpus (`tests/fixtures/corpus/`: OpenAPI, GraphQL),
+/// unpacked once under `target/test-fixtures/corpus/` (see corpus.rs).
+pub use corpus::corpus;
+
+/// The corpus's OpenAPI half: every spec the sweep reads.
+pub fn corpus_openapi() -> PathBuf {
+    corpus().join("openapi")
 }
 
 /// How a fixture loaded.
