@@ -31,7 +31,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    // `cargo bench --bench invoke -- mcp` runs one part: invoke, mcp or search.
+    // `cargo bench --bench invoke -- mcp` runs one part: invoke, mcp, search or load.
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     if run("invoke") {
@@ -43,6 +43,140 @@ fn main() {
     if run("search") {
         search_bench();
     }
+    if run("load") {
+        rt.block_on(load_bench());
+    }
+}
+
+/// The load tests' scenarios (tests/load.rs) timed on the release binary:
+/// 1,000 invokes at once, direct and through executor; 200 pauses resumed
+/// at once.
+async fn load_bench() {
+    let writes = Arc::new(AtomicU64::new(0));
+    let counted = writes.clone();
+    let app = Router::new().route(
+        "/v1/items/{id}",
+        get(|| async { axum::Json(json!({"id": 1, "name": "widget"})) }).delete(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+            async { axum::http::StatusCode::NO_CONTENT }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (_home, mut child, url, token) = start_service();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .unwrap();
+    let spec = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "load", "version": "1"},
+        "paths": {"/items/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "get": {"operationId": "getItem", "tags": ["items"], "responses": {"200": {"description": "ok"}}},
+            "delete": {"operationId": "deleteItem", "tags": ["items"], "responses": {"204": {"description": "gone"}}}
+        }}
+    });
+    post_ok(&http, &format!("{url}/api/tools/invoke/executor.openapi.addSource"), &token,
+        &json!({"spec": spec.to_string(), "namespace": "load", "baseUrl": format!("{upstream}/v1")})).await;
+    post_ok(
+        &http,
+        &format!("{url}/api/policies"),
+        &token,
+        &json!({"pattern": "load.items.getItem", "action": "allow"}),
+    )
+    .await;
+
+    println!("## load: 1,000 invokes at once; 200 pauses resumed at once\n");
+    println!("| scenario | wall time | p50 | p99 | errors |");
+    println!("|---|---|---|---|---|");
+    for (name, target, token) in [
+        (
+            "1,000 GETs at once, direct",
+            format!("{upstream}/v1/items/1"),
+            None,
+        ),
+        (
+            "1,000 invokes at once, through executor",
+            format!("{url}/api/tools/invoke/load.items.getItem"),
+            Some(token.clone()),
+        ),
+    ] {
+        // Warm the pool, then one burst.
+        let burst = |n: usize| {
+            let calls = (0..n).map(|i| {
+                let (http, target, token) = (http.clone(), target.clone(), token.clone());
+                async move {
+                    let started = Instant::now();
+                    let request = match &token {
+                        Some(t) => http.post(&target).bearer_auth(t).json(&json!({"id": i})),
+                        None => http.get(&target),
+                    };
+                    let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+                    (started.elapsed(), ok)
+                }
+            });
+            futures::future::join_all(calls)
+        };
+        burst(1000).await;
+        let started = Instant::now();
+        let mut results = burst(1000).await;
+        let wall = started.elapsed();
+        let errors = results.iter().filter(|(_, ok)| !ok).count();
+        results.sort();
+        println!(
+            "| {name} | {:.0} ms | {:.1} ms | {:.1} ms | {errors} |",
+            wall.as_secs_f64() * 1000.0,
+            results[500].0.as_secs_f64() * 1000.0,
+            results[990].0.as_secs_f64() * 1000.0
+        );
+    }
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        let answer: Value = http
+            .post(format!("{url}/api/tools/invoke/load.items.deleteItem"))
+            .bearer_auth(&token)
+            .json(&json!({"id": i}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(answer["error"]["executionId"].as_str().unwrap().to_owned());
+    }
+    let started = Instant::now();
+    let resumes = ids.iter().map(|id| {
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        async move {
+            let started = Instant::now();
+            let ok = http
+                .post(format!("{url}/api/executions/{id}/resume"))
+                .bearer_auth(&token)
+                .json(&json!({"action": "accept"}))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            (started.elapsed(), ok)
+        }
+    });
+    let mut results = futures::future::join_all(resumes).await;
+    let wall = started.elapsed();
+    let errors = results.iter().filter(|(_, ok)| !ok).count();
+    results.sort();
+    println!(
+        "| 200 resumes at once (each one upstream write) | {:.0} ms | {:.1} ms | {:.1} ms | {errors} |",
+        wall.as_secs_f64() * 1000.0,
+        results[100].0.as_secs_f64() * 1000.0,
+        results[198].0.as_secs_f64() * 1000.0
+    );
+    println!(
+        "\nupstream writes: {} (expected 200)\n",
+        writes.load(Ordering::Relaxed)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 async fn invoke_bench() {
