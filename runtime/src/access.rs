@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use generator::envelope::ErrorCode;
 
-use crate::catalog::error;
+use crate::errors::error;
 use crate::server::{AppState, failure};
 
 pub async fn check_host_and_origin(

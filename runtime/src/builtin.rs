@@ -192,7 +192,7 @@ pub fn parse<T: serde::de::DeserializeOwned>(
     input: Value,
 ) -> Result<T, generator::envelope::ToolError> {
     serde_json::from_value(input).map_err(|e| {
-        crate::catalog::error(
+        crate::errors::error(
             generator::envelope::ErrorCode::InvalidInput,
             format!("invalid input: {e}"),
             None,

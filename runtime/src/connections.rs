@@ -17,7 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::catalog::error;
+use crate::errors::error;
 use crate::server::AppState;
 
 /// How a connection authenticates upstream calls. The secret (token,
@@ -518,7 +518,7 @@ fn summary(
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    crate::catalog::internal_error(e, "store the connection")
+    crate::errors::internal_error(e, "store the connection")
 }
 
 /// Runs one `connections.*` built-in operation.

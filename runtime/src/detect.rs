@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::builtin::{AddGraphqlSource, AddMcpSource, AddSource, SourceReport};
-use crate::catalog::error;
+use crate::errors::error;
 use crate::outbound::read_json_capped;
 use crate::server::AppState;
 

@@ -15,7 +15,7 @@ use generator::envelope::{ErrorCode, ToolError};
 use generator::ir::Tool;
 use serde_json::{Value, json};
 
-use crate::catalog::error;
+use crate::errors::error;
 use crate::invoke::{self, Caller};
 use crate::server::AppState;
 use crate::store::{Execution, ExecutionState};
@@ -80,7 +80,9 @@ pub fn pause(
 ) -> ToolError {
     // A pause keeps its input until answered, and the approvals page shows
     // it: both are bounded.
-    let size = serde_json::to_vec(input).map(|b| b.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(input)
+        .map(|b| b.len())
+        .unwrap_or(usize::MAX);
     if size > MAX_PAUSED_INPUT_BYTES {
         return error(
             ErrorCode::InvalidInput,
@@ -117,7 +119,7 @@ pub fn pause(
             );
             paused_error(state, &execution)
         }
-        Err(e) => crate::catalog::internal_error(
+        Err(e) => crate::errors::internal_error(
             e,
             &format!("record the pause of {} (it needs approval)", tool.path),
         ),
@@ -216,7 +218,7 @@ fn declined(execution: &Execution) -> Value {
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    crate::catalog::internal_error(e, "read or write the execution")
+    crate::errors::internal_error(e, "read or write the execution")
 }
 
 /// One execution, with an overdue pause marked expired first.

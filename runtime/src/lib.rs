@@ -9,6 +9,7 @@ pub mod client;
 pub mod commands;
 pub mod connections;
 pub mod detect;
+pub mod errors;
 pub mod execution;
 pub mod files;
 pub mod generate;

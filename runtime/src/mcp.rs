@@ -25,7 +25,8 @@ use rmcp::model::{
 use rmcp::{ErrorData as McpError, Peer, RoleServer, ServerHandler, service::RequestContext};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{Live, error};
+use crate::catalog::Live;
+use crate::errors::error;
 use crate::invoke;
 use crate::server::AppState;
 

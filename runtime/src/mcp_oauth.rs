@@ -15,7 +15,7 @@ use rmcp::transport::auth::{
     StoredCredentials,
 };
 
-use crate::catalog::error;
+use crate::errors::error;
 use crate::home::Home;
 use crate::server::AppState;
 

@@ -24,8 +24,8 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::error;
 use crate::connections::{Auth, Credential};
+use crate::errors::error;
 use crate::server::AppState;
 
 /// Tokens of an authorization-code connection (stored sealed).
@@ -380,5 +380,5 @@ fn describe<RE: std::error::Error + 'static>(
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    crate::catalog::internal_error(e, "store OAuth tokens")
+    crate::errors::internal_error(e, "store OAuth tokens")
 }

@@ -101,7 +101,7 @@ pub fn is_own_listener(url: &reqwest::Url) -> bool {
 /// `invalid_input` for a URL that points at this service itself.
 pub fn refuse_own_listener(url: &reqwest::Url, what: &str) -> Result<(), ToolError> {
     if is_own_listener(url) {
-        return Err(crate::catalog::error(
+        return Err(crate::errors::error(
             ErrorCode::InvalidInput,
             format!(
                 "{what} {url} is executor itself: a source must point at an API, not at executor (that would call itself forever)"

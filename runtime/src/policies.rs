@@ -7,7 +7,7 @@ use generator::envelope::{ErrorCode, ToolError};
 use serde_json::Value;
 
 use crate::builtin::{self, AddPolicy, MovePolicy, Nothing, PolicyId, parse, to_value};
-use crate::catalog::error;
+use crate::errors::error;
 use crate::policy::{Pattern, Rule};
 use crate::server::AppState;
 
@@ -114,5 +114,5 @@ fn reload(state: &AppState) -> Result<(), ToolError> {
 }
 
 fn internal(e: anyhow::Error) -> ToolError {
-    crate::catalog::internal_error(e, "read or store the policies")
+    crate::errors::internal_error(e, "read or store the policies")
 }

@@ -40,7 +40,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::access;
-use crate::catalog::{Live, SourceRuntime, error, with_builtins};
+use crate::catalog::{Live, SourceRuntime, with_builtins};
+use crate::errors::error;
 use crate::home::{Home, SecretBox};
 use crate::invoke;
 use crate::policy::Rules;

@@ -16,7 +16,7 @@ use crate::builtin::{
     self, AddMcpSource, AddSource, Nothing, Removed, SourceName, SourceReport, SourceSummary,
     parse, to_value,
 };
-use crate::catalog::error;
+use crate::errors::error;
 use crate::files::DirLoader;
 use crate::server::AppState;
 use crate::store::{SourceOptions, SourceRecord};
@@ -54,7 +54,7 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
 }
 
 pub(crate) fn internal(e: anyhow::Error) -> ToolError {
-    crate::catalog::internal_error(e, "store the change")
+    crate::errors::internal_error(e, "store the change")
 }
 
 pub(crate) fn check_namespace(namespace: &str) -> Result<(), ToolError> {

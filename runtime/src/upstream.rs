@@ -15,7 +15,7 @@ use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::error;
+use crate::errors::error;
 
 /// How to reach one upstream MCP server (secrets already decrypted).
 #[derive(Debug, Clone, Default, PartialEq)]

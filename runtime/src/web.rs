@@ -137,7 +137,7 @@ pub async fn login_url(State(state): State<Arc<AppState>>) -> Response {
         .into_response(),
         Err(e) => crate::server::failure(
             StatusCode::INTERNAL_SERVER_ERROR,
-            crate::catalog::internal_error(e, "make a login code"),
+            crate::errors::internal_error(e, "make a login code"),
         ),
     }
 }

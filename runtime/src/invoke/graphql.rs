@@ -8,8 +8,9 @@ use generator::ir::{GraphqlBinding, Tool};
 use serde_json::{Map, Value, json};
 
 use crate::builtin::{AddGraphqlSource, SourceReport};
-use crate::catalog::{SourceRuntime, error};
+use crate::catalog::SourceRuntime;
 use crate::connections::Credential;
+use crate::errors::error;
 use crate::server::AppState;
 use crate::sources::{check_base_url, check_namespace, header_place, seal_all};
 use crate::store::{SourceOptions, SourceRecord};

@@ -11,8 +11,9 @@ use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use super::wire;
-use crate::catalog::{SourceRuntime, error};
+use crate::catalog::SourceRuntime;
 use crate::connections::Credential;
+use crate::errors::error;
 
 /// Upstream answers larger than this are refused.
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;

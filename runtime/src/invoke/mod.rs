@@ -14,8 +14,9 @@ use generator::envelope::{ErrorCode, ToolError};
 use generator::ir::{Binding, Policy, Tool};
 use serde_json::Value;
 
-use crate::catalog::{Live, error};
+use crate::catalog::Live;
 use crate::connections::Credential;
+use crate::errors::error;
 use crate::server::AppState;
 use crate::{builtin, execution, policies, sources};
 

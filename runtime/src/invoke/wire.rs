@@ -186,7 +186,7 @@ pub fn request(
 /// resolves it) still starts with the base URL's path and the operation's
 /// own template up to its first parameter.
 fn checked_url(url: &str, base: &str, template: &str) -> Result<reqwest::Url, ToolError> {
-    let invalid = |what: String| crate::catalog::error(ErrorCode::InvalidInput, what, None);
+    let invalid = |what: String| crate::errors::error(ErrorCode::InvalidInput, what, None);
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| invalid(format!("the inputs make an invalid URL: {e}")))?;
     let prefix = format!(
@@ -226,7 +226,7 @@ pub fn check_path(template: &str, path: &str) -> Result<(), ToolError> {
         .find(|s| is_dot_segment(s) && !literal.contains(s));
     match bad {
         None => Ok(()),
-        Some(segment) => Err(crate::catalog::error(
+        Some(segment) => Err(crate::errors::error(
             ErrorCode::InvalidInput,
             format!(
                 "a path parameter of {template} makes the segment {segment:?}, which would leave the operation's path: give the value itself, not `.` or `..`"
