@@ -12,7 +12,8 @@ use axum::response::Response;
 use generator::envelope::ErrorCode;
 
 use crate::errors::error;
-use crate::server::{AppState, failure};
+use crate::server::failure;
+use crate::state::AppState;
 
 pub async fn check_host_and_origin(
     State(state): State<Arc<AppState>>,
@@ -71,7 +72,7 @@ pub async fn require_token(
         return next.run(request).await;
     }
     // The web UI: its session cookie together with the session's CSRF token.
-    if !mcp_route && state.web.authorizes(request.headers()) {
+    if !mcp_route && crate::web::sessions(&state).authorizes(request.headers()) {
         return next.run(request).await;
     }
     // Local paths are not shown to whoever asks without a token.

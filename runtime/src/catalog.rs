@@ -59,6 +59,29 @@ impl GraphqlSchema {
     }
 }
 
+/// Values derived from one live catalog, one per type and key, built on
+/// first use: the core keeps them without knowing their types.
+#[derive(Default)]
+pub struct Views {
+    values: Mutex<HashMap<(std::any::TypeId, String), Arc<dyn std::any::Any + Send + Sync>>>,
+}
+
+impl Views {
+    pub fn get_or_build<T: std::any::Any + Send + Sync>(
+        &self,
+        key: &str,
+        build: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+        values
+            .entry((std::any::TypeId::of::<T>(), key.to_owned()))
+            .or_insert_with(|| Arc::new(build()))
+            .clone()
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("a view is stored under its own type"))
+    }
+}
+
 pub struct Live {
     /// The tools callers may see: every tool not blocked by a policy.
     pub catalog: Catalog,
@@ -70,10 +93,9 @@ pub struct Live {
     pub sources: HashMap<String, SourceRuntime>,
     /// Connections' credentials (secrets open), by `<integration>.<owner>.<name>`.
     pub credentials: HashMap<String, crate::connections::Credential>,
-    /// The catalog as MCP tools, built on first use.
-    pub mcp: std::sync::OnceLock<Arc<crate::mcp::McpTools>>,
-    /// One source's tools under their own names (`/mcp?source=`), built on first use.
-    pub mcp_sources: Mutex<HashMap<String, Arc<crate::mcp::McpTools>>>,
+    /// What surfaces derive from this catalog (MCP's tool lists), built on
+    /// first use and gone with it.
+    pub views: Views,
     validators: Mutex<HashMap<(String, bool), Arc<jsonschema::Validator>>>,
 }
 
@@ -102,8 +124,7 @@ impl Live {
             rules,
             sources,
             credentials: HashMap::new(),
-            mcp: std::sync::OnceLock::new(),
-            mcp_sources: Mutex::new(HashMap::new()),
+            views: Views::default(),
             validators: Mutex::new(HashMap::new()),
         }
     }

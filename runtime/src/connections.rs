@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::errors::error;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// How a connection authenticates upstream calls. The secret (token,
 /// password, key) is stored apart from this, sealed.

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use crate::builtin::{AddGraphqlSource, AddMcpSource, AddSource, SourceReport};
 use crate::errors::error;
 use crate::outbound::read_json_capped;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// How long each probe may take.
 /// The GraphQL and MCP probes read at most this much of an answer.

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::errors::error;
 use crate::invoke::{self, Caller};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Execution, ExecutionState};
 
 /// How long a pause waits for an answer by default: one day.

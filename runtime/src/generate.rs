@@ -12,7 +12,7 @@ use generator::naming::is_valid_namespace;
 use crate::cli::{Format, GenerateArgs};
 use crate::files::{DirLoader, read_text, write_atomically};
 use crate::home::Home;
-use crate::server::stored_catalog;
+use crate::state::stored_catalog;
 
 /// Diagnostics shown without `--verbose`.
 const SHOWN_DIAGNOSTICS: usize = 10;

@@ -30,6 +30,7 @@ pub mod search;
 pub mod server;
 pub mod service;
 pub mod sources;
+pub mod state;
 pub mod store;
 pub mod upstream;
 pub mod web;

@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 use crate::catalog::Live;
 use crate::errors::error;
 use crate::invoke;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Tools per `tools/list` page.
 pub const PAGE_SIZE: usize = 500;
@@ -59,13 +59,57 @@ impl McpTools {
     }
 }
 
+/// A session relays what an upstream sends about the call it made.
+#[allow(deprecated)]
+#[async_trait::async_trait]
+impl crate::upstream::Downstream for Peer<RoleServer> {
+    async fn log(&self, params: rmcp::model::LoggingMessageNotificationParam) {
+        let _ = self.notify_logging_message(params).await;
+    }
+
+    async fn progress(&self, params: rmcp::model::ProgressNotificationParam) {
+        let _ = self.notify_progress(params).await;
+    }
+
+    async fn sample(
+        &self,
+        params: rmcp::model::CreateMessageRequestParams,
+    ) -> Result<rmcp::model::CreateMessageResult, rmcp::ServiceError> {
+        #[allow(deprecated)]
+        self.create_message(params).await
+    }
+
+    async fn elicit(
+        &self,
+        params: rmcp::model::ElicitRequestParams,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ServiceError> {
+        self.create_elicitation(params).await
+    }
+}
+
 /// Peers to tell when the tool list changes.
 #[derive(Default)]
 pub struct Subscribers {
-    peers: Mutex<Vec<Peer<RoleServer>>>,
+    peers: Arc<Mutex<Vec<Peer<RoleServer>>>>,
 }
 
 impl Subscribers {
+    /// The service's subscribers, kept in the state's surface slot. The
+    /// first call starts the task that tells them of every catalog reload.
+    pub fn of(state: &AppState) -> Arc<Subscribers> {
+        state.surfaces.get_or_insert_with(|| {
+            let subscribers = Subscribers::default();
+            let peers = subscribers.peers.clone();
+            let mut changes = state.catalog_changes.subscribe();
+            tokio::spawn(async move {
+                while changes.changed().await.is_ok() {
+                    Subscribers { peers: peers.clone() }.notify();
+                }
+            });
+            subscribers
+        })
+    }
+
     fn add(&self, peer: &Peer<RoleServer>) {
         let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
         peers.retain(|p| !p.is_transport_closed());
@@ -99,18 +143,11 @@ impl Handler {
     fn tools(&self) -> (Arc<Live>, Arc<McpTools>) {
         let live = self.state.live();
         let tools = match &self.mode {
-            Mode::All => live
-                .mcp
-                .get_or_init(|| Arc::new(catalog_tools(&live)))
-                .clone(),
+            Mode::All => live.views.get_or_build("", || catalog_tools(&live)),
             Mode::Discover => discovery_tools().clone(),
-            Mode::Source(namespace) => {
-                let mut views = live.mcp_sources.lock().unwrap_or_else(|e| e.into_inner());
-                views
-                    .entry(namespace.to_string())
-                    .or_insert_with(|| Arc::new(source_tools(&live, namespace)))
-                    .clone()
-            }
+            Mode::Source(namespace) => live
+                .views
+                .get_or_build(namespace, || source_tools(&live, namespace)),
         };
         (live, tools)
     }
@@ -155,7 +192,7 @@ impl ServerHandler for Handler {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        self.state.mcp_subscribers.add(&context.peer);
+        Subscribers::of(&self.state).add(&context.peer);
         let (_, tools) = self.tools();
         let start = match request.and_then(|r| r.cursor) {
             Some(cursor) => cursor.parse::<usize>().map_err(|_| {
@@ -315,7 +352,7 @@ impl ServerHandler for Handler {
             Mode::Source(_) => {
                 let path = tools.path(&name).unwrap_or_default().to_owned();
                 let relay = crate::upstream::Relay {
-                    peer: context.peer.clone(),
+                    peer: Arc::new(context.peer.clone()),
                     progress_token: context.meta.get_progress_token(),
                 };
                 match self.passthrough(&live, &path, arguments, relay).await {

@@ -17,7 +17,7 @@ use rmcp::transport::auth::{
 
 use crate::errors::error;
 use crate::home::Home;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// A source's OAuth tokens, sealed in the store (opened per use: the
 /// store's own connection and the home's key).

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connections::{Auth, Credential};
 use crate::errors::error;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Tokens of an authorization-code connection (stored sealed).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::builtin::{self, AddPolicy, MovePolicy, Nothing, PolicyId, parse, to_value};
 use crate::errors::error;
 use crate::policy::{Pattern, Rule};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Runs one `policies.*` operation.
 pub fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, ToolError> {

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::files::write_atomically;
 use crate::home::Home;
-use crate::server::{AppState, router};
+use crate::server::router;
+use crate::state::AppState;
 
 pub const DEFAULT_PORT: u16 = 4788;
 pub const DEFAULT_HOST: &str = "127.0.0.1";
@@ -68,7 +69,7 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
     // A person at a terminal gets a way into the web UI; a log file never
     // holds a login code.
     if std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && let Ok(code) = state.web.login_code()
+        && let Ok(code) = crate::web::sessions(&state).login_code()
     {
         eprintln!(
             "open the web UI (this link works once, for five minutes): {}/login?code={code}",

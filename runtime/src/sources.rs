@@ -18,7 +18,7 @@ use crate::builtin::{
 };
 use crate::errors::error;
 use crate::files::DirLoader;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{SourceOptions, SourceRecord};
 
 /// Specs larger than this are refused.

@@ -54,10 +54,30 @@ pub struct Listener {
     relay: Arc<RelaySlot>,
 }
 
+/// The client a source-view call came from (an MCP session of the `/mcp`
+/// surface, which implements this), to which what the upstream sends about
+/// the call is relayed. A trait, so that this core room does not name the
+/// server side of MCP. (Logging and sampling are deprecated by SEP-2577,
+/// but servers of 2025-11-25 still send them: they are relayed.)
+#[allow(deprecated)]
+#[async_trait::async_trait]
+pub trait Downstream: Send + Sync {
+    async fn log(&self, params: rmcp::model::LoggingMessageNotificationParam);
+    async fn progress(&self, params: rmcp::model::ProgressNotificationParam);
+    async fn sample(
+        &self,
+        params: rmcp::model::CreateMessageRequestParams,
+    ) -> Result<rmcp::model::CreateMessageResult, rmcp::ServiceError>;
+    async fn elicit(
+        &self,
+        params: rmcp::model::ElicitRequestParams,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ServiceError>;
+}
+
 /// The downstream client of the call in flight to one upstream.
 #[derive(Clone)]
 pub struct Relay {
-    pub peer: rmcp::Peer<rmcp::RoleServer>,
+    pub peer: Arc<dyn Downstream>,
     /// The caller's progress token, to put on relayed progress.
     pub progress_token: Option<rmcp::model::ProgressToken>,
 }
@@ -180,7 +200,7 @@ impl rmcp::ClientHandler for Listener {
     ) {
         let _relaying = self.relay.relaying();
         if let Some(relay) = self.relay.current() {
-            let _ = relay.peer.notify_logging_message(params).await;
+            relay.peer.log(params).await;
         }
     }
 
@@ -194,7 +214,7 @@ impl rmcp::ClientHandler for Listener {
             && let Some(token) = relay.progress_token
         {
             params.progress_token = token;
-            let _ = relay.peer.notify_progress(params).await;
+            relay.peer.progress(params).await;
         }
     }
 
@@ -204,8 +224,7 @@ impl rmcp::ClientHandler for Listener {
         _context: rmcp::service::RequestContext<RoleClient>,
     ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
         let relay = self.relay.current().ok_or_else(|| no_relay("sampling"))?;
-        #[allow(deprecated)]
-        relay.peer.create_message(params).await.map_err(relayed)
+        relay.peer.sample(params).await.map_err(relayed)
     }
 
     async fn create_elicitation(
@@ -217,7 +236,7 @@ impl rmcp::ClientHandler for Listener {
             .relay
             .current()
             .ok_or_else(|| no_relay("elicitation"))?;
-        relay.peer.create_elicitation(params).await.map_err(relayed)
+        relay.peer.elicit(params).await.map_err(relayed)
     }
 }
 

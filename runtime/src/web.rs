@@ -22,7 +22,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The session cookie's name carries the port: browsers share cookies
 /// across the ports of one host, and two services (or any other local
@@ -49,6 +49,13 @@ fn random() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The web UI's sessions, kept in the state's surface slot.
+pub fn sessions(state: &AppState) -> Arc<Sessions> {
+    state
+        .surfaces
+        .get_or_insert_with(|| Sessions::new(state.addr.port()))
 }
 
 impl Sessions {
@@ -129,7 +136,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `POST /api/web/login` (bearer token): a one-time login URL.
 pub async fn login_url(State(state): State<Arc<AppState>>) -> Response {
-    match state.web.login_code() {
+    match sessions(&state).login_code() {
         Ok(code) => axum::Json(json!({
             "ok": true,
             "data": { "url": format!("http://{}/login?code={code}", state.addr) }
@@ -151,7 +158,7 @@ pub struct LoginQuery {
 
 /// `GET /login?code=...`: the session cookie, then the page asked for.
 pub async fn login(State(state): State<Arc<AppState>>, Query(q): Query<LoginQuery>) -> Response {
-    let Some(id) = state.web.redeem(&q.code) else {
+    let Some(id) = sessions(&state).redeem(&q.code) else {
         return (
             StatusCode::UNAUTHORIZED,
             signed_out(
@@ -169,7 +176,7 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(q): Query<LoginQuer
         .unwrap_or_else(|| "/".into());
     let cookie = format!(
         "{}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        state.web.cookie,
+        sessions(&state).cookie,
         SESSION_TTL.as_secs()
     );
     tracing::info!("a browser signed in to the web UI");
@@ -221,7 +228,7 @@ fn render<T: Template>(template: &T) -> Html<String> {
 
 /// The session's CSRF token, or the signed-out page to answer with.
 fn session(state: &AppState, headers: &HeaderMap, path: Option<&str>) -> Result<String, Response> {
-    state.web.csrf(headers).ok_or_else(|| {
+    sessions(state).csrf(headers).ok_or_else(|| {
         (
             StatusCode::UNAUTHORIZED,
             signed_out(state, "Sign in to use the web UI.", path),
@@ -605,7 +612,7 @@ pub async fn approval(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(csrf) = state.web.csrf(&headers) else {
+    let Some(csrf) = sessions(&state).csrf(&headers) else {
         return (
             StatusCode::UNAUTHORIZED,
             signed_out(

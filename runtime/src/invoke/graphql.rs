@@ -11,7 +11,7 @@ use crate::builtin::{AddGraphqlSource, SourceReport};
 use crate::catalog::SourceRuntime;
 use crate::connections::Credential;
 use crate::errors::error;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::sources::{check_base_url, check_namespace, header_place, seal_all};
 use crate::store::{SourceOptions, SourceRecord};
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::catalog::Live;
 use crate::connections::Credential;
 use crate::errors::error;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::{builtin, execution, policies, sources};
 
 /// Who is calling. Agents (MCP) may not change executor's own settings
