@@ -103,7 +103,10 @@ impl Subscribers {
             let mut changes = state.catalog_changes.subscribe();
             tokio::spawn(async move {
                 while changes.changed().await.is_ok() {
-                    Subscribers { peers: peers.clone() }.notify();
+                    Subscribers {
+                        peers: peers.clone(),
+                    }
+                    .notify();
                 }
             });
             subscribers

@@ -811,4 +811,3 @@ async fn shutdown(State(state): State<Arc<AppState>>) -> Response {
     state.shutdown.notify_one();
     axum::Json(json!({ "ok": true, "data": "stopping" })).into_response()
 }
-

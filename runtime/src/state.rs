@@ -212,7 +212,6 @@ impl AppState {
     }
 }
 
-
 /// One value per type, made on first use: where a surface keeps its own
 /// state in the core's `AppState` without the core naming its type.
 #[derive(Default)]

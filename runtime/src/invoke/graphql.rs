@@ -11,8 +11,8 @@ use crate::builtin::{AddGraphqlSource, SourceReport};
 use crate::catalog::SourceRuntime;
 use crate::connections::Credential;
 use crate::errors::error;
-use crate::state::AppState;
 use crate::sources::{check_base_url, check_namespace, header_place, seal_all};
+use crate::state::AppState;
 use crate::store::{SourceOptions, SourceRecord};
 
 /// The standard introspection query (types to seven levels of wrapping).
