@@ -468,7 +468,11 @@ async fn mcp_pauses_elicits_and_never_lets_agents_change_settings() {
         assert_eq!(r.status(), 403, "{route}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthorized", "{body}");
-        assert!(!body.to_string().contains(&service.home.display().to_string()));
+        assert!(
+            !body
+                .to_string()
+                .contains(&service.home.display().to_string())
+        );
     }
     let (_, rules) = service.get("/api/policies").await;
     assert_eq!(rules["data"].as_array().unwrap().len(), 3);

@@ -519,7 +519,10 @@ async fn source_headers_are_redacted_from_successful_answers() {
     assert!(!r.to_string().contains("source-canary-4242"), "{r}");
     let log = std::fs::read_to_string(home.path().join("test-service.log")).unwrap();
     assert!(log.len() > 1000, "the trace log is written");
-    assert!(!log.contains("source-canary-4242"), "the log holds the header");
+    assert!(
+        !log.contains("source-canary-4242"),
+        "the log holds the header"
+    );
 }
 
 /// Runs the CLI with its standard output already closed by the reader
