@@ -75,7 +75,7 @@ pub fn pause(
     state: &AppState,
     tool: &Tool,
     input: &Value,
-    caller: Caller,
+    caller: &Caller,
     rule: Option<&str>,
 ) -> ToolError {
     // A pause keeps its input until answered, and the approvals page shows

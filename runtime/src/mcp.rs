@@ -447,7 +447,7 @@ impl Handler {
     ) -> Result<Passed, ToolError> {
         let tool = live.resolve(path)?;
         live.validate_input(tool, &input)?;
-        invoke::permit(&self.state, live, tool, &input, invoke::Caller::Agent)?;
+        invoke::permit(&self.state, live, tool, &input, &invoke::Caller::AGENT)?;
         match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
                 let target = live.mcp_target(&tool.integration);
@@ -676,7 +676,7 @@ impl Handler {
     /// Runs a catalog tool; its answer must match the output schema MCP
     /// clients were promised.
     async fn run(&self, live: &Live, path: &str, input: Value) -> Result<Value, ToolError> {
-        let data = invoke::invoke(&self.state, path, input, invoke::Caller::Agent).await?;
+        let data = invoke::invoke(&self.state, path, input, &invoke::Caller::AGENT).await?;
         let (_, tools) = self.tools();
         let promised = tools
             .by_name
@@ -722,7 +722,7 @@ impl Handler {
             "call" => {
                 let path = text("path").unwrap_or_default();
                 let input = input.get("input").cloned().unwrap_or_else(|| json!({}));
-                invoke::invoke(&self.state, &path, input, invoke::Caller::Agent).await
+                invoke::invoke(&self.state, &path, input, &invoke::Caller::AGENT).await
             }
             other => Err(error(
                 ErrorCode::ToolNotFound,

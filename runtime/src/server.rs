@@ -384,7 +384,7 @@ async fn invoke_tool(
             }
         }
     };
-    match invoke::invoke(&state, &path, input, invoke::Caller::Owner).await {
+    match invoke::invoke(&state, &path, input, &invoke::Caller::OWNER).await {
         Ok(data) => success(data),
         Err(e) => failure(status_of(e.code), e),
     }

@@ -24,16 +24,42 @@ use crate::{builtin, execution, policies, sources};
 /// without a person's approval; the machine's owner (the token holder using
 /// the REST API, the CLI or a generated client) may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller {
+pub enum Role {
+    /// The machine's owner: the REST API, the CLI, generated clients.
     Owner,
+    /// An MCP client.
     Agent,
 }
 
+/// Who makes a call. Passed by reference through `invoke`, `permit` and
+/// `execution::pause`, so that what a caller is can grow (a client
+/// identity, its scope, its own policies) without touching every signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    /// The client's name, when it has one of its own.
+    pub client: Option<String>,
+}
+
 impl Caller {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Caller::Owner => "api",
-            Caller::Agent => "mcp",
+    pub const OWNER: Caller = Caller {
+        role: Role::Owner,
+        client: None,
+    };
+    pub const AGENT: Caller = Caller {
+        role: Role::Agent,
+        client: None,
+    };
+
+    pub fn is_agent(&self) -> bool {
+        self.role == Role::Agent
+    }
+
+    /// How executions record the caller.
+    pub fn as_str(&self) -> &'static str {
+        match self.role {
+            Role::Owner => "api",
+            Role::Agent => "mcp",
         }
     }
 }
@@ -44,7 +70,7 @@ pub async fn invoke(
     state: &AppState,
     path: &str,
     input: Value,
-    caller: Caller,
+    caller: &Caller,
 ) -> Result<Value, ToolError> {
     let live = state.live();
     let tool = live.resolve(path)?;
@@ -60,11 +86,11 @@ pub fn permit(
     live: &Live,
     tool: &Tool,
     input: &Value,
-    caller: Caller,
+    caller: &Caller,
 ) -> Result<(), ToolError> {
     let decision = live.rules.decide(tool);
     let action = match decision.action {
-        Policy::Allow if caller == Caller::Agent && builtin::changes_settings(tool) => {
+        Policy::Allow if caller.is_agent() && builtin::changes_settings(tool) => {
             Policy::RequireApproval
         }
         action => action,
