@@ -18,6 +18,7 @@ use rmcp::transport::auth::{
 use crate::errors::error;
 use crate::home::Home;
 use crate::state::AppState;
+use crate::store::Store as _;
 
 /// A source's OAuth tokens, sealed in the store (opened per use: the
 /// store's own connection and the home's key).
@@ -47,7 +48,7 @@ impl SealedCredentials {
 #[async_trait::async_trait]
 impl CredentialStore for SealedCredentials {
     async fn load(&self) -> Result<Option<StoredCredentials>, AuthError> {
-        let store = crate::store::Store::open(&self.home.database()).map_err(store_error)?;
+        let store = crate::store::SqliteStore::open(&self.home.database()).map_err(store_error)?;
         let Some(sealed) = store.connection_tokens(&self.key).map_err(store_error)? else {
             return Ok(None);
         };
@@ -60,14 +61,16 @@ impl CredentialStore for SealedCredentials {
         let text = serde_json::to_vec(&credentials).map_err(store_error)?;
         let secrets = self.home.secret_box().map_err(store_error)?;
         let sealed = secrets.seal(&text, &self.place()).map_err(store_error)?;
-        let mut store = crate::store::Store::open(&self.home.database()).map_err(store_error)?;
+        let mut store =
+            crate::store::SqliteStore::open(&self.home.database()).map_err(store_error)?;
         store
             .set_connection_tokens(&self.key, &sealed)
             .map_err(store_error)
     }
 
     async fn clear(&self) -> Result<(), AuthError> {
-        let mut store = crate::store::Store::open(&self.home.database()).map_err(store_error)?;
+        let mut store =
+            crate::store::SqliteStore::open(&self.home.database()).map_err(store_error)?;
         store
             .clear_connection_tokens(&self.key)
             .map_err(store_error)

@@ -14,7 +14,7 @@ use crate::catalog::{Live, SourceRuntime, with_builtins};
 use crate::home::{Home, SecretBox};
 use crate::policy::Rules;
 use crate::sources::header_place;
-use crate::store::Store;
+use crate::store::{SqliteStore, Store};
 
 pub struct AppState {
     pub home: Home,
@@ -42,7 +42,8 @@ pub struct AppState {
     pub surfaces: Surfaces,
     /// Sessions with upstream MCP servers.
     pub upstreams: crate::upstream::McpUpstreams,
-    store: Mutex<Store>,
+    /// The storage backend (SQLite, embedded).
+    store: Mutex<Box<dyn Store>>,
     live: RwLock<Arc<Live>>,
     /// Calls in flight to each source, bounded.
     pub in_flight: crate::invoke::InFlight,
@@ -60,7 +61,7 @@ impl AppState {
         let token = home.token()?;
         let mcp_token = home.mcp_token()?;
         let secrets = home.secret_box()?;
-        let store = Store::open(&home.database())?;
+        let store: Box<dyn Store> = Box::new(SqliteStore::open(&home.database())?);
         let approval_ttl = crate::execution::approval_ttl_from_env()?;
         let http = crate::outbound::client();
         crate::outbound::set_own_listener(addr);
@@ -110,7 +111,7 @@ impl AppState {
         Ok(state)
     }
 
-    pub fn store(&self) -> MutexGuard<'_, Store> {
+    pub fn store(&self) -> MutexGuard<'_, Box<dyn Store>> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -241,7 +242,7 @@ pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
         "there is no catalog in {} yet",
         home.dir.display()
     );
-    let store = Store::open_read_only(&home.database())?;
+    let store = SqliteStore::open_read_only(&home.database())?;
     let rules = Rules::new(store.policies()?);
     // Blocked tools are left out of exports, as they are of listings.
     Ok(crate::catalog::visible(with_builtins(store.catalog()?), &rules).0)

@@ -223,20 +223,122 @@ impl SourceRecord {
     }
 }
 
-pub struct Store {
+/// What the core needs from storage: sources, policy rules, executions and
+/// connections, each change one transaction. `SqliteStore` is the embedded
+/// implementation; a second backend (PostgreSQL) is another `impl Store`.
+pub trait Store: Send {
+    fn sources(&self) -> anyhow::Result<Vec<SourceRecord>>;
+
+    fn source(&self, namespace: &str) -> anyhow::Result<Option<SourceRecord>>;
+
+    /// Inserts or replaces a source, keeping its creation time.
+    fn put_source(&mut self, record: &SourceRecord) -> anyhow::Result<()>;
+
+    /// Removes a source; `false` when there was none.
+    fn remove_source(&mut self, namespace: &str) -> anyhow::Result<bool>;
+
+    /// The policy rules in evaluation order.
+    fn policies(&self) -> anyhow::Result<Vec<crate::policy::Rule>>;
+
+    /// Inserts a rule at a 1-based position (the end when `None` or past
+    /// it), shifting the rules after it down.
+    fn add_policy(
+        &mut self,
+        pattern: &str,
+        action: generator::ir::Policy,
+        position: Option<usize>,
+    ) -> anyhow::Result<crate::policy::Rule>;
+
+    /// Removes a rule; `false` when there was none.
+    fn remove_policy(&mut self, id: &str) -> anyhow::Result<bool>;
+
+    /// Moves a rule to a 1-based position; `false` when there is no such rule.
+    fn move_policy(&mut self, id: &str, position: usize) -> anyhow::Result<bool>;
+
+    /// Stores a paused call.
+    fn pause(
+        &mut self,
+        tool_path: &str,
+        input: &serde_json::Value,
+        caller: &str,
+        rule: Option<&str>,
+        ttl_seconds: i64,
+    ) -> anyhow::Result<Execution>;
+
+    fn execution(&self, id: &str) -> anyhow::Result<Option<Execution>>;
+
+    /// Executions, newest first, optionally in one state.
+    fn executions(
+        &self,
+        state: Option<ExecutionState>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Execution>>;
+
+    /// Moves an execution from one state to another, atomically: `false`
+    /// when it was not in `from` (someone else got there first).
+    fn transition(
+        &mut self,
+        id: &str,
+        from: ExecutionState,
+        to: ExecutionState,
+        result: Option<&serde_json::Value>,
+    ) -> anyhow::Result<bool>;
+
+    /// Inserts or replaces a connection (its secret already sealed).
+    fn put_connection(
+        &mut self,
+        integration: &str,
+        owner: &str,
+        name: &str,
+        auth: &crate::connections::Auth,
+        sealed_secret: &str,
+    ) -> anyhow::Result<()>;
+
+    /// Every connection, by integration, owner and name.
+    fn connections(&self) -> anyhow::Result<Vec<ConnectionRow>>;
+
+    /// Stores a connection's sealed OAuth tokens (`key`: `<integration>.<owner>.<name>`).
+    fn set_connection_tokens(&mut self, key: &str, sealed: &str) -> anyhow::Result<()>;
+
+    /// Forgets a connection's OAuth tokens.
+    fn clear_connection_tokens(&mut self, key: &str) -> anyhow::Result<()>;
+
+    /// A connection's sealed OAuth tokens, if any.
+    fn connection_tokens(&self, key: &str) -> anyhow::Result<Option<String>>;
+
+    /// Removes a connection; `false` when there was none.
+    fn remove_connection(
+        &mut self,
+        integration: &str,
+        owner: &str,
+        name: &str,
+    ) -> anyhow::Result<bool>;
+
+    /// Paused calls still waiting for an answer (not yet expired).
+    fn open_pauses(&self) -> anyhow::Result<usize>;
+
+    /// Calls claimed by a resume when the service stopped: whether the
+    /// upstream saw them is unknown, so they are never run again.
+    fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize>;
+
+    /// The catalog of every stored source.
+    fn catalog(&self) -> anyhow::Result<Catalog>;
+}
+
+pub struct SqliteStore {
     conn: Connection,
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) the database and brings its schema up to date.
-    pub fn open(path: &Path) -> anyhow::Result<Store> {
+    pub fn open(path: &Path) -> anyhow::Result<SqliteStore> {
         let conn =
             Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn };
+        let mut store = SqliteStore { conn };
         store
             .migrate()
             .with_context(|| format!("cannot upgrade {}", path.display()))?;
@@ -245,7 +347,7 @@ impl Store {
 
     /// Opens an existing database for reading only (`executor generate`
     /// beside a running service).
-    pub fn open_read_only(path: &Path) -> anyhow::Result<Store> {
+    pub fn open_read_only(path: &Path) -> anyhow::Result<SqliteStore> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -260,7 +362,7 @@ impl Store {
             path.display()
         );
         anyhow::ensure!(version > 0, "{} holds no catalog yet", path.display());
-        Ok(Store { conn })
+        Ok(SqliteStore { conn })
     }
 
     fn migrate(&mut self) -> anyhow::Result<()> {
@@ -280,8 +382,10 @@ impl Store {
         }
         Ok(())
     }
+}
 
-    pub fn sources(&self) -> anyhow::Result<Vec<SourceRecord>> {
+impl Store for SqliteStore {
+    fn sources(&self) -> anyhow::Result<Vec<SourceRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT namespace, kind, origin, document, options, integration, tools, diagnostics, created_at, updated_at
              FROM sources ORDER BY namespace",
@@ -291,7 +395,7 @@ impl Store {
             .collect()
     }
 
-    pub fn source(&self, namespace: &str) -> anyhow::Result<Option<SourceRecord>> {
+    fn source(&self, namespace: &str) -> anyhow::Result<Option<SourceRecord>> {
         let raw = self
             .conn
             .query_row(
@@ -305,7 +409,7 @@ impl Store {
     }
 
     /// Inserts or replaces a source, keeping its creation time.
-    pub fn put_source(&mut self, record: &SourceRecord) -> anyhow::Result<()> {
+    fn put_source(&mut self, record: &SourceRecord) -> anyhow::Result<()> {
         let now = now();
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -332,7 +436,7 @@ impl Store {
     }
 
     /// Removes a source; `false` when there was none.
-    pub fn remove_source(&mut self, namespace: &str) -> anyhow::Result<bool> {
+    fn remove_source(&mut self, namespace: &str) -> anyhow::Result<bool> {
         Ok(self
             .conn
             .execute("DELETE FROM sources WHERE namespace = ?1", [namespace])?
@@ -340,7 +444,7 @@ impl Store {
     }
 
     /// The policy rules in evaluation order.
-    pub fn policies(&self) -> anyhow::Result<Vec<crate::policy::Rule>> {
+    fn policies(&self) -> anyhow::Result<Vec<crate::policy::Rule>> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, pattern, action, position FROM policies ORDER BY position")?;
@@ -369,7 +473,7 @@ impl Store {
 
     /// Inserts a rule at a 1-based position (the end when `None` or past
     /// it), shifting the rules after it down.
-    pub fn add_policy(
+    fn add_policy(
         &mut self,
         pattern: &str,
         action: generator::ir::Policy,
@@ -396,7 +500,7 @@ impl Store {
     }
 
     /// Removes a rule; `false` when there was none.
-    pub fn remove_policy(&mut self, id: &str) -> anyhow::Result<bool> {
+    fn remove_policy(&mut self, id: &str) -> anyhow::Result<bool> {
         let tx = self.conn.transaction()?;
         let removed = tx.execute("DELETE FROM policies WHERE id = ?1", [id])? > 0;
         renumber(&tx, None)?;
@@ -405,7 +509,7 @@ impl Store {
     }
 
     /// Moves a rule to a 1-based position; `false` when there is no such rule.
-    pub fn move_policy(&mut self, id: &str, position: usize) -> anyhow::Result<bool> {
+    fn move_policy(&mut self, id: &str, position: usize) -> anyhow::Result<bool> {
         let tx = self.conn.transaction()?;
         let exists: bool = tx
             .query_row("SELECT 1 FROM policies WHERE id = ?1", [id], |_| Ok(true))
@@ -419,7 +523,7 @@ impl Store {
     }
 
     /// Stores a paused call.
-    pub fn pause(
+    fn pause(
         &mut self,
         tool_path: &str,
         input: &serde_json::Value,
@@ -457,7 +561,7 @@ impl Store {
         Ok(execution)
     }
 
-    pub fn execution(&self, id: &str) -> anyhow::Result<Option<Execution>> {
+    fn execution(&self, id: &str) -> anyhow::Result<Option<Execution>> {
         self.conn
             .query_row(
                 &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?1"),
@@ -469,7 +573,7 @@ impl Store {
     }
 
     /// Executions, newest first, optionally in one state.
-    pub fn executions(
+    fn executions(
         &self,
         state: Option<ExecutionState>,
         limit: usize,
@@ -488,7 +592,7 @@ impl Store {
 
     /// Moves an execution from one state to another, atomically: `false`
     /// when it was not in `from` (someone else got there first).
-    pub fn transition(
+    fn transition(
         &mut self,
         id: &str,
         from: ExecutionState,
@@ -504,7 +608,7 @@ impl Store {
     }
 
     /// Inserts or replaces a connection (its secret already sealed).
-    pub fn put_connection(
+    fn put_connection(
         &mut self,
         integration: &str,
         owner: &str,
@@ -522,7 +626,7 @@ impl Store {
     }
 
     /// Every connection, by integration, owner and name.
-    pub fn connections(&self) -> anyhow::Result<Vec<ConnectionRow>> {
+    fn connections(&self) -> anyhow::Result<Vec<ConnectionRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT integration, owner, name, auth, secrets, created_at FROM connections
              ORDER BY integration, owner, name",
@@ -558,7 +662,7 @@ impl Store {
     }
 
     /// Stores a connection's sealed OAuth tokens (`key`: `<integration>.<owner>.<name>`).
-    pub fn set_connection_tokens(&mut self, key: &str, sealed: &str) -> anyhow::Result<()> {
+    fn set_connection_tokens(&mut self, key: &str, sealed: &str) -> anyhow::Result<()> {
         let (integration, owner, name) = split_key(key)?;
         self.conn.execute(
             "UPDATE connections SET tokens = ?4 WHERE integration = ?1 AND owner = ?2 AND name = ?3",
@@ -568,7 +672,7 @@ impl Store {
     }
 
     /// Forgets a connection's OAuth tokens.
-    pub fn clear_connection_tokens(&mut self, key: &str) -> anyhow::Result<()> {
+    fn clear_connection_tokens(&mut self, key: &str) -> anyhow::Result<()> {
         let (integration, owner, name) = split_key(key)?;
         self.conn.execute(
             "UPDATE connections SET tokens = NULL WHERE integration = ?1 AND owner = ?2 AND name = ?3",
@@ -578,7 +682,7 @@ impl Store {
     }
 
     /// A connection's sealed OAuth tokens, if any.
-    pub fn connection_tokens(&self, key: &str) -> anyhow::Result<Option<String>> {
+    fn connection_tokens(&self, key: &str) -> anyhow::Result<Option<String>> {
         let (integration, owner, name) = split_key(key)?;
         Ok(self
             .conn
@@ -592,7 +696,7 @@ impl Store {
     }
 
     /// Removes a connection; `false` when there was none.
-    pub fn remove_connection(
+    fn remove_connection(
         &mut self,
         integration: &str,
         owner: &str,
@@ -605,7 +709,7 @@ impl Store {
     }
 
     /// Paused calls still waiting for an answer (not yet expired).
-    pub fn open_pauses(&self) -> anyhow::Result<usize> {
+    fn open_pauses(&self) -> anyhow::Result<usize> {
         let n: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM executions WHERE state = 'paused' AND expires_at > ?1",
             params![now()],
@@ -616,7 +720,7 @@ impl Store {
 
     /// Calls claimed by a resume when the service stopped: whether the
     /// upstream saw them is unknown, so they are never run again.
-    pub fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize> {
+    fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize> {
         Ok(self.conn.execute(
             "UPDATE executions SET state = 'failed', result = ?1, updated_at = ?2 WHERE state = 'approved'",
             params![serde_json::to_string(result)?, now()],
@@ -624,7 +728,7 @@ impl Store {
     }
 
     /// The catalog of every stored source.
-    pub fn catalog(&self) -> anyhow::Result<Catalog> {
+    fn catalog(&self) -> anyhow::Result<Catalog> {
         let mut catalog = Catalog::default();
         for source in self.sources()? {
             catalog.insert(source.integration, source.tools);
