@@ -797,6 +797,7 @@ async fn a_flood_of_half_sent_requests_does_not_stop_the_service() {
     }
     for _ in 0..5 {
         // A new client each time: no pooled connection to lean on.
+        runtime::install_crypto_provider();
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .build()
