@@ -1,0 +1,11 @@
+#![no_main]
+//! See fuzz/checks.rs (`openapi_ingest`) for what is checked; fuzz/README.md for how to run it.
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../checks.rs"]
+mod checks;
+
+fuzz_target!(|data: &[u8]| {
+    checks::openapi_ingest(data);
+});
