@@ -415,6 +415,18 @@ pub fn wire_request(data: &[u8]) -> bool {
             ) {
                 panic!("{problem}: {url} from {fields:?}");
             }
+            // Nothing a value holds turns into a fragment or cuts the query:
+            // the credential's pair arrives whole.
+            assert!(
+                url.fragment().is_none(),
+                "a fragment: {url} from {fields:?}"
+            );
+            for (key, value) in EXTRA_QUERY {
+                assert!(
+                    url.query_pairs().any(|(k, v)| k == key && v == value),
+                    "{key} did not arrive: {url} from {fields:?}"
+                );
+            }
             true
         }
         Err(error) => {
@@ -448,6 +460,12 @@ pub fn wire_violation(
     }
     if let Some(segment) = path.split('/').find(|s| is_dot_segment(s)) {
         return Err(format!("path {path} has the segment {segment:?}"));
+    }
+    // And it ends as the template ends (`/{tenant}/reports` ends with
+    // `/reports`): no value cut the path short.
+    let suffix = template.rsplit('}').next().unwrap_or_default();
+    if template.contains('}') && !path.ends_with(suffix) {
+        return Err(format!("path {path} does not end with {suffix}"));
     }
     Ok(())
 }

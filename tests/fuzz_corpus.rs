@@ -15,6 +15,13 @@ fn corpus(target: &str) -> PathBuf {
         .join(target)
 }
 
+/// Inputs the fuzzers found that once broke a check, kept as regressions.
+fn regressions(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target)
+}
+
 /// Runs every file of a target's corpus through its check; panics listing
 /// each file whose check failed. Returns how many files got past the
 /// parser and how many did not.
@@ -22,6 +29,7 @@ fn replay(target: &str) -> (usize, usize) {
     let dir = corpus(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .chain(std::fs::read_dir(regressions(target)).into_iter().flatten())
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.is_file())
         .collect();

@@ -16,14 +16,14 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
-/// With `allowReserved`, RFC 3986 reserved characters pass as written.
+/// With `allowReserved`, RFC 3986 reserved characters pass as written in a
+/// query value, except those that would end or break the query: `#` (a
+/// fragment, never sent, would swallow every later parameter, a query-string
+/// credential included), `[` and `]` (not allowed in a query at all).
 const RESERVED_OK: &AsciiSet = &UNRESERVED
     .remove(b':')
     .remove(b'/')
     .remove(b'?')
-    .remove(b'#')
-    .remove(b'[')
-    .remove(b']')
     .remove(b'@')
     .remove(b'!')
     .remove(b'$')
@@ -40,6 +40,20 @@ const RESERVED_OK: &AsciiSet = &UNRESERVED
 /// One `name=value` of a `Cookie` header, the value percent-encoded.
 pub fn cookie_pair(name: &str, value: &str) -> String {
     format!("{name}={}", encode(value, false))
+}
+
+/// `allowReserved` in a path value (OpenAPI allows it on query parameters
+/// only, yet 3.0 documents and lenient loads carry it): `/` and the
+/// sub-delimiters pass, but never `?` or `#`, which would end the path and
+/// send the call to another operation's.
+const RESERVED_IN_PATH: &AsciiSet = &RESERVED_OK.add(b'?');
+
+fn encode_in_path(text: &str, allow_reserved: bool) -> String {
+    if allow_reserved {
+        utf8_percent_encode(text, RESERVED_IN_PATH).to_string()
+    } else {
+        encode(text, false)
+    }
 }
 
 pub fn encode(text: &str, allow_reserved: bool) -> String {
@@ -71,7 +85,7 @@ pub fn path_value(
     explode: bool,
     allow_reserved: bool,
 ) -> String {
-    let enc = |s: &str| encode(s, allow_reserved);
+    let enc = |s: &str| encode_in_path(s, allow_reserved);
     match style {
         ParamStyle::Label => {
             let parts = parts(value, explode, "=", &enc);
