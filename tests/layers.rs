@@ -13,7 +13,6 @@ const CORE: &[&str] = &[
     "builtin",
     "catalog",
     "connections",
-    "detect",
     "errors",
     "execution",
     "files",

@@ -218,7 +218,7 @@ pub fn integration() -> (Integration, Vec<Tool>) {
         defs: serde_json::Map::new(),
     };
     let tools = vec![
-        tool::<crate::detect::AddAnySource, SourceReport>(
+        tool::<crate::sources::detect::AddAnySource, SourceReport>(
             ADD_ANY,
             "Add a source (any kind)",
             "Add an OpenAPI description, a GraphQL endpoint or schema, or an MCP server from a URL, a file path or the text: its kind is detected (or given as `kind`) and it is added as that kind's own addSource would. Replaces a source of the same namespace.",

@@ -8,7 +8,6 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod connections;
-pub mod detect;
 pub mod errors;
 pub mod execution;
 pub mod files;

@@ -37,6 +37,19 @@ fn builder() -> reqwest::ClientBuilder {
         .referer(false)
 }
 
+/// How long an upstream may take to answer: 30 s, or
+/// `EXECUTOR_UPSTREAM_TIMEOUT` seconds.
+pub fn upstream_timeout() -> Duration {
+    static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        let seconds = std::env::var("EXECUTOR_UPSTREAM_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(30);
+        Duration::from_secs(seconds)
+    })
+}
+
 /// The client for every request that may carry a credential or a body:
 /// redirects are followed within the first URL's origin only.
 pub fn client() -> reqwest::Client {

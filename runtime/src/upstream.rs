@@ -493,7 +493,7 @@ impl McpUpstreams {
             let params =
                 CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments.clone());
             match tokio::time::timeout(
-                crate::invoke::http::upstream_timeout(),
+                crate::outbound::upstream_timeout(),
                 client.peer().call_tool(params),
             )
             .await
@@ -504,7 +504,7 @@ impl McpUpstreams {
                         format!(
                             "the MCP server {} did not answer within {} s",
                             target.origin(),
-                            crate::invoke::http::upstream_timeout().as_secs()
+                            crate::outbound::upstream_timeout().as_secs()
                         ),
                         None,
                     ));

@@ -1,8 +1,6 @@
 //! Calls an HTTP tool: builds the request from the binding and the input,
 //! sends it, and turns the answer into `data` or a `ToolError`.
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use generator::envelope::{ErrorCode, ToolError};
@@ -19,19 +17,6 @@ use crate::errors::error;
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// Upstream error bodies are kept up to this size in error details.
 const MAX_ERROR_BODY: usize = 16 * 1024;
-/// How long an upstream may take to answer: 30 s, or
-/// `EXECUTOR_UPSTREAM_TIMEOUT` seconds.
-pub fn upstream_timeout() -> Duration {
-    static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
-    *TIMEOUT.get_or_init(|| {
-        let seconds = std::env::var("EXECUTOR_UPSTREAM_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(30);
-        Duration::from_secs(seconds)
-    })
-}
-
 pub async fn call(
     client: &reqwest::Client,
     tool: &Tool,
@@ -73,7 +58,7 @@ pub async fn call(
     })?;
     let mut request = client
         .request(method, url.clone())
-        .timeout(upstream_timeout());
+        .timeout(crate::outbound::upstream_timeout());
     for (name, value) in source.headers.iter().chain(headers.iter()) {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             error(
@@ -420,7 +405,10 @@ fn decode(bytes: &[u8], content_type: &str, expected: ResponseKind) -> Result<Va
 
 fn unreachable_error(url: &str, e: &reqwest::Error) -> ToolError {
     let what = if e.is_timeout() {
-        format!("did not answer within {} s", upstream_timeout().as_secs())
+        format!(
+            "did not answer within {} s",
+            crate::outbound::upstream_timeout().as_secs()
+        )
     } else if e.is_connect() {
         "refused the connection or could not be reached".to_owned()
     } else {

@@ -146,7 +146,7 @@ impl InFlight {
             .entry(integration.to_owned())
             .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.per_source)))
             .clone();
-        let wait = http::upstream_timeout();
+        let wait = crate::outbound::upstream_timeout();
         match tokio::time::timeout(wait, slots.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(error(

@@ -2,6 +2,9 @@
 //! refresh. Adding fetches the spec, ingests it, stores the document, its
 //! options and its tools in one transaction, then swaps the live catalog.
 
+pub mod detect;
+pub mod graphql;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -30,12 +33,11 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
         builtin::ADD_OPENAPI => to_value(add(state, parse::<AddSource>(input)?).await?),
         builtin::ADD_MCP => to_value(add_mcp(state, parse::<AddMcpSource>(input)?).await?),
         builtin::ADD_ANY => {
-            to_value(crate::detect::add(state, parse::<crate::detect::AddAnySource>(input)?).await?)
+            to_value(detect::add(state, parse::<detect::AddAnySource>(input)?).await?)
         }
-        builtin::ADD_GRAPHQL => to_value(
-            crate::invoke::graphql::add_source(state, parse::<builtin::AddGraphqlSource>(input)?)
-                .await?,
-        ),
+        builtin::ADD_GRAPHQL => {
+            to_value(graphql::add_source(state, parse::<builtin::AddGraphqlSource>(input)?).await?)
+        }
         builtin::LIST => {
             parse::<Nothing>(input)?;
             to_value(list(state)?)
@@ -522,7 +524,7 @@ async fn refresh(state: &AppState, input: SourceName) -> Result<SourceReport, To
         return Err(no_such_source(state, &input.namespace));
     };
     if existing.kind() == SourceKind::Graphql {
-        return crate::invoke::graphql::refresh(state, existing).await;
+        return graphql::refresh(state, existing).await;
     }
     if existing.kind() == SourceKind::Mcp {
         let target = state.live().mcp_target(&existing.namespace);

@@ -103,7 +103,7 @@ pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, 
                 })?;
                 (endpoint, Some(read(state, &input.source).await?))
             };
-            crate::invoke::graphql::add_source(
+            super::graphql::add_source(
                 state,
                 AddGraphqlSource {
                     namespace: input.namespace,
