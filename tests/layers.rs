@@ -13,6 +13,7 @@ const CORE: &[&str] = &[
     "builtin",
     "catalog",
     "connections",
+    "credential",
     "errors",
     "execution",
     "files",

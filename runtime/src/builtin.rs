@@ -260,19 +260,19 @@ pub fn integration() -> (Integration, Vec<Tool>) {
             "Fetch a source again from where it came from (URL or file) and re-index its tools.",
             false,
         ),
-        tool::<Nothing, Vec<crate::connections::ConnectionSummary>>(
+        tool::<Nothing, Vec<crate::credential::ConnectionSummary>>(
             CONNECTIONS_LIST,
             "List connections",
             "Every stored connection: integration, owner, name and auth method (secrets are never shown).",
             true,
         ),
-        tool::<crate::connections::AddConnection, crate::connections::ConnectionSummary>(
+        tool::<crate::credential::AddConnection, crate::credential::ConnectionSummary>(
             CONNECTIONS_ADD,
             "Add a connection",
             "Store credentials for an integration; executor attaches them to its upstream calls. The tools of a connection live under <integration>.<owner>.<name>. The secret is stored encrypted and never shown again.",
             false,
         ),
-        tool::<crate::connections::ConnectionName, Value>(
+        tool::<crate::credential::ConnectionName, Value>(
             CONNECTIONS_REMOVE,
             "Remove a connection",
             "Forget a connection and its stored secret.",

@@ -92,7 +92,7 @@ pub struct Live {
     pub index: SearchIndex,
     pub sources: HashMap<String, SourceRuntime>,
     /// Connections' credentials (secrets open), by `<integration>.<owner>.<name>`.
-    pub credentials: HashMap<String, crate::connections::Credential>,
+    pub credentials: HashMap<String, crate::credential::Credential>,
     /// What surfaces derive from this catalog (MCP's tool lists), built on
     /// first use and gone with it.
     pub views: Views,
@@ -192,13 +192,13 @@ impl Live {
     }
 
     /// The credential of a tool's connection, if it has one.
-    pub fn credential(&self, tool: &Tool) -> Option<&crate::connections::Credential> {
+    pub fn credential(&self, tool: &Tool) -> Option<&crate::credential::Credential> {
         self.credentials.get(&self.credential_key(tool))
     }
 
     /// `<integration>.<owner>.<name>` of a tool's connection.
     pub fn credential_key(&self, tool: &Tool) -> String {
-        let owner = crate::connections::owner_name(tool.connection.owner);
+        let owner = crate::credential::owner_name(tool.connection.owner);
         format!("{}.{owner}.{}", tool.integration, tool.connection.name)
     }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod connections;
+pub mod credential;
 pub mod errors;
 pub mod execution;
 pub mod files;

@@ -24,7 +24,7 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::connections::{Auth, Credential};
+use crate::credential::{Auth, Credential};
 use crate::errors::error;
 use crate::state::AppState;
 

@@ -559,7 +559,7 @@ async fn list_connections(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn add_connection(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    match json_body::<crate::connections::AddConnection>(&body) {
+    match json_body::<crate::credential::AddConnection>(&body) {
         Ok(input) => outcome(
             crate::connections::add(&state, input)
                 .await
@@ -587,7 +587,7 @@ async fn remove_connection(
             );
         }
     };
-    let input = crate::connections::ConnectionName {
+    let input = crate::credential::ConnectionName {
         integration,
         owner,
         name: Some(name),

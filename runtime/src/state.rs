@@ -128,7 +128,7 @@ impl AppState {
         let mut credentials = HashMap::new();
         let mut subtrees: HashMap<String, Vec<(generator::ir::Owner, String)>> = HashMap::new();
         for row in connections {
-            let place = crate::connections::secret_place(&row.integration, row.owner, &row.name);
+            let place = crate::credential::secret_place(&row.integration, row.owner, &row.name);
             // Public OAuth clients and MCP sign-ins store no secret.
             let secret = if row.sealed_secret.is_empty() {
                 Vec::new()
@@ -139,10 +139,10 @@ impl AppState {
                 format!(
                     "{}.{}.{}",
                     row.integration,
-                    crate::connections::owner_name(row.owner),
+                    crate::credential::owner_name(row.owner),
                     row.name
                 ),
-                crate::connections::Credential {
+                crate::credential::Credential {
                     auth: row.auth,
                     secret: String::from_utf8_lossy(&secret).into_owned(),
                 },
@@ -195,7 +195,7 @@ impl AppState {
                         .then(|| Arc::new(crate::catalog::GraphqlSchema::new(record.document))),
                 },
             );
-            let tools = crate::connections::expand(
+            let tools = crate::credential::expand(
                 &record.namespace,
                 record.tools,
                 subtrees

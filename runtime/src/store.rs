@@ -114,7 +114,7 @@ pub struct ConnectionRow {
     pub integration: String,
     pub owner: generator::ir::Owner,
     pub name: String,
-    pub auth: crate::connections::Auth,
+    pub auth: crate::credential::Auth,
     pub sealed_secret: String,
     pub created_at: i64,
 }
@@ -290,7 +290,7 @@ pub trait Store: Send {
         integration: &str,
         owner: &str,
         name: &str,
-        auth: &crate::connections::Auth,
+        auth: &crate::credential::Auth,
         sealed_secret: &str,
     ) -> anyhow::Result<()>;
 
@@ -613,7 +613,7 @@ impl Store for SqliteStore {
         integration: &str,
         owner: &str,
         name: &str,
-        auth: &crate::connections::Auth,
+        auth: &crate::credential::Auth,
         sealed_secret: &str,
     ) -> anyhow::Result<()> {
         self.conn.execute(

@@ -490,7 +490,7 @@ pub async fn connections(State(state): State<Arc<AppState>>, Signed(csrf): Signe
         .unwrap_or_default()
         .into_iter()
         .map(|c| ConnectionRow {
-            owner: crate::connections::owner_name(c.owner).to_owned(),
+            owner: crate::credential::owner_name(c.owner).to_owned(),
             auth: serde_json::to_value(&c.auth)
                 .ok()
                 .and_then(|v| v["type"].as_str().map(str::to_owned))

@@ -8,7 +8,7 @@ use generator::ir::{GraphqlBinding, Tool};
 use serde_json::{Map, Value, json};
 
 use crate::catalog::SourceRuntime;
-use crate::connections::Credential;
+use crate::credential::Credential;
 use crate::errors::error;
 
 /// The document to send: the binding's, or with the caller's own

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::wire;
 use crate::catalog::SourceRuntime;
-use crate::connections::Credential;
+use crate::credential::Credential;
 use crate::errors::error;
 
 /// Upstream answers larger than this are refused.
@@ -113,7 +113,7 @@ pub async fn call(
                     "the upstream refused the credentials of connection {} ({status}): replace them with `executor connections add {} --owner {} --name {} --secret-stdin`",
                     connection_name(tool),
                     tool.integration,
-                    crate::connections::owner_name(tool.connection.owner),
+                    crate::credential::owner_name(tool.connection.owner),
                     tool.connection.name
                 ),
                 Some(json!({ "body": body })),
@@ -521,7 +521,7 @@ fn connection_name(tool: &Tool) -> String {
     format!(
         "{}.{}.{}",
         tool.integration,
-        crate::connections::owner_name(tool.connection.owner),
+        crate::credential::owner_name(tool.connection.owner),
         tool.connection.name
     )
 }
@@ -535,7 +535,7 @@ fn missing(tool: &Tool) -> ToolError {
             tool.path,
             connection_name(tool),
             tool.integration,
-            crate::connections::owner_name(tool.connection.owner),
+            crate::credential::owner_name(tool.connection.owner),
             tool.connection.name
         ),
         None,

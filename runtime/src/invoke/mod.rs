@@ -15,7 +15,7 @@ use generator::ir::{Binding, Policy, Tool};
 use serde_json::Value;
 
 use crate::catalog::Live;
-use crate::connections::Credential;
+use crate::credential::Credential;
 use crate::errors::error;
 use crate::state::AppState;
 use crate::{builtin, execution, policies, sources};

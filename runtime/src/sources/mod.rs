@@ -163,7 +163,7 @@ async fn sign_in(
             &namespace,
             "org",
             generator::ir::DEFAULT_CONNECTION,
-            &crate::connections::Auth::McpOauth,
+            &crate::credential::Auth::McpOauth,
             "",
         )
         .map_err(internal)?;
