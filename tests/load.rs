@@ -21,13 +21,11 @@ fn echo_spec() -> String {
 }
 
 async fn add_echo(service: &Service, upstream: &str) {
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
+    service
+        .add_openapi(
             json!({"spec": echo_spec(), "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
         )
         .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
 }
 
 /// A spec with `n` operations, to fill a disk with.
@@ -158,23 +156,6 @@ fn burst_client() -> reqwest::Client {
         .unwrap()
 }
 
-async fn post(
-    client: &reqwest::Client,
-    service: &Service,
-    route: &str,
-    body: serde_json::Value,
-) -> (u16, serde_json::Value) {
-    let response = client
-        .post(format!("{}{route}", service.url))
-        .bearer_auth(&service.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
 /// 1,000 invokes at once against a local upstream: every one succeeds
 /// (calls beyond a source's in-flight bound wait for a slot; none fails).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,13 +170,13 @@ async fn a_thousand_concurrent_invokes_all_succeed() {
         let client = &client;
         let service = &service;
         async move {
-            post(
-                client,
-                service,
-                "/api/tools/invoke/echo.items.getItem",
-                json!({"id": i}),
-            )
-            .await
+            service
+                .post_with(
+                    client,
+                    "/api/tools/invoke/echo.items.getItem",
+                    json!({"id": i}),
+                )
+                .await
         }
     });
     let results = futures::future::join_all(calls).await;
@@ -236,7 +217,11 @@ async fn two_hundred_pauses_resumed_at_once_run_exactly_once_each() {
     });
     let resumes = resumes.map(|route| {
         let (client, service) = (&client, &service);
-        async move { post(client, service, &route, json!({"action": "accept"})).await }
+        async move {
+            service
+                .post_with(client, &route, json!({"action": "accept"}))
+                .await
+        }
     });
     let results = futures::future::join_all(resumes).await;
     // Every resume answers with the call's one result (a repeated resume
@@ -353,13 +338,13 @@ async fn sigkill_during_a_burst_loses_nothing_acknowledged_and_runs_nothing_twic
     // Resume everything again after the restart: whatever was claimed but
     // cut off is failed, not run a second time.
     for id in &ids {
-        post(
-            &client,
-            &service,
-            &format!("/api/executions/{id}/resume"),
-            json!({"action": "accept"}),
-        )
-        .await;
+        service
+            .post_with(
+                &client,
+                &format!("/api/executions/{id}/resume"),
+                json!({"action": "accept"}),
+            )
+            .await;
     }
     let seen = seen.lock().unwrap();
     for i in 0..100 {

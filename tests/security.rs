@@ -189,8 +189,7 @@ async fn invocations_never_carry_anything_to_another_origin() {
         if ns == "srchdr" {
             input["headers"] = json!({ "X-Source-Key": secret });
         }
-        let r = service.invoke("executor.openapi.addSource", input).await;
-        assert_eq!(r.1["ok"], true, "{}", r.1);
+        service.add_openapi(input).await;
         service.allow(&format!("{ns}.*")).await;
         if ns != "srchdr" {
             let mut args = vec![ns];
@@ -419,13 +418,11 @@ async fn huge_specs_are_refused_without_being_read_whole() {
     .await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
+    service
+        .add_openapi(
             json!({"spec": format!("{api}/grows.json"), "namespace": "grows", "baseUrl": api}),
         )
         .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
     huge.store(true, std::sync::atomic::Ordering::SeqCst);
 
     let cases = [
@@ -656,13 +653,9 @@ paths:
     get: {{ operationId: slow, responses: {{ '200': {{ description: slowly }} }} }}
 "
     );
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec, "namespace": "slow"}),
-        )
+    service
+        .add_openapi(json!({"spec": spec, "namespace": "slow"}))
         .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
     service.allow("slow.*").await;
     let (_, r) = service.invoke("slow.slow.slow", json!({})).await;
     assert_eq!(r["error"]["code"], "upstream_unreachable", "{r}");
@@ -677,13 +670,9 @@ paths:
   /passwd:
     get: { operationId: passwd, responses: { '200': { description: a file } } }
 ";
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec, "namespace": "files"}),
-        )
+    service
+        .add_openapi(json!({"spec": spec, "namespace": "files"}))
         .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
     service.allow("files.*").await;
     let (_, r) = service.invoke("files.passwd.passwd", json!({})).await;
     let message = r["error"]["message"].as_str().unwrap();
@@ -751,16 +740,9 @@ paths:
             assert!(text.contains("outside"), "{name}: {r}");
         }
     }
-    let export = support::service::http()
-        .get(format!("{}/api/tools/export/openapi", service.url))
-        .bearer_auth(&service.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(!export.contains("local-file-canary-1234"));
+    let (status, export) = service.get("/api/tools/export/openapi").await;
+    assert_eq!(status, 200);
+    assert!(!export.to_string().contains("local-file-canary-1234"));
 }
 
 /// The service's resident memory now (VmRSS), in bytes.
@@ -946,13 +928,9 @@ paths:
     }
     // A spec whose own server is executor: refused when called.
     let server = format!("http://127.0.0.1:{port}");
-    let (_, r) = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec(&server), "namespace": "self"}),
-        )
+    service
+        .add_openapi(json!({"spec": spec(&server), "namespace": "self"}))
         .await;
-    assert_eq!(r["ok"], true, "{r}");
     service.allow("self.*").await;
     let (_, r) = service.invoke("self.slow.slow", json!({})).await;
     assert_eq!(r["error"]["code"], "invalid_input", "{r}");
@@ -964,13 +942,9 @@ paths:
         "{r}"
     );
 
-    let (_, r) = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec(&slow), "namespace": "slow"}),
-        )
+    service
+        .add_openapi(json!({"spec": spec(&slow), "namespace": "slow"}))
         .await;
-    assert_eq!(r["ok"], true, "{r}");
     service.allow("slow.*").await;
     let calls = (0..6).map(|_| service.invoke("slow.slow.slow", json!({})));
     for (_, r) in futures::future::join_all(calls).await {
@@ -991,13 +965,7 @@ async fn paused_calls_are_bounded_in_size_and_number() {
     let home = tempfile::tempdir().unwrap();
     let service = Service::start_with_env(home.path(), &[("EXECUTOR_MAX_OPEN_PAUSES", "3")]);
     let spec = support::fixtures().join("service/echo.yaml");
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec.display().to_string(), "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
-        )
-        .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
+    service.add_openapi(json!({"spec": spec.display().to_string(), "namespace": "echo", "baseUrl": format!("{upstream}/v1")})).await;
 
     let huge = "x".repeat(2 * 1024 * 1024);
     let (status, r) = service

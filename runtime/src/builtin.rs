@@ -14,6 +14,25 @@ use serde_json::Value;
 /// The reserved namespace of the built-in tools.
 pub const NAMESPACE: &str = "executor";
 
+/// Adds a source of any kind, detecting which.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddAnySource {
+    /// An http(s) URL (an OpenAPI document, a GraphQL endpoint or an MCP server), an absolute file path, or the document itself (OpenAPI JSON/YAML, GraphQL SDL or an introspection result).
+    pub source: String,
+    /// The namespace of its tools: the first segment of every tool path (letters, digits, `_`, `-`).
+    pub namespace: String,
+    /// For OpenAPI: the API's base URL when the document's servers are relative or missing. For a GraphQL schema given as text or a file: the endpoint to call.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Headers sent on every call (and on the probes), e.g. an API key. Stored encrypted and never shown again.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Skip detection: `openapi`, `graphql` or `mcp`.
+    #[serde(default)]
+    pub kind: Option<SourceKind>,
+}
+
 /// Adds an OpenAPI source.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -218,7 +237,7 @@ pub fn integration() -> (Integration, Vec<Tool>) {
         defs: serde_json::Map::new(),
     };
     let tools = vec![
-        tool::<crate::sources::detect::AddAnySource, SourceReport>(
+        tool::<AddAnySource, SourceReport>(
             ADD_ANY,
             "Add a source (any kind)",
             "Add an OpenAPI description, a GraphQL endpoint or schema, or an MCP server from a URL, a file path or the text: its kind is detected (or given as `kind`) and it is added as that kind's own addSource would. Replaces a source of the same namespace.",

@@ -16,7 +16,10 @@ use generator::envelope::{ErrorCode, ToolError};
 use generator::ir::{Integration, Owner, SecurityScheme};
 use serde_json::{Value, json};
 
-use crate::credential::*;
+use crate::credential::{
+    AddConnection, Auth, ConnectionName, ConnectionSummary, check_auth, check_name, derive,
+    owner_name, secret_place,
+};
 use crate::errors::error;
 use crate::state::AppState;
 

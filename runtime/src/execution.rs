@@ -30,11 +30,7 @@ pub const MAX_PAUSED_INPUT_BYTES: usize = 1024 * 1024;
 /// How many calls may wait for approval at once: 1000, or
 /// `EXECUTOR_MAX_OPEN_PAUSES`.
 pub fn max_open_pauses() -> usize {
-    std::env::var("EXECUTOR_MAX_OPEN_PAUSES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(1000)
+    crate::home::setting("EXECUTOR_MAX_OPEN_PAUSES", 1000) as usize
 }
 
 pub fn approval_ttl_from_env() -> anyhow::Result<i64> {

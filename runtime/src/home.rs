@@ -191,3 +191,13 @@ impl SecretBox {
             })
     }
 }
+
+/// A positive whole-number setting from the environment (a limit or a
+/// timeout), or `default` when it is unset or not a positive number.
+pub fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n: &u64| n > 0)
+        .unwrap_or(default)
+}

@@ -40,13 +40,7 @@ impl Limits {
     /// 1024 connections and 10 s for headers, or `EXECUTOR_MAX_CONNECTIONS`
     /// and `EXECUTOR_HEADER_TIMEOUT` (seconds).
     pub fn from_env() -> Limits {
-        let number = |name: &str, default: u64| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .filter(|&n| n > 0)
-                .unwrap_or(default)
-        };
+        let number = crate::home::setting;
         Limits {
             max_connections: number("EXECUTOR_MAX_CONNECTIONS", 1024) as usize,
             header_read_timeout: Duration::from_secs(number("EXECUTOR_HEADER_TIMEOUT", 10)),

@@ -18,11 +18,7 @@ use rmcp::transport::streamable_http_server::session::{
 
 /// 256 live sessions per MCP view, or `EXECUTOR_MAX_MCP_SESSIONS`.
 pub fn max_sessions() -> usize {
-    std::env::var("EXECUTOR_MAX_MCP_SESSIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(256)
+    crate::home::setting("EXECUTOR_MAX_MCP_SESSIONS", 256) as usize
 }
 
 pub struct CappedSessions {

@@ -41,13 +41,8 @@ fn builder() -> reqwest::ClientBuilder {
 /// `EXECUTOR_UPSTREAM_TIMEOUT` seconds.
 pub fn upstream_timeout() -> Duration {
     static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
-    *TIMEOUT.get_or_init(|| {
-        let seconds = std::env::var("EXECUTOR_UPSTREAM_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(30);
-        Duration::from_secs(seconds)
-    })
+    *TIMEOUT
+        .get_or_init(|| Duration::from_secs(crate::home::setting("EXECUTOR_UPSTREAM_TIMEOUT", 30)))
 }
 
 /// The client for every request that may carry a credential or a body:

@@ -408,7 +408,6 @@ impl Store for SqliteStore {
         raw.map(RawSource::decode).transpose()
     }
 
-    /// Inserts or replaces a source, keeping its creation time.
     fn put_source(&mut self, record: &SourceRecord) -> anyhow::Result<()> {
         let now = now();
         let tx = self.conn.transaction()?;
@@ -435,7 +434,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    /// Removes a source; `false` when there was none.
     fn remove_source(&mut self, namespace: &str) -> anyhow::Result<bool> {
         Ok(self
             .conn
@@ -443,7 +441,6 @@ impl Store for SqliteStore {
             > 0)
     }
 
-    /// The policy rules in evaluation order.
     fn policies(&self) -> anyhow::Result<Vec<crate::policy::Rule>> {
         let mut stmt = self
             .conn
@@ -471,8 +468,6 @@ impl Store for SqliteStore {
         Ok(rules)
     }
 
-    /// Inserts a rule at a 1-based position (the end when `None` or past
-    /// it), shifting the rules after it down.
     fn add_policy(
         &mut self,
         pattern: &str,
@@ -499,7 +494,6 @@ impl Store for SqliteStore {
         })
     }
 
-    /// Removes a rule; `false` when there was none.
     fn remove_policy(&mut self, id: &str) -> anyhow::Result<bool> {
         let tx = self.conn.transaction()?;
         let removed = tx.execute("DELETE FROM policies WHERE id = ?1", [id])? > 0;
@@ -508,7 +502,6 @@ impl Store for SqliteStore {
         Ok(removed)
     }
 
-    /// Moves a rule to a 1-based position; `false` when there is no such rule.
     fn move_policy(&mut self, id: &str, position: usize) -> anyhow::Result<bool> {
         let tx = self.conn.transaction()?;
         let exists: bool = tx
@@ -522,7 +515,6 @@ impl Store for SqliteStore {
         Ok(exists)
     }
 
-    /// Stores a paused call.
     fn pause(
         &mut self,
         tool_path: &str,
@@ -572,7 +564,6 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    /// Executions, newest first, optionally in one state.
     fn executions(
         &self,
         state: Option<ExecutionState>,
@@ -590,8 +581,6 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    /// Moves an execution from one state to another, atomically: `false`
-    /// when it was not in `from` (someone else got there first).
     fn transition(
         &mut self,
         id: &str,
@@ -607,7 +596,6 @@ impl Store for SqliteStore {
         )? > 0)
     }
 
-    /// Inserts or replaces a connection (its secret already sealed).
     fn put_connection(
         &mut self,
         integration: &str,
@@ -625,7 +613,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    /// Every connection, by integration, owner and name.
     fn connections(&self) -> anyhow::Result<Vec<ConnectionRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT integration, owner, name, auth, secrets, created_at FROM connections
@@ -661,7 +648,6 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    /// Stores a connection's sealed OAuth tokens (`key`: `<integration>.<owner>.<name>`).
     fn set_connection_tokens(&mut self, key: &str, sealed: &str) -> anyhow::Result<()> {
         let (integration, owner, name) = split_key(key)?;
         self.conn.execute(
@@ -671,7 +657,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    /// Forgets a connection's OAuth tokens.
     fn clear_connection_tokens(&mut self, key: &str) -> anyhow::Result<()> {
         let (integration, owner, name) = split_key(key)?;
         self.conn.execute(
@@ -681,7 +666,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    /// A connection's sealed OAuth tokens, if any.
     fn connection_tokens(&self, key: &str) -> anyhow::Result<Option<String>> {
         let (integration, owner, name) = split_key(key)?;
         Ok(self
@@ -695,7 +679,6 @@ impl Store for SqliteStore {
             .flatten())
     }
 
-    /// Removes a connection; `false` when there was none.
     fn remove_connection(
         &mut self,
         integration: &str,
@@ -708,7 +691,6 @@ impl Store for SqliteStore {
         )? > 0)
     }
 
-    /// Paused calls still waiting for an answer (not yet expired).
     fn open_pauses(&self) -> anyhow::Result<usize> {
         let n: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM executions WHERE state = 'paused' AND expires_at > ?1",
@@ -718,8 +700,6 @@ impl Store for SqliteStore {
         Ok(n as usize)
     }
 
-    /// Calls claimed by a resume when the service stopped: whether the
-    /// upstream saw them is unknown, so they are never run again.
     fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize> {
         Ok(self.conn.execute(
             "UPDATE executions SET state = 'failed', result = ?1, updated_at = ?2 WHERE state = 'approved'",
@@ -727,7 +707,6 @@ impl Store for SqliteStore {
         )?)
     }
 
-    /// The catalog of every stored source.
     fn catalog(&self) -> anyhow::Result<Catalog> {
         let mut catalog = Catalog::default();
         for source in self.sources()? {

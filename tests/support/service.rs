@@ -215,9 +215,26 @@ impl Service {
         (status, response.json().await.unwrap())
     }
 
+    /// Adds an OpenAPI source (`executor.openapi.addSource`); it must work.
+    pub async fn add_openapi(&self, input: Value) {
+        let (_, r) = self.invoke("executor.openapi.addSource", input).await;
+        assert_eq!(r["ok"], true, "{r}");
+    }
+
     /// `POST` a JSON body to a route.
     pub async fn post(&self, route: &str, body: Value) -> (u16, Value) {
-        let response = http()
+        self.post_with(&http(), route, body).await
+    }
+
+    /// `POST` a JSON body to a route with a client of the test's own (one
+    /// with a large pool, for bursts).
+    pub async fn post_with(
+        &self,
+        client: &reqwest::Client,
+        route: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let response = client
             .post(format!("{}{route}", self.url))
             .bearer_auth(&self.token)
             .json(&body)

@@ -124,11 +124,7 @@ pub struct InFlight {
 impl InFlight {
     /// 64 calls per source, or `EXECUTOR_MAX_CALLS_PER_SOURCE`.
     pub fn from_env() -> InFlight {
-        let per_source = std::env::var("EXECUTOR_MAX_CALLS_PER_SOURCE")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or(64);
+        let per_source = crate::home::setting("EXECUTOR_MAX_CALLS_PER_SOURCE", 64) as usize;
         InFlight {
             per_source,
             sources: Default::default(),

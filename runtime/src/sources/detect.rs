@@ -17,37 +17,17 @@ use std::time::Duration;
 use generator::envelope::{ErrorCode, ToolError};
 use generator::ir::SourceKind;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::builtin::{AddGraphqlSource, AddMcpSource, AddSource, SourceReport};
+use crate::builtin::{AddAnySource, AddGraphqlSource, AddMcpSource, AddSource, SourceReport};
 use crate::errors::error;
 use crate::outbound::read_json_capped;
 use crate::state::AppState;
 
-/// How long each probe may take.
 /// The GraphQL and MCP probes read at most this much of an answer.
 const PROBE_MAX_BYTES: usize = 256 * 1024;
+/// How long each probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Adds a source of any kind, detecting which.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AddAnySource {
-    /// An http(s) URL (an OpenAPI document, a GraphQL endpoint or an MCP server), an absolute file path, or the document itself (OpenAPI JSON/YAML, GraphQL SDL or an introspection result).
-    pub source: String,
-    /// The namespace of its tools: the first segment of every tool path (letters, digits, `_`, `-`).
-    pub namespace: String,
-    /// For OpenAPI: the API's base URL when the document's servers are relative or missing. For a GraphQL schema given as text or a file: the endpoint to call.
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Headers sent on every call (and on the probes), e.g. an API key. Stored encrypted and never shown again.
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    /// Skip detection: `openapi`, `graphql` or `mcp`.
-    #[serde(default)]
-    pub kind: Option<SourceKind>,
-}
 
 pub async fn add(state: &AppState, input: AddAnySource) -> Result<SourceReport, ToolError> {
     crate::sources::check_namespace(&input.namespace)?;

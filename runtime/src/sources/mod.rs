@@ -33,7 +33,7 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
         builtin::ADD_OPENAPI => to_value(add(state, parse::<AddSource>(input)?).await?),
         builtin::ADD_MCP => to_value(add_mcp(state, parse::<AddMcpSource>(input)?).await?),
         builtin::ADD_ANY => {
-            to_value(detect::add(state, parse::<detect::AddAnySource>(input)?).await?)
+            to_value(detect::add(state, parse::<builtin::AddAnySource>(input)?).await?)
         }
         builtin::ADD_GRAPHQL => {
             to_value(graphql::add_source(state, parse::<builtin::AddGraphqlSource>(input)?).await?)
