@@ -314,3 +314,13 @@ pub(crate) fn check_auth(auth: &Auth) -> Result<(), ToolError> {
     }
     Ok(())
 }
+
+/// What a sealed environment value of an MCP child process is bound to.
+pub fn env_place(namespace: &str, name: &str) -> String {
+    format!("source:{namespace}:env:{name}")
+}
+
+/// What a sealed header value is bound to.
+pub fn header_place(namespace: &str, header: &str) -> String {
+    format!("source:{namespace}:header:{header}")
+}

@@ -15,15 +15,11 @@ use generator::envelope::{ErrorCode, ToolError};
 use generator::ir::Tool;
 use serde_json::{Value, json};
 
+use crate::caller::Caller;
 use crate::errors::error;
-use crate::invoke::{self, Caller};
-use crate::state::AppState;
+use crate::shared::Shared;
 use crate::store::{Execution, ExecutionState};
 
-/// How long a pause waits for an answer by default: one day.
-pub const DEFAULT_APPROVAL_TTL: i64 = 24 * 60 * 60;
-
-/// `EXECUTOR_APPROVAL_TIMEOUT` (seconds) or the default.
 /// The largest input a paused call keeps.
 pub const MAX_PAUSED_INPUT_BYTES: usize = 1024 * 1024;
 
@@ -31,22 +27,6 @@ pub const MAX_PAUSED_INPUT_BYTES: usize = 1024 * 1024;
 /// `EXECUTOR_MAX_OPEN_PAUSES`.
 pub fn max_open_pauses() -> usize {
     crate::home::setting("EXECUTOR_MAX_OPEN_PAUSES", 1000) as usize
-}
-
-pub fn approval_ttl_from_env() -> anyhow::Result<i64> {
-    match std::env::var("EXECUTOR_APPROVAL_TIMEOUT") {
-        Ok(text) => text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "EXECUTOR_APPROVAL_TIMEOUT={text:?} is not a positive number of seconds (the default is {DEFAULT_APPROVAL_TTL})"
-                )
-            }),
-        Err(_) => Ok(DEFAULT_APPROVAL_TTL),
-    }
 }
 
 /// A person's answer to a paused call.
@@ -68,7 +48,7 @@ impl Action {
 
 /// Records a paused call and says so to the caller.
 pub fn pause(
-    state: &AppState,
+    state: &Shared,
     tool: &Tool,
     input: &Value,
     caller: &Caller,
@@ -128,12 +108,12 @@ pub fn resume_path(id: &str) -> String {
 }
 
 /// The web page where a person approves or declines.
-pub fn approval_url(state: &AppState, id: &str) -> String {
+pub fn approval_url(state: &Shared, id: &str) -> String {
     format!("http://{}/resume/{id}", state.addr)
 }
 
 /// The `execution_paused` error of a stored pause.
-pub fn paused_error(state: &AppState, execution: &Execution) -> ToolError {
+pub fn paused_error(state: &Shared, execution: &Execution) -> ToolError {
     let why = match &execution.rule {
         Some(rule) => format!("policy {rule} requires approval"),
         None => "its default policy requires approval for calls that change data".to_owned(),
@@ -182,8 +162,20 @@ fn outcome(envelope: &Value) -> Result<Value, ToolError> {
     )
 }
 
+/// At a start: calls that were running when the service stopped are
+/// marked failed, never run again.
+pub fn recover(state: &Shared) -> anyhow::Result<()> {
+    let interrupted = state.store().fail_interrupted(&interrupted())?;
+    if interrupted > 0 {
+        tracing::warn!(
+            "{interrupted} approved call(s) were running when the service stopped; they are marked failed and not run again"
+        );
+    }
+    Ok(())
+}
+
 /// What a call that was running when the service stopped ended with.
-pub fn interrupted() -> Value {
+fn interrupted() -> Value {
     envelope(&Err(error(
         ErrorCode::InternalError,
         "the service stopped while this approved call was running; whether the upstream received it is unknown, so it is not run again. Check the upstream, then call the tool again if needed",
@@ -218,7 +210,7 @@ fn internal(e: anyhow::Error) -> ToolError {
 }
 
 /// One execution, with an overdue pause marked expired first.
-pub fn get(state: &AppState, id: &str) -> Result<Option<Execution>, ToolError> {
+pub fn get(state: &Shared, id: &str) -> Result<Option<Execution>, ToolError> {
     let mut store = state.store();
     let Some(execution) = store.execution(id).map_err(internal)? else {
         return Ok(None);
@@ -240,11 +232,19 @@ pub fn get(state: &AppState, id: &str) -> Result<Option<Execution>, ToolError> {
 /// Answers a paused call: `accept` runs it and returns its outcome,
 /// `decline` refuses it. Answering again returns the first outcome.
 /// `Ok(None)` when there is no such execution.
-pub async fn resume(
-    state: &AppState,
+///
+/// `run` runs the approved call (`invoke` passes its own runner, so that
+/// this room never calls tools itself); it is called at most once.
+pub async fn resume<F, Fut>(
+    state: &Shared,
     id: &str,
     action: Action,
-) -> Result<Option<Result<Value, ToolError>>, ToolError> {
+    mut run: F,
+) -> Result<Option<Result<Value, ToolError>>, ToolError>
+where
+    F: FnMut(Execution) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, ToolError>>,
+{
     // Bounded: each turn either finishes or sees another resume's change.
     for _ in 0..100 {
         let Some(execution) = get(state, id)? else {
@@ -274,7 +274,7 @@ pub async fn resume(
                     .map_err(internal)?;
                 if claimed {
                     tracing::info!(execution = id, tool = %execution.tool_path, "paused call approved");
-                    let result = run_approved(state, &execution).await;
+                    let result = run(execution).await;
                     let stored = envelope(&result);
                     let end = if result.is_ok() {
                         ExecutionState::Completed
@@ -305,17 +305,8 @@ pub async fn resume(
     ))
 }
 
-/// Runs an approved call against today's catalog: a tool removed or
-/// blocked since the pause is not run.
-async fn run_approved(state: &AppState, execution: &Execution) -> Result<Value, ToolError> {
-    let live = state.live();
-    let tool = live.resolve(&execution.tool_path)?;
-    live.validate_input(tool, &execution.input)?;
-    invoke::run(state, &live, tool, execution.input.clone()).await
-}
-
 /// Executions as the API lists them, each pause with its approval URL.
-pub fn describe(state: &AppState, execution: &Execution) -> Value {
+pub fn describe(state: &Shared, execution: &Execution) -> Value {
     let mut value = serde_json::to_value(execution).unwrap_or(Value::Null);
     if execution.state == ExecutionState::Paused {
         value["approvalUrl"] = json!(approval_url(state, &execution.id));
@@ -326,7 +317,7 @@ pub fn describe(state: &AppState, execution: &Execution) -> Value {
 
 /// Recent executions, overdue pauses marked expired first.
 pub fn list(
-    state: &AppState,
+    state: &Shared,
     filter: Option<ExecutionState>,
     limit: usize,
 ) -> Result<Vec<Execution>, ToolError> {

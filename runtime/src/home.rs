@@ -201,3 +201,24 @@ pub fn setting(name: &str, default: u64) -> u64 {
         .filter(|&n: &u64| n > 0)
         .unwrap_or(default)
 }
+
+/// How long a pause waits for an answer by default: one day.
+pub const DEFAULT_APPROVAL_TTL: i64 = 24 * 60 * 60;
+
+/// `EXECUTOR_APPROVAL_TIMEOUT` (seconds) or the default.
+/// `EXECUTOR_APPROVAL_TIMEOUT` (seconds) or the default.
+pub fn approval_ttl() -> anyhow::Result<i64> {
+    match std::env::var("EXECUTOR_APPROVAL_TIMEOUT") {
+        Ok(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "EXECUTOR_APPROVAL_TIMEOUT={text:?} is not a positive number of seconds (the default is {DEFAULT_APPROVAL_TTL})"
+                )
+            }),
+        Err(_) => Ok(DEFAULT_APPROVAL_TTL),
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod builtin;
+pub mod caller;
 pub mod catalog;
 pub mod cli;
 pub mod client;
@@ -16,10 +17,8 @@ pub mod generate;
 pub mod home;
 pub mod install;
 pub mod invoke;
-pub mod legacy_sse;
 pub mod listen;
 pub mod mcp;
-pub mod mcp_oauth;
 pub mod mcp_sessions;
 pub mod mcp_stdio;
 pub mod oauth;
@@ -29,6 +28,7 @@ pub mod policy;
 pub mod search;
 pub mod server;
 pub mod service;
+pub mod shared;
 pub mod sources;
 pub mod state;
 pub mod store;

@@ -617,7 +617,7 @@ impl Handler {
     }
 
     async fn resume(&self, id: &str, action: crate::execution::Action) -> Result<Value, ToolError> {
-        match crate::execution::resume(&self.state, id, action).await? {
+        match crate::invoke::resume(&self.state, id, action).await? {
             Some(outcome) => outcome,
             None => Err(error(
                 ErrorCode::InternalError,

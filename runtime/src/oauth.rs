@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credential::{Auth, Credential};
 use crate::errors::error;
-use crate::state::AppState;
+use crate::shared::Shared;
 
 /// Tokens of an authorization-code connection (stored sealed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,7 +126,7 @@ impl OAuth {
     /// person opens.
     pub fn begin(
         &self,
-        state: &AppState,
+        state: &Shared,
         key: &str,
         credential: &Credential,
     ) -> Result<String, ToolError> {
@@ -171,7 +171,7 @@ impl OAuth {
     /// tokens. Returns the connection key.
     pub async fn complete(
         &self,
-        state: &AppState,
+        state: &Shared,
         csrf: &str,
         code: &str,
     ) -> Result<String, ToolError> {
@@ -234,7 +234,7 @@ impl OAuth {
     /// `stale` is a token the upstream just refused: not to be used again.
     pub async fn bearer(
         &self,
-        state: &AppState,
+        state: &Shared,
         key: &str,
         credential: &Credential,
         stale: Option<&str>,
@@ -328,7 +328,7 @@ impl OAuth {
         self.tokens.lock().await.remove(key);
     }
 
-    fn store(&self, state: &AppState, key: &str, tokens: &Tokens) -> Result<(), ToolError> {
+    fn store(&self, state: &Shared, key: &str, tokens: &Tokens) -> Result<(), ToolError> {
         let text = serde_json::to_vec(tokens).unwrap_or_default();
         let sealed = state
             .secrets
@@ -340,7 +340,7 @@ impl OAuth {
             .map_err(internal)
     }
 
-    fn load(&self, state: &AppState, key: &str) -> Result<Option<Tokens>, ToolError> {
+    fn load(&self, state: &Shared, key: &str) -> Result<Option<Tokens>, ToolError> {
         let Some(sealed) = state.store().connection_tokens(key).map_err(internal)? else {
             return Ok(None);
         };

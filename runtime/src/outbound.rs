@@ -19,8 +19,9 @@
 //!   (chunked, endless) is dropped as soon as it does.
 //! - Connecting takes at most 10 s; each caller sets its own total timeout.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use generator::envelope::{ErrorCode, ToolError};
@@ -207,5 +208,50 @@ mod tests {
         assert_eq!(size(64 * 1024 * 1024), "64 MiB");
         assert_eq!(size(512 * 1024), "512 KiB");
         assert_eq!(size(1000), "1000 bytes");
+    }
+}
+
+/// Calls in flight to each source, bounded: a slow or looping upstream
+/// holds at most [`InFlight::per_source`] sockets; further calls wait for a
+/// slot (up to the upstream timeout), then fail clearly.
+pub struct InFlight {
+    per_source: usize,
+    sources: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl InFlight {
+    /// 64 calls per source, or `EXECUTOR_MAX_CALLS_PER_SOURCE`.
+    pub fn from_env() -> InFlight {
+        let per_source = crate::home::setting("EXECUTOR_MAX_CALLS_PER_SOURCE", 64) as usize;
+        InFlight {
+            per_source,
+            sources: Default::default(),
+        }
+    }
+
+    pub async fn enter(
+        &self,
+        integration: &str,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ToolError> {
+        let slots = self
+            .sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(integration.to_owned())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.per_source)))
+            .clone();
+        let wait = crate::outbound::upstream_timeout();
+        match tokio::time::timeout(wait, slots.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(crate::errors::error(
+                ErrorCode::Overloaded,
+                format!(
+                    "{integration} already has {} calls in flight and none finished within {} s: try again later",
+                    self.per_source,
+                    wait.as_secs()
+                ),
+                None,
+            )),
+        }
     }
 }

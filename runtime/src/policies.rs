@@ -9,10 +9,10 @@ use serde_json::Value;
 use crate::builtin::{self, AddPolicy, MovePolicy, Nothing, PolicyId, parse, to_value};
 use crate::errors::error;
 use crate::policy::{Pattern, Rule};
-use crate::state::AppState;
+use crate::shared::Shared;
 
 /// Runs one `policies.*` operation.
-pub fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, ToolError> {
+pub fn run(state: &Shared, operation: &str, input: Value) -> Result<Value, ToolError> {
     let output = match operation {
         builtin::POLICIES_LIST => {
             parse::<Nothing>(input)?;
@@ -35,11 +35,11 @@ pub fn run(state: &AppState, operation: &str, input: Value) -> Result<Value, Too
     Ok(output)
 }
 
-pub fn list(state: &AppState) -> Result<Vec<Rule>, ToolError> {
+pub fn list(state: &Shared) -> Result<Vec<Rule>, ToolError> {
     state.store().policies().map_err(internal)
 }
 
-pub fn add(state: &AppState, input: AddPolicy) -> Result<Rule, ToolError> {
+pub fn add(state: &Shared, input: AddPolicy) -> Result<Rule, ToolError> {
     let pattern = Pattern::parse(input.pattern.trim()).map_err(|e| {
         error(
             ErrorCode::InvalidInput,
@@ -63,7 +63,7 @@ pub fn add(state: &AppState, input: AddPolicy) -> Result<Rule, ToolError> {
     Ok(rule)
 }
 
-pub fn remove(state: &AppState, id: &str) -> Result<Rule, ToolError> {
+pub fn remove(state: &Shared, id: &str) -> Result<Rule, ToolError> {
     let rules = list(state)?;
     let Some(rule) = rules.into_iter().find(|r| r.id == id) else {
         return Err(unknown(state, id));
@@ -74,7 +74,7 @@ pub fn remove(state: &AppState, id: &str) -> Result<Rule, ToolError> {
     Ok(rule)
 }
 
-pub fn move_to(state: &AppState, id: &str, position: usize) -> Result<Vec<Rule>, ToolError> {
+pub fn move_to(state: &Shared, id: &str, position: usize) -> Result<Vec<Rule>, ToolError> {
     if position == 0 {
         return Err(error(
             ErrorCode::InvalidInput,
@@ -89,7 +89,7 @@ pub fn move_to(state: &AppState, id: &str, position: usize) -> Result<Vec<Rule>,
     list(state)
 }
 
-fn unknown(state: &AppState, id: &str) -> ToolError {
+fn unknown(state: &Shared, id: &str) -> ToolError {
     let ids: Vec<String> = list(state)
         .unwrap_or_default()
         .into_iter()
@@ -109,7 +109,7 @@ fn unknown(state: &AppState, id: &str) -> ToolError {
     )
 }
 
-fn reload(state: &AppState) -> Result<(), ToolError> {
+fn reload(state: &Shared) -> Result<(), ToolError> {
     state.reload().map_err(internal)
 }
 

@@ -722,7 +722,7 @@ async fn resume_execution(
             ),
         );
     };
-    match crate::execution::resume(&state, &id, action).await {
+    match crate::invoke::resume(&state, &id, action).await {
         Ok(Some(result)) => outcome(result),
         Ok(None) => no_execution(&id),
         Err(e) => failure(status_of(e.code), e),

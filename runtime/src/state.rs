@@ -1,215 +1,58 @@
-//! The runtime's state: the store, the live catalog, the clients and pools
-//! every call uses, OAuth, secrets. The core; the surfaces (HTTP API, MCP,
-//! web UI, CLI) hold an `Arc<AppState>` and translate their protocol into
-//! calls on it, and it knows none of them.
+//! The runtime's state: what every room shares ([`Shared`]) and the rooms
+//! that keep state of their own (OAuth, upstream MCP sessions and sign-ins,
+//! calls in flight). The top of the core: `invoke`, `connections` and
+//! `sources` take `&AppState`; the surfaces (HTTP API, MCP, web UI, CLI)
+//! hold an `Arc<AppState>` and translate their protocol into calls on it,
+//! and it knows none of them.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex};
 
-use generator::ir::Catalog;
-
-use crate::catalog::{Live, SourceRuntime, with_builtins};
-use crate::home::{Home, SecretBox};
-use crate::policy::Rules;
-use crate::sources::header_place;
-use crate::store::{SqliteStore, Store};
+use crate::home::Home;
+use crate::oauth::OAuth;
+use crate::outbound::InFlight;
+pub use crate::shared::{Shared, stored_catalog};
+use crate::upstream::McpUpstreams;
+use crate::upstream::signin::McpSignIns;
 
 pub struct AppState {
-    pub home: Home,
-    pub token: String,
-    /// Opens `/mcp` only: what MCP clients (agents) hold.
-    pub mcp_token: String,
-    pub addr: SocketAddr,
-    /// `Host` values that name this service.
-    pub hosts: Vec<String>,
-    /// For every outbound request: redirects stay on their origin (see
-    /// [`crate::outbound`]).
-    pub http: reqwest::Client,
-    /// For header-less `GET`s of public documents only: follows redirects
-    /// to other origins.
-    pub http_anywhere: reqwest::Client,
-    pub secrets: SecretBox,
-    pub shutdown: tokio::sync::Notify,
-    /// Ends open MCP streams when the service stops.
-    pub cancel: tokio_util::sync::CancellationToken,
-    /// Bumped after every reload of the live catalog: surfaces that push
-    /// changes (MCP's `tools/list_changed`) watch it.
-    pub catalog_changes: tokio::sync::watch::Sender<u64>,
+    pub shared: Shared,
     /// What each surface keeps beside the core (web sessions, MCP peers),
     /// by type: the core holds it without knowing it.
     pub surfaces: Surfaces,
     /// Sessions with upstream MCP servers.
-    pub upstreams: crate::upstream::McpUpstreams,
-    /// The storage backend (SQLite, embedded).
-    store: Mutex<Box<dyn Store>>,
-    live: RwLock<Arc<Live>>,
+    pub upstreams: McpUpstreams,
     /// Calls in flight to each source, bounded.
-    pub in_flight: crate::invoke::InFlight,
-    /// Seconds an unanswered pause waits before it expires.
-    pub approval_ttl: i64,
+    pub in_flight: InFlight,
     /// OAuth access tokens and pending sign-ins.
-    pub oauth: crate::oauth::OAuth,
+    pub oauth: OAuth,
     /// Sign-ins to MCP servers waiting for the provider's redirect.
-    pub mcp_signins: crate::mcp_oauth::McpSignIns,
+    pub mcp_signins: McpSignIns,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 impl AppState {
     pub fn new(home: Home, addr: SocketAddr) -> anyhow::Result<AppState> {
-        home.ensure()?;
-        let token = home.token()?;
-        let mcp_token = home.mcp_token()?;
-        let secrets = home.secret_box()?;
-        let store: Box<dyn Store> = Box::new(SqliteStore::open(&home.database())?);
-        let approval_ttl = crate::execution::approval_ttl_from_env()?;
-        let http = crate::outbound::client();
-        crate::outbound::set_own_listener(addr);
-        let port = addr.port();
-        let mut hosts = vec![
-            format!("127.0.0.1:{port}"),
-            format!("localhost:{port}"),
-            format!("[::1]:{port}"),
-        ];
-        if !hosts.contains(&addr.to_string()) {
-            hosts.push(addr.to_string());
-        }
-        let state = AppState {
-            home,
-            token,
-            mcp_token,
-            addr,
-            hosts,
-            http,
-            http_anywhere: crate::outbound::anywhere_client(),
-            secrets,
-            shutdown: tokio::sync::Notify::new(),
-            cancel: tokio_util::sync::CancellationToken::new(),
-            catalog_changes: tokio::sync::watch::Sender::new(0),
+        let shared = Shared::new(home, addr)?;
+        crate::execution::recover(&shared)?;
+        shared.reload()?;
+        Ok(AppState {
+            shared,
             surfaces: Surfaces::default(),
-            upstreams: crate::upstream::McpUpstreams::default(),
-            store: Mutex::new(store),
-            live: RwLock::new(Arc::new(Live::new(
-                Catalog::default(),
-                HashMap::new(),
-                Rules::default(),
-            ))),
-            approval_ttl,
-            in_flight: crate::invoke::InFlight::from_env(),
-            oauth: crate::oauth::OAuth::default(),
-            mcp_signins: crate::mcp_oauth::McpSignIns::default(),
-        };
-        let interrupted = state
-            .store()
-            .fail_interrupted(&crate::execution::interrupted())?;
-        if interrupted > 0 {
-            tracing::warn!(
-                "{interrupted} approved call(s) were running when the service stopped; they are marked failed and not run again"
-            );
-        }
-        state.reload()?;
-        Ok(state)
-    }
-
-    pub fn store(&self) -> MutexGuard<'_, Box<dyn Store>> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn live(&self) -> Arc<Live> {
-        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Rebuilds the live catalog from the store and swaps it in.
-    pub fn reload(&self) -> anyhow::Result<()> {
-        let (records, rules, connections) = {
-            let store = self.store();
-            (store.sources()?, store.policies()?, store.connections()?)
-        };
-        let mut credentials = HashMap::new();
-        let mut subtrees: HashMap<String, Vec<(generator::ir::Owner, String)>> = HashMap::new();
-        for row in connections {
-            let place = crate::credential::secret_place(&row.integration, row.owner, &row.name);
-            // Public OAuth clients and MCP sign-ins store no secret.
-            let secret = if row.sealed_secret.is_empty() {
-                Vec::new()
-            } else {
-                self.secrets.open(&row.sealed_secret, &place)?
-            };
-            credentials.insert(
-                format!(
-                    "{}.{}.{}",
-                    row.integration,
-                    crate::credential::owner_name(row.owner),
-                    row.name
-                ),
-                crate::credential::Credential {
-                    auth: row.auth,
-                    secret: String::from_utf8_lossy(&secret).into_owned(),
-                },
-            );
-            subtrees
-                .entry(row.integration)
-                .or_default()
-                .push((row.owner, row.name));
-        }
-        let mut catalog = Catalog::default();
-        let mut sources = HashMap::new();
-        for record in records {
-            let mut headers = Vec::new();
-            for (name, sealed) in &record.options.sealed_headers {
-                let value = self
-                    .secrets
-                    .open(sealed, &header_place(&record.namespace, name))?;
-                headers.push((name.clone(), String::from_utf8_lossy(&value).into_owned()));
-            }
-            let mcp = match &record.options.mcp {
-                Some(options) => {
-                    let mut env = std::collections::BTreeMap::new();
-                    for (name, sealed) in &options.sealed_env {
-                        let value = self
-                            .secrets
-                            .open(sealed, &crate::sources::env_place(&record.namespace, name))?;
-                        env.insert(name.clone(), String::from_utf8_lossy(&value).into_owned());
-                    }
-                    Some(crate::upstream::McpTarget {
-                        url: options.url.clone(),
-                        headers: headers.iter().cloned().collect(),
-                        command: options.command.clone(),
-                        args: options.args.clone(),
-                        env,
-                        oauth: options.oauth.then(|| crate::mcp_oauth::SealedCredentials {
-                            home: self.home.clone(),
-                            key: crate::mcp_oauth::key(&record.namespace),
-                        }),
-                    })
-                }
-                None => None,
-            };
-            sources.insert(
-                record.namespace.clone(),
-                SourceRuntime {
-                    base_url: record.options.base_url.clone(),
-                    headers,
-                    mcp,
-                    graphql: (record.kind() == generator::ir::SourceKind::Graphql)
-                        .then(|| Arc::new(crate::catalog::GraphqlSchema::new(record.document))),
-                },
-            );
-            let tools = crate::credential::expand(
-                &record.namespace,
-                record.tools,
-                subtrees
-                    .get(&record.namespace)
-                    .map_or(&[][..], Vec::as_slice),
-            );
-            catalog.insert(record.integration, tools);
-        }
-        let mut live = Live::new(catalog, sources, Rules::new(rules));
-        live.credentials = credentials;
-        let live = Arc::new(live);
-        *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
-        self.catalog_changes.send_modify(|version| *version += 1);
-        Ok(())
+            upstreams: McpUpstreams::default(),
+            in_flight: InFlight::from_env(),
+            oauth: OAuth::default(),
+            mcp_signins: McpSignIns::default(),
+        })
     }
 }
 
@@ -231,19 +74,4 @@ impl Surfaces {
             .downcast::<T>()
             .unwrap_or_else(|_| unreachable!("a value is stored under its own type"))
     }
-}
-
-/// The catalog `executor generate` exports from the store, the same one the
-/// service serves (stored sources plus the built-in tools, less the tools
-/// a policy blocks).
-pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
-    anyhow::ensure!(
-        home.database().exists(),
-        "there is no catalog in {} yet",
-        home.dir.display()
-    );
-    let store = SqliteStore::open_read_only(&home.database())?;
-    let rules = Rules::new(store.policies()?);
-    // Blocked tools are left out of exports, as they are of listings.
-    Ok(crate::catalog::visible(with_builtins(store.catalog()?), &rules).0)
 }

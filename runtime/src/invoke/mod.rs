@@ -7,9 +7,6 @@ pub mod graphql;
 pub mod http;
 pub mod wire;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use generator::envelope::{ErrorCode, ToolError};
 use generator::ir::{Binding, Policy, Tool};
 use serde_json::Value;
@@ -20,49 +17,7 @@ use crate::errors::error;
 use crate::state::AppState;
 use crate::{builtin, execution, policies, sources};
 
-/// Who is calling. Agents (MCP) may not change executor's own settings
-/// without a person's approval; the machine's owner (the token holder using
-/// the REST API, the CLI or a generated client) may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// The machine's owner: the REST API, the CLI, generated clients.
-    Owner,
-    /// An MCP client.
-    Agent,
-}
-
-/// Who makes a call. Passed by reference through `invoke`, `permit` and
-/// `execution::pause`, so that what a caller is can grow (a client
-/// identity, its scope, its own policies) without touching every signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub role: Role,
-    /// The client's name, when it has one of its own.
-    pub client: Option<String>,
-}
-
-impl Caller {
-    pub const OWNER: Caller = Caller {
-        role: Role::Owner,
-        client: None,
-    };
-    pub const AGENT: Caller = Caller {
-        role: Role::Agent,
-        client: None,
-    };
-
-    pub fn is_agent(&self) -> bool {
-        self.role == Role::Agent
-    }
-
-    /// How executions record the caller.
-    pub fn as_str(&self) -> &'static str {
-        match self.role {
-            Role::Owner => "api",
-            Role::Agent => "mcp",
-        }
-    }
-}
+pub use crate::caller::{Caller, Role};
 
 /// Runs a tool: `data` on success, a `ToolError` otherwise (including
 /// `execution_paused` when the call waits for approval).
@@ -113,49 +68,21 @@ pub fn permit(
     }
 }
 
-/// Calls in flight to each source, bounded: a slow or looping upstream
-/// holds at most [`InFlight::per_source`] sockets; further calls wait for a
-/// slot (up to the upstream timeout), then fail clearly.
-pub struct InFlight {
-    per_source: usize,
-    sources: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
-}
-
-impl InFlight {
-    /// 64 calls per source, or `EXECUTOR_MAX_CALLS_PER_SOURCE`.
-    pub fn from_env() -> InFlight {
-        let per_source = crate::home::setting("EXECUTOR_MAX_CALLS_PER_SOURCE", 64) as usize;
-        InFlight {
-            per_source,
-            sources: Default::default(),
-        }
-    }
-
-    async fn enter(
-        &self,
-        integration: &str,
-    ) -> Result<tokio::sync::OwnedSemaphorePermit, ToolError> {
-        let slots = self
-            .sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(integration.to_owned())
-            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.per_source)))
-            .clone();
-        let wait = crate::outbound::upstream_timeout();
-        match tokio::time::timeout(wait, slots.acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(error(
-                ErrorCode::Overloaded,
-                format!(
-                    "{integration} already has {} calls in flight and none finished within {} s: try again later",
-                    self.per_source,
-                    wait.as_secs()
-                ),
-                None,
-            )),
-        }
-    }
+/// Answers a paused call (see [`execution::resume`] for how it runs
+/// exactly once): an accepted call runs against today's catalog, so a tool
+/// removed or blocked since the pause is not run.
+pub async fn resume(
+    state: &AppState,
+    id: &str,
+    action: execution::Action,
+) -> Result<Option<Result<Value, ToolError>>, ToolError> {
+    execution::resume(state, id, action, |execution| async move {
+        let live = state.live();
+        let tool = live.resolve(&execution.tool_path)?;
+        live.validate_input(tool, &execution.input)?;
+        run(state, &live, tool, execution.input).await
+    })
+    .await
 }
 
 /// Runs a resolved, validated and permitted call through its binding.

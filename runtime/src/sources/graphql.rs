@@ -5,8 +5,9 @@
 use generator::envelope::{ErrorCode, ToolError};
 use serde_json::json;
 
-use super::{check_base_url, check_namespace, header_place, seal_all};
+use super::{check_base_url, check_namespace, seal_all};
 use crate::builtin::{AddGraphqlSource, SourceReport};
+use crate::credential::header_place;
 use crate::errors::error;
 use crate::state::AppState;
 use crate::store::{SourceOptions, SourceRecord};

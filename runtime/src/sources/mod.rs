@@ -19,6 +19,7 @@ use crate::builtin::{
     self, AddMcpSource, AddSource, Nothing, Removed, SourceName, SourceReport, SourceSummary,
     parse, to_value,
 };
+use crate::credential::{env_place, header_place};
 use crate::errors::error;
 use crate::files::DirLoader;
 use crate::state::AppState;
@@ -172,7 +173,7 @@ async fn sign_in(
     }
     let authorization_url = state
         .mcp_signins
-        .begin(state, &namespace, &url, (target, options))
+        .begin(&state.home, state.addr, &namespace, &url, (target, options))
         .await?;
     Ok(SourceReport {
         namespace,
@@ -193,9 +194,9 @@ pub async fn finish_mcp_sign_in(
     mut target: crate::upstream::McpTarget,
     options: SourceOptions,
 ) -> Result<SourceReport, ToolError> {
-    target.oauth = Some(crate::mcp_oauth::SealedCredentials {
+    target.oauth = Some(crate::upstream::auth::SealedCredentials {
         home: state.home.clone(),
-        key: crate::mcp_oauth::key(&namespace),
+        key: crate::upstream::auth::key(&namespace),
     });
     index_mcp(state, namespace, &target, options).await
 }
@@ -606,14 +607,4 @@ pub async fn relist_mcp(state: &AppState, namespace: &str) -> Result<usize, Tool
         "MCP source re-listed after tools/list_changed"
     );
     Ok(count)
-}
-
-/// What a sealed environment value of an MCP child process is bound to.
-pub fn env_place(namespace: &str, name: &str) -> String {
-    format!("source:{namespace}:env:{name}")
-}
-
-/// What a sealed header value is bound to.
-pub fn header_place(namespace: &str, header: &str) -> String {
-    format!("source:{namespace}:header:{header}")
 }

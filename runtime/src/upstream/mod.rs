@@ -17,6 +17,10 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::error;
 
+pub mod auth;
+pub mod legacy_sse;
+pub mod signin;
+
 /// How to reach one upstream MCP server (secrets already decrypted).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct McpTarget {
@@ -26,7 +30,7 @@ pub struct McpTarget {
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     /// The server uses MCP authorization: its tokens, where they are kept.
-    pub oauth: Option<crate::mcp_oauth::SealedCredentials>,
+    pub oauth: Option<auth::SealedCredentials>,
 }
 
 impl McpTarget {
@@ -287,9 +291,7 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                 if let Some(credentials) = &target.oauth {
                     // MCP authorization: the tokens from the store, refreshed
                     // by rmcp's client as they expire.
-                    let mut manager = crate::mcp_oauth::manager(url)
-                        .await
-                        .map_err(|e| fail(e.to_string()))?;
+                    let mut manager = auth::manager(url).await.map_err(|e| fail(e.to_string()))?;
                     manager.set_credential_store(credentials.clone());
                     let signed_in = manager
                         .initialize_from_store()
@@ -330,17 +332,14 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                 // HTTP+SSE transport on the same URL.
                 tracing::info!(%url, "streamable HTTP failed ({streamable}); trying the legacy SSE transport");
                 let header_map: reqwest::header::HeaderMap = headers.into_iter().collect();
-                let legacy = crate::legacy_sse::LegacySse::connect(
-                    crate::outbound::client(),
-                    url,
-                    header_map,
-                )
-                .await
-                .map_err(|e| {
-                    fail(format!(
-                        "streamable HTTP failed ({streamable}), and so did legacy SSE ({e})"
-                    ))
-                })?;
+                let legacy =
+                    legacy_sse::LegacySse::connect(crate::outbound::client(), url, header_map)
+                        .await
+                        .map_err(|e| {
+                            fail(format!(
+                                "streamable HTTP failed ({streamable}), and so did legacy SSE ({e})"
+                            ))
+                        })?;
                 let listener = Listener {
                     namespace,
                     changes,
