@@ -4,50 +4,51 @@
 //! askama, rmcp's server side). A new module must say which layer it is in
 //! here. See ARCHITECTURE.md.
 
+//! The runtime's layers, checked from its sources (see ARCHITECTURE.md):
+//!
+//! - every top-level module of `runtime/src` is in exactly one layer of
+//!   [`LAYERS`], and imports only modules of its own layer or below;
+//! - no two top-level modules import each other, directly or through
+//!   others (a folder and its own files may refer to each other);
+//! - the core (every layer below the surfaces) uses none of the surfaces'
+//!   crates (axum, clap, askama, rmcp's server side).
+//!
+//! A new module says here which layer it is in.
+
 mod support;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Below every surface: may import each other, never a surface.
-const CORE: &[&str] = &[
-    "builtin",
-    "catalog",
-    "connections",
-    "credential",
-    "errors",
-    "execution",
-    "files",
-    "home",
-    "invoke",
-    "legacy_sse",
-    "mcp_oauth",
-    "oauth",
-    "outbound",
-    "policies",
-    "policy",
-    "search",
-    "sources",
-    "state",
-    "store",
-    "upstream",
+/// From the bottom up. A module may import its own layer and the layers
+/// before it, never one after it.
+const LAYERS: &[(&str, &[&str])] = &[
+    (
+        "leaves",
+        &[
+            "caller",
+            "credential",
+            "errors",
+            "files",
+            "home",
+            "outbound",
+            "policy",
+            "search",
+        ],
+    ),
+    ("storage", &["store"]),
+    ("parts", &["builtin", "catalog", "upstream"]),
+    ("shared", &["shared"]),
+    (
+        "rooms with state of their own",
+        &["execution", "oauth", "policies"],
+    ),
+    ("state", &["state"]),
+    ("calls", &["connections", "invoke", "sources"]),
+    ("surfaces", &["mcp", "http", "service", "cli"]),
 ];
 
-/// Protocols over the core: may import the core and each other.
-const SURFACES: &[&str] = &[
-    "access",
-    "cli",
-    "client",
-    "commands",
-    "generate",
-    "install",
-    "listen",
-    "mcp",
-    "mcp_sessions",
-    "mcp_stdio",
-    "server",
-    "service",
-    "web",
-];
+const SURFACES: &str = "surfaces";
 
 /// What only surfaces may use.
 const SURFACE_CRATES: &[&str] = &[
@@ -59,6 +60,87 @@ const SURFACE_CRATES: &[&str] = &[
     "streamable_http_server",
     "RoleServer",
 ];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS
+        .iter()
+        .position(|(_, modules)| modules.contains(&module))
+}
+
+fn modules() -> Vec<String> {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    lib.lines()
+        .filter_map(|l| l.strip_prefix("pub mod "))
+        .map(|l| l.trim_end_matches(';').to_owned())
+        .collect()
+}
+
+/// Which top-level modules each top-level module imports.
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let modules = modules();
+    let mut graph = BTreeMap::new();
+    for module in &modules {
+        let files = files_of(module);
+        assert!(!files.is_empty(), "no files for {module}");
+        let mut refs = BTreeSet::new();
+        for file in files {
+            for name in crate_refs(&code(&file)) {
+                if name != *module && modules.contains(&name) {
+                    refs.insert(name);
+                }
+            }
+        }
+        graph.insert(module.clone(), refs);
+    }
+    graph
+}
+
+/// One import cycle, if there is any: `[a, b, ..., a]`.
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        marks: &mut BTreeMap<String, Mark>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        marks.insert(node.to_owned(), Mark::Open);
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            match marks.get(next.as_str()).copied().unwrap_or(Mark::New) {
+                Mark::Open => {
+                    let start = path.iter().position(|n| n == next).unwrap();
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(next.clone());
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(cycle) = visit(next, graph, marks, path) {
+                        return Some(cycle);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        path.pop();
+        marks.insert(node.to_owned(), Mark::Done);
+        None
+    }
+    let mut marks = BTreeMap::new();
+    for node in graph.keys() {
+        if marks.get(node.as_str()).copied().unwrap_or(Mark::New) == Mark::New
+            && let Some(cycle) = visit(node, graph, &mut marks, &mut Vec::new())
+        {
+            return Some(cycle);
+        }
+    }
+    None
+}
 
 fn src() -> PathBuf {
     support::repo_root().join("runtime/src")
@@ -127,64 +209,113 @@ fn crate_refs(text: &str) -> Vec<String> {
 
 #[test]
 fn every_module_has_a_layer() {
-    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
-    let modules: Vec<&str> = lib
-        .lines()
-        .filter_map(|l| l.strip_prefix("pub mod "))
-        .map(|l| l.trim_end_matches(';'))
-        .collect();
+    let modules = modules();
     assert!(modules.len() > 20, "lib.rs lists its modules: {modules:?}");
     for module in &modules {
         assert!(
-            CORE.contains(module) || SURFACES.contains(module),
-            "runtime/src/{module} is in no layer: add it to CORE or SURFACES in tests/layers.rs (and ARCHITECTURE.md)"
+            layer_of(module).is_some(),
+            "runtime/src/{module} is in no layer: add it to LAYERS in tests/layers.rs (and ARCHITECTURE.md)"
         );
     }
-    for module in CORE.iter().chain(SURFACES) {
-        assert!(
-            modules.contains(module),
-            "{module} is listed in tests/layers.rs but not in lib.rs"
+    for (_, listed) in LAYERS {
+        for module in *listed {
+            assert!(
+                modules.iter().any(|m| m == module),
+                "{module} is listed in tests/layers.rs but not in lib.rs"
+            );
+        }
+    }
+}
+
+#[test]
+fn imports_go_down_the_layers() {
+    let mut problems = Vec::new();
+    for (module, refs) in imports() {
+        let own = layer_of(&module).unwrap();
+        for name in refs {
+            let theirs = layer_of(&name).unwrap();
+            if theirs > own {
+                problems.push(format!(
+                    "{module} ({}) imports {name}, which is above it ({})",
+                    LAYERS[own].0, LAYERS[theirs].0
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "imports against the layers:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn no_import_cycle_between_modules() {
+    let graph = imports();
+    assert!(
+        graph.values().map(BTreeSet::len).sum::<usize>() > 50,
+        "the reader finds the imports: {graph:?}"
+    );
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!(
+            "an import cycle between top-level modules: {}",
+            cycle.join(" -> ")
         );
     }
 }
 
 #[test]
-fn the_core_imports_no_surface() {
+fn the_core_uses_no_surface_crate() {
+    let surfaces = LAYERS
+        .iter()
+        .position(|(name, _)| *name == SURFACES)
+        .unwrap();
     let mut problems = Vec::new();
-    for module in CORE {
-        let files = files_of(module);
-        assert!(!files.is_empty(), "no files for {module}");
-        for file in files {
-            let text = code(&file);
-            let shown = file.strip_prefix(src()).unwrap().display().to_string();
-            for name in crate_refs(&text) {
-                if SURFACES.contains(&name.as_str()) {
-                    problems.push(format!("{shown} imports the surface `{name}`"));
-                }
-            }
-            for forbidden in SURFACE_CRATES {
-                if text.contains(forbidden) {
-                    problems.push(format!("{shown} uses `{forbidden}`"));
+    for (_, modules) in &LAYERS[..surfaces] {
+        for module in *modules {
+            for file in files_of(module) {
+                let text = code(&file);
+                let shown = file.strip_prefix(src()).unwrap().display().to_string();
+                for forbidden in SURFACE_CRATES {
+                    if text.contains(forbidden) {
+                        problems.push(format!("{shown} uses `{forbidden}`"));
+                    }
                 }
             }
         }
     }
     assert!(
         problems.is_empty(),
-        "layer violations:\n{}",
+        "the core uses a surface's crate:\n{}",
         problems.join("\n")
     );
 }
 
 #[test]
-fn the_checker_sees_imports() {
-    // The check above would pass on a reader that finds nothing: make sure
-    // it finds what is there.
+fn the_checkers_see_what_is_there() {
+    // The checks above would pass on a reader that finds nothing, or a
+    // cycle finder that never finds one: make sure they find what is there.
     let refs = crate_refs(
-        "use crate::{server::failure, state::AppState};\nlet x = crate::web::sessions(s);",
+        "use crate::{http::failure, state::AppState};\nlet x = crate::http::web::sessions(s);",
     );
-    assert_eq!(refs, ["server", "state", "web"]);
-    let server = code(&src().join("server.rs"));
-    assert!(crate_refs(&server).contains(&"state".to_owned()));
-    assert!(server.contains("axum::"));
+    assert_eq!(refs, ["http", "state", "http"]);
+    let router = code(&src().join("http/mod.rs"));
+    assert!(crate_refs(&router).contains(&"state".to_owned()));
+    assert!(router.contains("axum::"));
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (a, b) in edges {
+            g.entry(a.to_string()).or_default().insert(b.to_string());
+            g.entry(b.to_string()).or_default();
+        }
+        g
+    };
+    assert_eq!(
+        find_cycle(&graph(&[("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])),
+        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+    );
+    assert_eq!(
+        find_cycle(&graph(&[("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])),
+        None
+    );
 }

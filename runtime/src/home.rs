@@ -222,3 +222,7 @@ pub fn approval_ttl() -> anyhow::Result<i64> {
         Err(_) => Ok(DEFAULT_APPROVAL_TTL),
     }
 }
+
+/// Where the service listens unless told otherwise.
+pub const DEFAULT_PORT: u16 = 4788;
+pub const DEFAULT_HOST: &str = "127.0.0.1";

@@ -1,39 +1,30 @@
 //! The executor runtime: the CLI, the local service (axum), the invokers
 //! and the store (SQLite). The only crate with IO and async.
 
-pub mod access;
 pub mod builtin;
 pub mod caller;
 pub mod catalog;
 pub mod cli;
-pub mod client;
-pub mod commands;
 pub mod connections;
 pub mod credential;
 pub mod errors;
 pub mod execution;
 pub mod files;
-pub mod generate;
 pub mod home;
-pub mod install;
+pub mod http;
 pub mod invoke;
-pub mod listen;
 pub mod mcp;
-pub mod mcp_sessions;
-pub mod mcp_stdio;
 pub mod oauth;
 pub mod outbound;
 pub mod policies;
 pub mod policy;
 pub mod search;
-pub mod server;
 pub mod service;
 pub mod shared;
 pub mod sources;
 pub mod state;
 pub mod store;
 pub mod upstream;
-pub mod web;
 
 /// reqwest's rustls needs a process-wide crypto provider before the first
 /// client is built; ring builds faster than the default aws-lc-rs.

@@ -13,11 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::files::write_atomically;
 use crate::home::Home;
-use crate::server::router;
+use crate::http::router;
 use crate::state::AppState;
 
-pub const DEFAULT_PORT: u16 = 4788;
-pub const DEFAULT_HOST: &str = "127.0.0.1";
+pub use crate::home::{DEFAULT_HOST, DEFAULT_PORT};
 
 /// What `service.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,7 +68,7 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
     // A person at a terminal gets a way into the web UI; a log file never
     // holds a login code.
     if std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && let Ok(code) = crate::web::sessions(&state).login_code()
+        && let Ok(code) = crate::http::web::sessions(&state).login_code()
     {
         eprintln!(
             "open the web UI (this link works once, for five minutes): {}/login?code={code}",
@@ -80,10 +79,10 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
     // `listen` sets TCP_NODELAY (small answers such as MCP's SSE frames must
     // not wait for the client's delayed ACK), a header-read timeout and a
     // bound on open connections.
-    crate::listen::serve(
+    crate::http::listen::serve(
         listener,
         router(state),
-        crate::listen::Limits::from_env(),
+        crate::http::listen::Limits::from_env(),
         async move { stop_signal(&signal_state).await },
     )
     .await;

@@ -9,10 +9,10 @@ use generator::ingest::openapi::{self, Options};
 use generator::ir::Catalog;
 use generator::naming::is_valid_namespace;
 
-use crate::cli::{Format, GenerateArgs};
 use crate::files::{DirLoader, read_text, write_atomically};
 use crate::home::Home;
 use crate::state::stored_catalog;
+use clap::{Args, ValueEnum};
 
 /// Diagnostics shown without `--verbose`.
 const SHOWN_DIAGNOSTICS: usize = 10;
@@ -160,4 +160,59 @@ fn namespace_from_path(path: &Path) -> anyhow::Result<String> {
         );
     }
     Ok(namespace)
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Export this OpenAPI description instead of the stored catalog (Swagger 2.0, OpenAPI 3.0
+    /// or 3.1; JSON or YAML). Relative $refs to files beside it are followed; network $refs
+    /// never are.
+    #[arg(long, value_name = "SPEC")]
+    pub from: Option<PathBuf>,
+
+    /// With --from: namespace of the tools, the first segment of every tool path
+    /// [default: the spec's file name, e.g. `petstore` for petstore.yaml]
+    #[arg(long, short = 'n', value_name = "NAME")]
+    pub namespace: Option<String>,
+
+    /// Only this integration's tools
+    #[arg(long, value_name = "NAME")]
+    pub integration: Option<String>,
+
+    /// Where to write: a file (`-` for standard output); with `--format both`, a directory
+    /// [default: executor.openapi.json, executor.gen.ts, or both in the current directory]
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// What to write
+    #[arg(long, value_enum, default_value_t = Format::Openapi)]
+    pub format: Format,
+
+    /// The service URL written into the document's `servers`
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4788")]
+    pub server_url: String,
+
+    /// With --from: load a spec that breaks the official OpenAPI schema anyway; each
+    /// violation becomes a warning instead of an error
+    #[arg(long)]
+    pub lenient: bool,
+
+    /// Let `$ref`s of the spec read files anywhere under DIR (by default
+    /// only files under the spec's own directory)
+    #[arg(long, value_name = "DIR", requires = "from")]
+    pub refs_under: Option<PathBuf>,
+
+    /// Print every diagnostic, not only the first ten
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// An OpenAPI 3.1 document (executor.openapi.json)
+    Openapi,
+    /// A self-contained TypeScript client (executor.gen.ts)
+    Typescript,
+    /// Both
+    Both,
 }

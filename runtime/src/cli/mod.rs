@@ -1,14 +1,33 @@
 //! The `executor` command line.
 
-use std::net::IpAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::bail;
+use clap::{Parser, Subcommand};
+use serde_json::Value;
 
-use crate::client::ServiceError;
 use crate::home::Home;
-use crate::{commands, generate, service};
+use crate::service;
+use client::ServiceError;
+
+mod call;
+mod client;
+mod connections;
+mod daemon;
+mod executions;
+mod generate;
+mod install;
+mod mcp;
+mod policies;
+mod tools;
+
+use call::CallArgs;
+use connections::ConnectionsCommand;
+use daemon::{DaemonCommand, InstallArgs, ServiceCommand, WebArgs};
+use executions::ResumeArgs;
+use generate::GenerateArgs;
+use policies::PoliciesCommand;
+use tools::ToolsCommand;
 
 /// Exit code: the command ran but failed (a tool answered `ok: false`, a
 /// spec did not load, a file could not be written).
@@ -185,319 +204,6 @@ executor uninstall                   # stop it and remove the unit"
     Service(ServiceCommand),
 }
 
-#[derive(Debug, Args)]
-pub struct InstallArgs {
-    /// Print the unit (or launchd agent) instead of installing it
-    #[arg(long)]
-    pub print: bool,
-    #[command(flatten)]
-    pub listen: ListenArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ServiceCommand {
-    /// Say which service manager runs executor, whether it is installed and whether it runs
-    Status,
-}
-
-#[derive(Debug, Args)]
-pub struct CallArgs {
-    /// Tool path segments, then optionally the input ('{json}', @file or -); also --json, --help
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "ARGS"
-    )]
-    pub args: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ResumeArgs {
-    /// The paused execution, as the paused call reported it (`exec_...`)
-    #[arg(long, value_name = "ID")]
-    pub execution_id: String,
-    /// accept (run the call) or decline (refuse it); asked on a terminal when absent
-    #[arg(long, value_enum)]
-    pub action: Option<ResumeAction>,
-    /// Print the whole result envelope as JSON
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ResumeAction {
-    Accept,
-    Decline,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ConnectionsCommand {
-    /// Every connection and its auth method (never its secret)
-    List {
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// Store a connection's credentials (replacing one of the same name)
-    Add(Box<AddConnectionArgs>),
-    /// Forget a connection and its secret
-    Remove {
-        /// The integration (source namespace)
-        integration: String,
-        #[arg(long, value_enum, default_value_t = OwnerArg::Org)]
-        owner: OwnerArg,
-        #[arg(long, default_value = "main")]
-        name: String,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct AddConnectionArgs {
-    /// The integration (source namespace), e.g. github
-    pub integration: String,
-    /// Whose connection: org (shared) or user
-    #[arg(long, value_enum, default_value_t = OwnerArg::Org)]
-    pub owner: OwnerArg,
-    /// The connection's name
-    #[arg(long, default_value = "main")]
-    pub name: String,
-    /// How to authenticate [default: what the source's security scheme says]
-    #[arg(long, value_enum)]
-    pub auth: Option<AuthArg>,
-    /// With --auth basic: the username (the secret is the password)
-    #[arg(long)]
-    pub username: Option<String>,
-    /// With --auth api-key: where the key goes
-    #[arg(long = "in", value_enum, default_value_t = KeyIn::Header)]
-    pub key_in: KeyIn,
-    /// With --auth api-key: the header, query parameter or cookie name
-    #[arg(long)]
-    pub key_name: Option<String>,
-    /// With --auth header: the header's name
-    #[arg(long)]
-    pub header: Option<String>,
-    /// With --auth header: its value, with {secret} where the secret goes (e.g. 'Token {secret}')
-    #[arg(long)]
-    pub template: Option<String>,
-    /// With --auth oauth2 or oauth2-client-credentials: the OAuth client id
-    #[arg(long)]
-    pub client_id: Option<String>,
-    /// With --auth oauth2: the provider's authorization endpoint [default: the source's oauth2 scheme]
-    #[arg(long)]
-    pub authorization_url: Option<String>,
-    /// With --auth oauth2 or oauth2-client-credentials: the token endpoint [default: the source's oauth2 scheme]
-    #[arg(long)]
-    pub token_url: Option<String>,
-    /// With OAuth: a scope to ask for (repeat for several)
-    #[arg(long = "scope")]
-    pub scopes: Vec<String>,
-    /// With --auth oauth2: print the sign-in URL instead of opening a browser
-    #[arg(long)]
-    pub no_open: bool,
-    /// Read the secret (for OAuth: the client secret) from standard input (a trailing newline is dropped)
-    #[arg(long, conflicts_with = "secret_env")]
-    pub secret_stdin: bool,
-    /// Read the secret from this environment variable
-    #[arg(long, value_name = "VAR")]
-    pub secret_env: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OwnerArg {
-    Org,
-    User,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthArg {
-    /// Authorization: Bearer <secret>
-    Bearer,
-    /// Authorization: Basic, from --username and the secret as password
-    Basic,
-    /// The secret in a header, query parameter or cookie (--in, --key-name)
-    ApiKey,
-    /// A header built from a template (--header, --template)
-    Header,
-    /// OAuth 2 authorization code with PKCE: sign in once in a browser (--client-id; the secret, if any, is the client secret)
-    Oauth2,
-    /// OAuth 2 client credentials (--client-id, --token-url; the secret is the client secret)
-    Oauth2ClientCredentials,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KeyIn {
-    Header,
-    Query,
-    Cookie,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum PoliciesCommand {
-    /// The rules in evaluation order
-    List {
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// Add a rule (at the end unless --position says otherwise)
-    Add {
-        /// Tool paths it covers, e.g. '*', 'github.*', 'github.*.*.issues.*' (quote it for the shell)
-        pattern: String,
-        /// What happens to matching calls
-        #[arg(value_enum)]
-        action: PolicyAction,
-        /// 1-based place in the evaluation order
-        #[arg(long)]
-        position: Option<usize>,
-    },
-    /// Remove a rule by id
-    Remove {
-        /// The rule's id (`executor policies list` shows it)
-        id: String,
-    },
-    /// Move a rule to another place in the evaluation order
-    Move {
-        /// The rule's id
-        id: String,
-        /// Its new 1-based position
-        position: usize,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PolicyAction {
-    /// Calls run
-    Allow,
-    /// Calls pause until a person approves them
-    #[value(name = "require_approval", alias = "require-approval")]
-    RequireApproval,
-    /// The tool is hidden and calls are refused
-    Block,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ToolsCommand {
-    /// List the configured integrations with their tool counts
-    Sources {
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// Find tools by intent, best first
-    Search {
-        /// What you want to do, e.g. "send email"
-        query: String,
-        /// Only tools of this integration
-        #[arg(long, short = 'n')]
-        namespace: Option<String>,
-        /// How many results
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one tool: its description and input and output schemas
-    Describe {
-        /// The tool path, canonical (github.org.main.issues.create) or short (github.issues.create)
-        path: String,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// Export this OpenAPI description instead of the stored catalog (Swagger 2.0, OpenAPI 3.0
-    /// or 3.1; JSON or YAML). Relative $refs to files beside it are followed; network $refs
-    /// never are.
-    #[arg(long, value_name = "SPEC")]
-    pub from: Option<PathBuf>,
-
-    /// With --from: namespace of the tools, the first segment of every tool path
-    /// [default: the spec's file name, e.g. `petstore` for petstore.yaml]
-    #[arg(long, short = 'n', value_name = "NAME")]
-    pub namespace: Option<String>,
-
-    /// Only this integration's tools
-    #[arg(long, value_name = "NAME")]
-    pub integration: Option<String>,
-
-    /// Where to write: a file (`-` for standard output); with `--format both`, a directory
-    /// [default: executor.openapi.json, executor.gen.ts, or both in the current directory]
-    #[arg(long, short = 'o', value_name = "PATH")]
-    pub out: Option<PathBuf>,
-
-    /// What to write
-    #[arg(long, value_enum, default_value_t = Format::Openapi)]
-    pub format: Format,
-
-    /// The service URL written into the document's `servers`
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4788")]
-    pub server_url: String,
-
-    /// With --from: load a spec that breaks the official OpenAPI schema anyway; each
-    /// violation becomes a warning instead of an error
-    #[arg(long)]
-    pub lenient: bool,
-
-    /// Let `$ref`s of the spec read files anywhere under DIR (by default
-    /// only files under the spec's own directory)
-    #[arg(long, value_name = "DIR", requires = "from")]
-    pub refs_under: Option<PathBuf>,
-
-    /// Print every diagnostic, not only the first ten
-    #[arg(long, short = 'v')]
-    pub verbose: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// An OpenAPI 3.1 document (executor.openapi.json)
-    Openapi,
-    /// A self-contained TypeScript client (executor.gen.ts)
-    Typescript,
-    /// Both
-    Both,
-}
-
-#[derive(Debug, Args)]
-pub struct WebArgs {
-    /// Run the service in this terminal instead of in the background
-    #[arg(long)]
-    pub foreground: bool,
-    /// Print the one-time login URL on stdout instead of opening a browser
-    /// (it signs one browser in, within five minutes)
-    #[arg(long)]
-    pub no_open: bool,
-    /// The page to land on once signed in, e.g. an approvalUrl's path (/resume/exec_...)
-    #[arg(long, value_name = "PATH")]
-    pub page: Option<String>,
-    #[command(flatten)]
-    pub listen: ListenArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ListenArgs {
-    /// Address to listen on (keep the default, loopback, unless you know why)
-    #[arg(long, env = "EXECUTOR_HOST", default_value = service::DEFAULT_HOST)]
-    pub host: IpAddr,
-    /// Port to listen on (0 picks a free one)
-    #[arg(long, env = "EXECUTOR_PORT", default_value_t = service::DEFAULT_PORT)]
-    pub port: u16,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DaemonCommand {
-    /// Run the service in the foreground (what the background service runs)
-    Run(ListenArgs),
-    /// Say whether the service is running, and where
-    Status,
-    /// Stop the background service
-    Stop,
-}
-
 /// Parses the command line, runs the command and turns errors into a
 /// message on stderr and an exit code.
 pub fn main() -> ExitCode {
@@ -561,12 +267,12 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let home = Home::from_env()?;
         match command {
-            Command::Call(args) => commands::call(&home, args.args).await,
-            Command::Tools(tools) => commands::tools(&home, tools).await,
-            Command::Resume(args) => commands::resume(&home, args).await,
-            Command::Policies(command) => commands::policies(&home, command).await,
-            Command::Connections(command) => commands::connections(&home, command).await,
-            Command::Web(args) => commands::web(home, args).await,
+            Command::Call(args) => call::call(&home, args.args).await,
+            Command::Tools(tools) => tools::tools(&home, tools).await,
+            Command::Resume(args) => executions::resume(&home, args).await,
+            Command::Policies(command) => policies::policies(&home, command).await,
+            Command::Connections(command) => connections::connections(&home, command).await,
+            Command::Web(args) => daemon::web(home, args).await,
             Command::Mcp {
                 print_token: true, ..
             } => {
@@ -574,7 +280,7 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Mcp { discover, .. } => {
-                crate::mcp_stdio::run(&home, discover)
+                crate::cli::mcp::run(&home, discover)
                     .await
                     .map_err(ServiceError)?;
                 Ok(ExitCode::SUCCESS)
@@ -584,19 +290,19 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
                 service::run(home, listen.host, listen.port).await?;
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Daemon(DaemonCommand::Status) => commands::status(&home).await,
-            Command::Daemon(DaemonCommand::Stop) => commands::stop(&home).await,
+            Command::Daemon(DaemonCommand::Status) => daemon::status(&home).await,
+            Command::Daemon(DaemonCommand::Stop) => daemon::stop(&home).await,
             Command::Install(args) => {
-                let plan = crate::install::Plan {
-                    exe: crate::install::invoked_path()?,
+                let plan = crate::cli::install::Plan {
+                    exe: crate::cli::install::invoked_path()?,
                     home: home.dir.clone(),
                     host: args.listen.host,
                     port: args.listen.port,
                 };
-                crate::install::install(&home, plan, args.print).await
+                crate::cli::install::install(&home, plan, args.print).await
             }
-            Command::Uninstall => crate::install::uninstall(&home).await,
-            Command::Service(ServiceCommand::Status) => crate::install::status(&home).await,
+            Command::Uninstall => crate::cli::install::uninstall(&home).await,
+            Command::Service(ServiceCommand::Status) => crate::cli::install::status(&home).await,
             Command::Generate(_) => unreachable!("generate runs without a runtime"),
         }
     })
@@ -611,4 +317,66 @@ pub fn init_logging() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+/// The `data` of an envelope, or its error as a command failure.
+pub(super) fn data(envelope: Value) -> anyhow::Result<Value> {
+    if envelope.get("ok") == Some(&Value::Bool(true)) {
+        return Ok(envelope["data"].clone());
+    }
+    let message = envelope
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or("the service failed");
+    bail!("{message}")
+}
+
+/// Both stdin (to answer) and stderr (to ask) are a person's terminal.
+pub(super) fn is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Prints data (or the envelope with --json); a failure goes to stderr
+/// with exit code 1.
+pub(super) fn print_outcome(envelope: &Value, json_output: bool) -> anyhow::Result<ExitCode> {
+    let ok = envelope.get("ok") == Some(&Value::Bool(true));
+    if json_output {
+        println!("{}", serde_json::to_string_pretty(envelope)?);
+    } else if ok {
+        println!("{}", serde_json::to_string_pretty(&envelope["data"])?);
+    } else {
+        let code = envelope
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .unwrap_or("error");
+        let message = envelope
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("the call failed");
+        eprintln!("error [{code}]: {message}");
+        if let Some(details) = envelope.pointer("/error/details") {
+            eprintln!("{}", serde_json::to_string_pretty(details)?);
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
+/// Opens a URL with the desktop's browser, where there is a desktop.
+pub(super) fn open_browser(url: &str) -> bool {
+    let graphical =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !graphical {
+        return false;
+    }
+    std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

@@ -13,6 +13,8 @@
 //! a tool's failure is a result with `isError: true`, never a protocol error
 //! (only an unknown tool name is one).
 
+pub mod sessions;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 

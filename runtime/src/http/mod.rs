@@ -23,6 +23,10 @@
 //! | `GET /oauth/callback` | where an OAuth provider sends a person back after signing in (no token: the state is the capability) |
 //! | `POST /api/shutdown` | stop the service |
 
+pub mod access;
+pub mod listen;
+pub mod web;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -37,7 +41,6 @@ use generator::envelope::{ErrorCode, Failure, ToolError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::access;
 use crate::errors::error;
 use crate::invoke;
 use crate::state::AppState;
@@ -75,24 +78,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/executions/{id}", get(get_execution))
         .route("/api/executions/{id}/resume", post(resume_execution))
         .route("/api/shutdown", post(shutdown))
-        .route("/api/web/login", post(crate::web::login_url))
+        .route("/api/web/login", post(crate::http::web::login_url))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_token,
         ));
     let pages = Router::new()
-        .route("/", get(crate::web::home))
-        .route("/sources/new", get(crate::web::add_source))
-        .route("/integrations/{namespace}", get(crate::web::integration))
-        .route("/connections", get(crate::web::connections))
-        .route("/policies", get(crate::web::policies))
-        .route("/approvals", get(crate::web::approvals))
-        .route("/resume/{id}", get(crate::web::approval))
-        .route("/login", get(crate::web::login))
-        .route("/assets/app.js", get(crate::web::script))
-        .route("/assets/app.css", get(crate::web::stylesheet))
+        .route("/", get(crate::http::web::home))
+        .route("/sources/new", get(crate::http::web::add_source))
+        .route(
+            "/integrations/{namespace}",
+            get(crate::http::web::integration),
+        )
+        .route("/connections", get(crate::http::web::connections))
+        .route("/policies", get(crate::http::web::policies))
+        .route("/approvals", get(crate::http::web::approvals))
+        .route("/resume/{id}", get(crate::http::web::approval))
+        .route("/login", get(crate::http::web::login))
+        .route("/assets/app.js", get(crate::http::web::script))
+        .route("/assets/app.css", get(crate::http::web::stylesheet))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .layer(axum::middleware::from_fn(crate::web::page_headers));
+        .layer(axum::middleware::from_fn(crate::http::web::page_headers));
     Router::new()
         .route("/api/health", get(health))
         .route("/oauth/callback", get(oauth_callback))
@@ -183,7 +189,7 @@ struct McpServices {
 
 type McpService = rmcp::transport::streamable_http_server::StreamableHttpService<
     crate::mcp::Handler,
-    crate::mcp_sessions::CappedSessions,
+    crate::mcp::sessions::CappedSessions,
 >;
 
 impl McpServices {
@@ -211,7 +217,7 @@ impl McpServices {
             .with_allowed_origins(origins)
             .with_cancellation_token(state.cancel.child_token());
         let sessions =
-            crate::mcp_sessions::CappedSessions::new(crate::mcp_sessions::max_sessions());
+            crate::mcp::sessions::CappedSessions::new(crate::mcp::sessions::max_sessions());
         McpService::new(move || Ok(handler.clone()), Arc::new(sessions), config)
     }
 

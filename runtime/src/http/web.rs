@@ -116,7 +116,7 @@ impl Sessions {
         let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
         match (self.csrf(headers), sent) {
             (Some(expected), Some(sent)) => {
-                crate::access::same(expected.as_bytes(), sent.as_bytes())
+                crate::http::access::same(expected.as_bytes(), sent.as_bytes())
             }
             _ => false,
         }
@@ -142,7 +142,7 @@ pub async fn login_url(State(state): State<Arc<AppState>>) -> Response {
             "data": { "url": format!("http://{}/login?code={code}", state.addr) }
         }))
         .into_response(),
-        Err(e) => crate::server::failure(
+        Err(e) => crate::http::failure(
             StatusCode::INTERNAL_SERVER_ERROR,
             crate::errors::internal_error(e, "make a login code"),
         ),
@@ -206,7 +206,7 @@ fn plain_path(path: &str) -> bool {
 fn signed_out(state: &AppState, reason: &str, next: Option<&str>) -> Html<String> {
     let port = state.addr.port();
     let mut command = "executor web".to_owned();
-    if port != crate::service::DEFAULT_PORT {
+    if port != crate::home::DEFAULT_PORT {
         command.push_str(&format!(" --port {port}"));
     }
     if let Some(next) = next.filter(|n| plain_path(n)) {
@@ -652,7 +652,7 @@ pub async fn script() -> Response {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        include_str!("../../templates/web/app.js"),
+        include_str!("../../../templates/web/app.js"),
     )
         .into_response()
 }
@@ -663,7 +663,7 @@ pub async fn stylesheet() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        include_str!("../../templates/web/app.css"),
+        include_str!("../../../templates/web/app.css"),
     )
         .into_response()
 }

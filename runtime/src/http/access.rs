@@ -12,7 +12,7 @@ use axum::response::Response;
 use generator::envelope::ErrorCode;
 
 use crate::errors::error;
-use crate::server::failure;
+use crate::http::failure;
 use crate::state::AppState;
 
 pub async fn check_host_and_origin(
@@ -72,7 +72,7 @@ pub async fn require_token(
         return next.run(request).await;
     }
     // The web UI: its session cookie together with the session's CSRF token.
-    if !mcp_route && crate::web::sessions(&state).authorizes(request.headers()) {
+    if !mcp_route && crate::http::web::sessions(&state).authorizes(request.headers()) {
         return next.run(request).await;
     }
     // Local paths are not shown to whoever asks without a token.
