@@ -68,7 +68,7 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
     // A person at a terminal gets a way into the web UI; a log file never
     // holds a login code.
     if std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && let Ok(code) = crate::http::web::sessions(&state).login_code()
+        && let Ok(code) = crate::http::session::sessions(&state).login_code()
     {
         eprintln!(
             "open the web UI (this link works once, for five minutes): {}/login?code={code}",

@@ -72,7 +72,7 @@ pub async fn require_token(
         return next.run(request).await;
     }
     // The web UI: its session cookie together with the session's CSRF token.
-    if !mcp_route && crate::http::web::sessions(&state).authorizes(request.headers()) {
+    if !mcp_route && crate::http::session::sessions(&state).authorizes(request.headers()) {
         return next.run(request).await;
     }
     // Local paths are not shown to whoever asks without a token.

@@ -24,26 +24,29 @@
 //! | `POST /api/shutdown` | stop the service |
 
 pub mod access;
+mod api;
 pub mod listen;
+pub mod session;
 pub mod web;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use generator::emit::openapi::{ExportOptions, document};
 use generator::envelope::{ErrorCode, Failure, ToolError};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::errors::error;
-use crate::invoke;
 use crate::state::AppState;
+use api::{
+    add_connection, add_policy, describe_tool, export_openapi, get_execution, invoke_tool,
+    list_connections, list_executions, list_policies, list_sources, list_tools, move_policy,
+    oauth_callback, remove_connection, remove_policy, resume_execution, shutdown,
+};
 
 /// Request bodies up to this size are read (specs added inline can be big).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -78,7 +81,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/executions/{id}", get(get_execution))
         .route("/api/executions/{id}/resume", post(resume_execution))
         .route("/api/shutdown", post(shutdown))
-        .route("/api/web/login", post(crate::http::web::login_url))
+        .route("/api/web/login", post(crate::http::session::login_url))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_token,
@@ -94,7 +97,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/policies", get(crate::http::web::policies))
         .route("/approvals", get(crate::http::web::approvals))
         .route("/resume/{id}", get(crate::http::web::approval))
-        .route("/login", get(crate::http::web::login))
+        .route("/login", get(crate::http::session::login))
         .route("/assets/app.js", get(crate::http::web::script))
         .route("/assets/app.css", get(crate::http::web::stylesheet))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -292,7 +295,6 @@ impl McpServices {
     }
 }
 
-/// `a=b&c=d` as decoded pairs.
 /// A JSON-RPC parse error (-32700), as the MCP transport answers one.
 fn parse_error(status: StatusCode, message: String) -> Response {
     let body = json!({
@@ -303,6 +305,7 @@ fn parse_error(status: StatusCode, message: String) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// `a=b&c=d` as decoded pairs.
 fn url_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
@@ -362,458 +365,4 @@ async fn not_found() -> Response {
             None,
         ),
     )
-}
-
-async fn invoke_tool(
-    State(state): State<Arc<AppState>>,
-    Path(path): Path<String>,
-    body: Bytes,
-) -> Response {
-    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(e) => {
-                return failure(
-                    StatusCode::BAD_REQUEST,
-                    error(
-                        ErrorCode::InvalidInput,
-                        format!(
-                            "the request body is not JSON (line {}, column {}): send the tool's input as a JSON object",
-                            e.line(),
-                            e.column()
-                        ),
-                        None,
-                    ),
-                );
-            }
-        }
-    };
-    match invoke::invoke(&state, &path, input, &invoke::Caller::OWNER).await {
-        Ok(data) => success(data),
-        Err(e) => failure(status_of(e.code), e),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    namespace: Option<String>,
-    q: Option<String>,
-    prefix: Option<String>,
-    limit: Option<usize>,
-    offset: Option<usize>,
-}
-
-/// A tool as listings show it.
-fn summary(tool: &generator::ir::Tool) -> Value {
-    json!({
-        "path": tool.path,
-        "integration": tool.integration,
-        "name": tool.name,
-        "title": tool.title,
-        "description": tool.description,
-        "annotations": tool.annotations,
-        "defaultPolicy": tool.default_policy,
-    })
-}
-
-async fn list_tools(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<ListQuery>,
-) -> Response {
-    let live = state.live();
-    let limit = query.limit.unwrap_or(50).clamp(1, 1000);
-    let offset = query.offset.unwrap_or(0);
-    let in_namespace = |t: &generator::ir::Tool| {
-        query
-            .namespace
-            .as_deref()
-            .is_none_or(|n| t.integration == n)
-    };
-    let (total, items): (usize, Vec<Value>) = match (&query.q, &query.prefix) {
-        (Some(q), _) if !q.trim().is_empty() => {
-            let hits: Vec<_> = live
-                .index
-                .search(q, usize::MAX)
-                .into_iter()
-                .filter_map(|h| live.catalog.tool(&h.path).map(|t| (t, h.score)))
-                .filter(|(t, _)| in_namespace(t))
-                .collect();
-            let items = hits
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(|(t, score)| {
-                    let mut s = summary(t);
-                    s["score"] = json!((score * 1000.0).round() / 1000.0);
-                    s
-                })
-                .collect();
-            (hits.len(), items)
-        }
-        (_, prefix) => {
-            let tools: Vec<&generator::ir::Tool> = match prefix {
-                Some(prefix) => live.under(prefix),
-                None => live.catalog.tools.iter().collect(),
-            };
-            let tools: Vec<_> = tools.into_iter().filter(|t| in_namespace(t)).collect();
-            let page = tools
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(|t| summary(t))
-                .collect();
-            (tools.len(), page)
-        }
-    };
-    let next = offset.checked_add(limit).filter(|&end| end < total);
-    axum::Json(json!({ "ok": true, "data": { "total": total, "offset": offset, "nextOffset": next, "tools": items } }))
-        .into_response()
-}
-
-async fn describe_tool(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Response {
-    let live = state.live();
-    match live.resolve(&path) {
-        Ok(tool) => {
-            let mut data = summary(tool);
-            data["input"] = live
-                .catalog
-                .standalone_schema(tool, generator::ir::SchemaRole::Input);
-            data["output"] = live
-                .catalog
-                .standalone_schema(tool, generator::ir::SchemaRole::Output);
-            data["deprecated"] = json!(tool.deprecated);
-            axum::Json(json!({ "ok": true, "data": data })).into_response()
-        }
-        Err(e) => failure(StatusCode::NOT_FOUND, e),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct ExportQuery {
-    integration: Option<String>,
-}
-
-async fn export_openapi(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<ExportQuery>,
-) -> Response {
-    let live = state.live();
-    let catalog = match &query.integration {
-        Some(name) => match live.catalog.filtered(name) {
-            Some(c) => c,
-            None => {
-                return failure(
-                    StatusCode::NOT_FOUND,
-                    error(
-                        ErrorCode::ToolNotFound,
-                        format!("no integration is named {name:?}"),
-                        None,
-                    ),
-                );
-            }
-        },
-        None => live.catalog.clone(),
-    };
-    let options = ExportOptions {
-        server_url: format!("http://{}", state.addr),
-    };
-    let text = generator::emit::to_pretty_json(&document(&catalog, &options));
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        text,
-    )
-        .into_response()
-}
-
-async fn list_sources(State(state): State<Arc<AppState>>) -> Response {
-    match crate::sources::run(&state, crate::builtin::LIST, json!({})).await {
-        Ok(data) => axum::Json(json!({ "ok": true, "data": data })).into_response(),
-        Err(e) => failure(status_of(e.code), e),
-    }
-}
-
-/// A JSON request body, or the failure that says what is wrong with it.
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    let text = if body.iter().all(u8::is_ascii_whitespace) {
-        &b"{}"[..]
-    } else {
-        &body[..]
-    };
-    serde_json::from_slice(text).map_err(|e| {
-        failure(
-            StatusCode::BAD_REQUEST,
-            error(
-                ErrorCode::InvalidInput,
-                format!("invalid request body: {e}"),
-                None,
-            ),
-        )
-    })
-}
-
-fn outcome(result: Result<Value, ToolError>) -> Response {
-    match result {
-        Ok(data) => success(data),
-        Err(e) => failure(status_of(e.code), e),
-    }
-}
-
-async fn list_connections(State(state): State<Arc<AppState>>) -> Response {
-    outcome(crate::connections::list(&state).map(|c| json!(c)))
-}
-
-async fn add_connection(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    match json_body::<crate::credential::AddConnection>(&body) {
-        Ok(input) => outcome(
-            crate::connections::add(&state, input)
-                .await
-                .map(|c| json!(c)),
-        ),
-        Err(response) => response,
-    }
-}
-
-async fn remove_connection(
-    State(state): State<Arc<AppState>>,
-    Path((integration, owner, name)): Path<(String, String, String)>,
-) -> Response {
-    let owner = match owner.as_str() {
-        "org" => generator::ir::Owner::Org,
-        "user" => generator::ir::Owner::User,
-        other => {
-            return failure(
-                StatusCode::BAD_REQUEST,
-                error(
-                    ErrorCode::InvalidInput,
-                    format!("the owner is org or user, not {other:?}"),
-                    None,
-                ),
-            );
-        }
-    };
-    let input = crate::credential::ConnectionName {
-        integration,
-        owner,
-        name: Some(name),
-    };
-    match crate::connections::remove(&state, input).await {
-        Ok(v) => success(v),
-        Err(e) if e.code == ErrorCode::InvalidInput => failure(StatusCode::NOT_FOUND, e),
-        Err(e) => failure(status_of(e.code), e),
-    }
-}
-
-async fn list_policies(State(state): State<Arc<AppState>>) -> Response {
-    outcome(crate::policies::list(&state).map(|rules| json!(rules)))
-}
-
-async fn add_policy(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    match json_body::<crate::builtin::AddPolicy>(&body) {
-        Ok(input) => outcome(crate::policies::add(&state, input).map(|r| json!(r))),
-        Err(response) => response,
-    }
-}
-
-async fn remove_policy(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    match crate::policies::remove(&state, &id) {
-        Ok(rule) => success(json!(rule)),
-        Err(e) if e.code == ErrorCode::InvalidInput => failure(StatusCode::NOT_FOUND, e),
-        Err(e) => failure(status_of(e.code), e),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MoveBody {
-    position: usize,
-}
-
-async fn move_policy(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    match json_body::<MoveBody>(&body) {
-        Ok(m) => outcome(crate::policies::move_to(&state, &id, m.position).map(|r| json!(r))),
-        Err(response) => response,
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct ExecutionsQuery {
-    state: Option<String>,
-    limit: Option<usize>,
-}
-
-async fn list_executions(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<ExecutionsQuery>,
-) -> Response {
-    let filter = match query.state.as_deref() {
-        None | Some("") => None,
-        Some(text) => match crate::store::ExecutionState::parse(text) {
-            Some(s) => Some(s),
-            None => {
-                return failure(
-                    StatusCode::BAD_REQUEST,
-                    error(
-                        ErrorCode::InvalidInput,
-                        format!(
-                            "unknown state {text:?}: use paused, approved, declined, completed, failed or expired"
-                        ),
-                        None,
-                    ),
-                );
-            }
-        },
-    };
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    outcome(crate::execution::list(&state, filter, limit).map(|list| {
-        Value::Array(
-            list.iter()
-                .map(|e| crate::execution::describe(&state, e))
-                .collect(),
-        )
-    }))
-}
-
-fn no_execution(id: &str) -> Response {
-    failure(
-        StatusCode::NOT_FOUND,
-        error(
-            ErrorCode::InvalidInput,
-            format!(
-                "no execution has the id {id:?}; `GET /api/executions?state=paused` lists the paused ones"
-            ),
-            None,
-        ),
-    )
-}
-
-async fn get_execution(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    match crate::execution::get(&state, &id) {
-        Ok(Some(execution)) => success(crate::execution::describe(&state, &execution)),
-        Ok(None) => no_execution(&id),
-        Err(e) => failure(status_of(e.code), e),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResumeBody {
-    action: Option<String>,
-}
-
-async fn resume_execution(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let body = match json_body::<ResumeBody>(&body) {
-        Ok(b) => b,
-        Err(response) => return response,
-    };
-    let text = body.action.as_deref().unwrap_or("accept");
-    let Some(action) = crate::execution::Action::parse(text) else {
-        return failure(
-            StatusCode::BAD_REQUEST,
-            error(
-                ErrorCode::InvalidInput,
-                format!(
-                    "unknown action {text:?}: send {{\"action\": \"accept\"}} or {{\"action\": \"decline\"}}"
-                ),
-                None,
-            ),
-        );
-    };
-    match crate::invoke::resume(&state, &id, action).await {
-        Ok(Some(result)) => outcome(result),
-        Ok(None) => no_execution(&id),
-        Err(e) => failure(status_of(e.code), e),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-/// The end of an OAuth sign-in.
-async fn oauth_callback(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<CallbackQuery>,
-) -> Response {
-    let page = |status: StatusCode, title: &str, text: &str| {
-        let html = format!(
-            "<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>\
-             <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto\">\
-             <h1>{title}</h1><p>{}</p></body></html>",
-            escape_html(text)
-        );
-        (status, axum::response::Html(html)).into_response()
-    };
-    if let Some(e) = &query.error {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Sign-in refused",
-            &format!(
-                "The provider said: {e} {}",
-                query.error_description.as_deref().unwrap_or_default()
-            ),
-        );
-    }
-    let (Some(code), Some(csrf)) = (&query.code, &query.state) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Sign-in incomplete",
-            "The provider sent no code or state back.",
-        );
-    };
-    if state.mcp_signins.owns(csrf).await {
-        let added = match state.mcp_signins.complete(csrf, code).await {
-            Ok((namespace, target, options)) => {
-                crate::sources::finish_mcp_sign_in(&state, namespace, target, options).await
-            }
-            Err(e) => Err(e),
-        };
-        return match added {
-            Ok(report) => page(
-                StatusCode::OK,
-                "Signed in",
-                &format!(
-                    "Source {} is added with {} tools. You can close this tab.",
-                    report.namespace, report.tools
-                ),
-            ),
-            Err(e) => page(StatusCode::BAD_REQUEST, "Sign-in failed", &e.message),
-        };
-    }
-    match state.oauth.complete(&state, csrf, code).await {
-        Ok(connection) => page(
-            StatusCode::OK,
-            "Signed in",
-            &format!("Connection {connection} is ready. You can close this tab."),
-        ),
-        Err(e) => page(StatusCode::BAD_REQUEST, "Sign-in failed", &e.message),
-    }
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-async fn shutdown(State(state): State<Arc<AppState>>) -> Response {
-    tracing::info!("shutdown requested over the API");
-    state.shutdown.notify_waiters();
-    state.shutdown.notify_one();
-    axum::Json(json!({ "ok": true, "data": "stopping" })).into_response()
 }

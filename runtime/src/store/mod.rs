@@ -1,0 +1,283 @@
+//! Storage behind one interface: [`Store`] is what the core asks of it
+//! (sources and their catalogs, connections, policies, executions, OAuth
+//! tokens); [`SqliteStore`] (`sqlite.rs`) is the embedded implementation.
+//! A second backend is a second implementation of [`Store`], not an edit
+//! through the rooms.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use generator::Diagnostic;
+use generator::ir::{Catalog, Integration, Tool};
+use serde::{Deserialize, Serialize};
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// The states of an execution. `paused` waits for a person; `approved`
+/// is claimed by the resume that runs it; the rest are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionState {
+    Paused,
+    Approved,
+    Declined,
+    Completed,
+    Failed,
+    Expired,
+}
+
+impl ExecutionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionState::Paused => "paused",
+            ExecutionState::Approved => "approved",
+            ExecutionState::Declined => "declined",
+            ExecutionState::Completed => "completed",
+            ExecutionState::Failed => "failed",
+            ExecutionState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ExecutionState> {
+        Some(match text {
+            "paused" => ExecutionState::Paused,
+            "approved" => ExecutionState::Approved,
+            "declined" => ExecutionState::Declined,
+            "completed" => ExecutionState::Completed,
+            "failed" => ExecutionState::Failed,
+            "expired" => ExecutionState::Expired,
+            _ => return None,
+        })
+    }
+
+    pub fn is_final(self) -> bool {
+        !matches!(self, ExecutionState::Paused | ExecutionState::Approved)
+    }
+}
+
+/// One stored connection; the secret stays sealed.
+#[derive(Debug, Clone)]
+pub struct ConnectionRow {
+    pub integration: String,
+    pub owner: generator::ir::Owner,
+    pub name: String,
+    pub auth: crate::credential::Auth,
+    pub sealed_secret: String,
+    pub created_at: i64,
+}
+
+/// One call that needed approval.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    /// `exec_<hex>`.
+    pub id: String,
+    pub tool_path: String,
+    pub input: serde_json::Value,
+    pub state: ExecutionState,
+    /// The envelope the call ended with (`{ok, data}` or `{ok: false, error}`), once final.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    /// `mcp` (an agent) or `api` (the REST API, the CLI, generated clients).
+    pub caller: String,
+    /// The policy rule that paused it; absent when the tool's default did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// When an unanswered pause expires.
+    pub expires_at: i64,
+}
+
+/// Where a source came from and how to call it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceOptions {
+    /// The base URL every call goes to (overrides the spec's servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Static headers sent on every upstream call, each value sealed with
+    /// the home's secret key (never stored in clear).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed_headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lenient: bool,
+    /// For MCP sources: how to reach the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpOptions>,
+}
+
+/// How to reach an upstream MCP server; `sealed_headers` above carries its
+/// HTTP headers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct McpOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment of the child process, each value sealed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed_env: BTreeMap<String, String>,
+    /// The server uses MCP authorization (its tokens are in the connection row).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub oauth: bool,
+}
+
+/// One stored source with its indexed tools.
+#[derive(Debug, Clone)]
+pub struct SourceRecord {
+    pub namespace: String,
+    /// A URL, an absolute file path, or `inline`.
+    pub origin: String,
+    pub document: String,
+    pub options: SourceOptions,
+    pub integration: Integration,
+    pub tools: Vec<Tool>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl SourceRecord {
+    /// A freshly indexed source (its kind is its integration's); the store
+    /// sets the times.
+    pub fn new(
+        namespace: String,
+        origin: String,
+        document: String,
+        options: SourceOptions,
+        ingested: generator::ingest::Ingested,
+    ) -> SourceRecord {
+        SourceRecord {
+            namespace,
+            origin,
+            document,
+            options,
+            integration: ingested.integration,
+            tools: ingested.tools,
+            diagnostics: ingested.diagnostics,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    pub fn kind(&self) -> generator::ir::SourceKind {
+        self.integration.kind
+    }
+}
+
+/// What the core needs from storage: sources, policy rules, executions and
+/// connections, each change one transaction. `SqliteStore` is the embedded
+/// implementation; a second backend (PostgreSQL) is another `impl Store`.
+pub trait Store: Send {
+    fn sources(&self) -> anyhow::Result<Vec<SourceRecord>>;
+
+    fn source(&self, namespace: &str) -> anyhow::Result<Option<SourceRecord>>;
+
+    /// Inserts or replaces a source, keeping its creation time.
+    fn put_source(&mut self, record: &SourceRecord) -> anyhow::Result<()>;
+
+    /// Removes a source; `false` when there was none.
+    fn remove_source(&mut self, namespace: &str) -> anyhow::Result<bool>;
+
+    /// The policy rules in evaluation order.
+    fn policies(&self) -> anyhow::Result<Vec<crate::policy::Rule>>;
+
+    /// Inserts a rule at a 1-based position (the end when `None` or past
+    /// it), shifting the rules after it down.
+    fn add_policy(
+        &mut self,
+        pattern: &str,
+        action: generator::ir::Policy,
+        position: Option<usize>,
+    ) -> anyhow::Result<crate::policy::Rule>;
+
+    /// Removes a rule; `false` when there was none.
+    fn remove_policy(&mut self, id: &str) -> anyhow::Result<bool>;
+
+    /// Moves a rule to a 1-based position; `false` when there is no such rule.
+    fn move_policy(&mut self, id: &str, position: usize) -> anyhow::Result<bool>;
+
+    /// Stores a paused call.
+    fn pause(
+        &mut self,
+        tool_path: &str,
+        input: &serde_json::Value,
+        caller: &str,
+        rule: Option<&str>,
+        ttl_seconds: i64,
+    ) -> anyhow::Result<Execution>;
+
+    fn execution(&self, id: &str) -> anyhow::Result<Option<Execution>>;
+
+    /// Executions, newest first, optionally in one state.
+    fn executions(
+        &self,
+        state: Option<ExecutionState>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Execution>>;
+
+    /// Moves an execution from one state to another, atomically: `false`
+    /// when it was not in `from` (someone else got there first).
+    fn transition(
+        &mut self,
+        id: &str,
+        from: ExecutionState,
+        to: ExecutionState,
+        result: Option<&serde_json::Value>,
+    ) -> anyhow::Result<bool>;
+
+    /// Inserts or replaces a connection (its secret already sealed).
+    fn put_connection(
+        &mut self,
+        integration: &str,
+        owner: &str,
+        name: &str,
+        auth: &crate::credential::Auth,
+        sealed_secret: &str,
+    ) -> anyhow::Result<()>;
+
+    /// Every connection, by integration, owner and name.
+    fn connections(&self) -> anyhow::Result<Vec<ConnectionRow>>;
+
+    /// Stores a connection's sealed OAuth tokens (`key`: `<integration>.<owner>.<name>`).
+    fn set_connection_tokens(&mut self, key: &str, sealed: &str) -> anyhow::Result<()>;
+
+    /// Forgets a connection's OAuth tokens.
+    fn clear_connection_tokens(&mut self, key: &str) -> anyhow::Result<()>;
+
+    /// A connection's sealed OAuth tokens, if any.
+    fn connection_tokens(&self, key: &str) -> anyhow::Result<Option<String>>;
+
+    /// Removes a connection; `false` when there was none.
+    fn remove_connection(
+        &mut self,
+        integration: &str,
+        owner: &str,
+        name: &str,
+    ) -> anyhow::Result<bool>;
+
+    /// Paused calls still waiting for an answer (not yet expired).
+    fn open_pauses(&self) -> anyhow::Result<usize>;
+
+    /// Calls claimed by a resume when the service stopped: whether the
+    /// upstream saw them is unknown, so they are never run again.
+    fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize>;
+
+    /// The catalog of every stored source.
+    fn catalog(&self) -> anyhow::Result<Catalog>;
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
