@@ -319,3 +319,31 @@ fn the_checkers_see_what_is_there() {
         None
     );
 }
+
+#[test]
+fn long_files_say_why() {
+    // A room is read file by file: a file over 500 lines says at its top
+    // why it is not split.
+    let mut all = Vec::new();
+    for module in modules() {
+        all.extend(files_of(&module));
+    }
+    assert!(all.len() > 40, "the reader finds the files: {all:?}");
+    let mut problems = Vec::new();
+    for file in all {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines = text.lines().count();
+        let head: String = text
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if lines > 500 && !head.contains("Why this file is over 500 lines") {
+            problems.push(format!(
+                "{} has {lines} lines and does not say why at its top",
+                file.strip_prefix(src()).unwrap().display()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -199,18 +199,6 @@ pub async fn read_json_capped(
     Ok(serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_as_people_write_them() {
-        assert_eq!(size(64 * 1024 * 1024), "64 MiB");
-        assert_eq!(size(512 * 1024), "512 KiB");
-        assert_eq!(size(1000), "1000 bytes");
-    }
-}
-
 /// Calls in flight to each source, bounded: a slow or looping upstream
 /// holds at most [`InFlight::per_source`] sockets; further calls wait for a
 /// slot (up to the upstream timeout), then fail clearly.
@@ -253,5 +241,17 @@ impl InFlight {
                 None,
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size(64 * 1024 * 1024), "64 MiB");
+        assert_eq!(size(512 * 1024), "512 KiB");
+        assert_eq!(size(1000), "1000 bytes");
     }
 }

@@ -1,5 +1,9 @@
 //! Calls an HTTP tool: builds the request from the binding and the input,
 //! sends it, and turns the answer into `data` or a `ToolError`.
+//!
+//! Why this file is over 500 lines: it is the whole of calling a REST
+//! operation after the URL is built (`wire.rs`): credentials of every
+//! kind, redirects, bounded reading, decoding and redacting the answer.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -12,28 +12,34 @@
 //! Results carry the envelope both as `structuredContent` and as JSON text;
 //! a tool's failure is a result with `isError: true`, never a protocol error
 //! (only an unknown tool name is one).
+//!
+//! Why this file is over 500 lines: rmcp wants the whole `ServerHandler`
+//! as one trait impl; the tool lists (`tools.rs`) and approval rounds
+//! (`approval.rs`) live beside it.
 
+mod approval;
 pub mod sessions;
+mod tools;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use approval::{APPROVAL_KEY, Asked};
+pub use tools::{MAX_OUTPUT_SCHEMA_BYTES, PAGE_SIZE};
+use tools::{McpTools, catalog_tools, discovery_tools, first_line, source_tools};
+
+use std::sync::{Arc, Mutex};
 
 use generator::envelope::{ErrorCode, Failure, ToolError};
-use generator::ir::{SchemaRole, Tool as IrTool};
+use generator::ir::SchemaRole;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::{ErrorData as McpError, Peer, RoleServer, ServerHandler, service::RequestContext};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::catalog::Live;
 use crate::errors::error;
 use crate::invoke;
 use crate::state::AppState;
-
-/// Tools per `tools/list` page.
-pub const PAGE_SIZE: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -43,22 +49,6 @@ pub enum Mode {
     /// passthrough for clients that expect an upstream server's names,
     /// results, resources and prompts as they are.
     Source(Arc<str>),
-}
-
-/// The MCP tools of one live catalog, built on first use.
-#[derive(Default)]
-pub struct McpTools {
-    list: Vec<Tool>,
-    by_name: HashMap<String, usize>,
-    /// The catalog path of each tool in `list`.
-    paths: Vec<String>,
-}
-
-impl McpTools {
-    /// The catalog path behind an MCP tool name.
-    fn path(&self, name: &str) -> Option<&str> {
-        self.by_name.get(name).map(|&i| self.paths[i].as_str())
-    }
 }
 
 /// A session relays what an upstream sends about the call it made.
@@ -473,23 +463,6 @@ impl Handler {
     }
 }
 
-/// The key of the approval question in an input-required round.
-const APPROVAL_KEY: &str = "approval";
-
-/// How long a session client may take to answer an approval question
-/// before the call is left paused.
-const ELICITATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// What asking for approval through elicitation came to.
-enum Asked {
-    /// The person answered; this is the call's outcome.
-    Answered(Result<Value, ToolError>),
-    /// 2026-07-28: the question goes back as an input-required result.
-    Round(rmcp::model::InputRequiredResult),
-    /// No question was asked (or it was dismissed): the call stays paused.
-    Unasked,
-}
-
 /// An outcome as an MCP result: the envelope as `structuredContent` and
 /// text; failures flagged `isError`.
 fn result_of(outcome: Result<Value, ToolError>) -> CallToolResult {
@@ -502,175 +475,6 @@ fn result_of(outcome: Result<Value, ToolError>) -> CallToolResult {
             })
             .unwrap_or(Value::Null),
         ),
-    }
-}
-
-impl Handler {
-    /// Asks the client's user to approve a paused call, where the client
-    /// can be asked: by an `elicitation/create` request in a session, or by
-    /// an input-required result on 2026-07-28. Calls that change executor's
-    /// own settings are never approved this way: an agent's client could
-    /// answer for the person, so those wait for the web UI or the CLI.
-    async fn ask(
-        &self,
-        context: &RequestContext<RoleServer>,
-        live: &Live,
-        paused: &ToolError,
-    ) -> Asked {
-        let Some(id) = paused.execution_id.as_deref() else {
-            return Asked::Unasked;
-        };
-        let Ok(Some(execution)) = crate::execution::get(&self.state, id) else {
-            return Asked::Unasked;
-        };
-        let Ok(tool) = live.resolve(&execution.tool_path) else {
-            return Asked::Unasked;
-        };
-        if crate::builtin::changes_settings(tool) {
-            return Asked::Unasked;
-        }
-        if context
-            .client_capabilities()
-            .is_none_or(|c| c.elicitation.is_none())
-        {
-            return Asked::Unasked;
-        }
-        let Some(params) = approval_question(&execution) else {
-            return Asked::Unasked;
-        };
-        let stateless = context
-            .protocol_version()
-            .is_some_and(|v| !v.has_initialize());
-        if stateless {
-            let mut requests = rmcp::model::InputRequests::new();
-            requests.insert(
-                APPROVAL_KEY.to_owned(),
-                rmcp::model::InputRequest::Elicitation(rmcp::model::ElicitRequest::new(params)),
-            );
-            return Asked::Round(rmcp::model::InputRequiredResult::new(
-                Some(requests),
-                Some(execution.id),
-            ));
-        }
-        match context
-            .peer
-            .create_elicitation_with_timeout(params, Some(ELICITATION_TIMEOUT))
-            .await
-        {
-            Ok(answer) => match approval_action(&answer) {
-                Some(action) => Asked::Answered(self.resume(&execution.id, action).await),
-                None => Asked::Unasked,
-            },
-            Err(e) => {
-                tracing::info!(execution = %execution.id, "approval by elicitation not answered: {e}");
-                Asked::Unasked
-            }
-        }
-    }
-
-    /// The retry of a 2026-07-28 approval round: `handle` is the execution
-    /// id the round carried. It is untrusted, so it must name a paused call
-    /// of exactly this tool and these arguments.
-    async fn answer_round(
-        &self,
-        live: &Live,
-        handle: &str,
-        name: &str,
-        arguments: &Value,
-        answer: Option<Value>,
-    ) -> Result<Value, ToolError> {
-        let mismatch = || {
-            error(
-                ErrorCode::InvalidInput,
-                "the requestState of this retry does not belong to this call; call the tool again without it",
-                None,
-            )
-        };
-        let execution = crate::execution::get(&self.state, handle)
-            .ok()
-            .flatten()
-            .ok_or_else(mismatch)?;
-        let (path, input) = match &self.mode {
-            Mode::All => (name.to_owned(), arguments.clone()),
-            Mode::Source(_) => {
-                let (_, tools) = self.tools();
-                let path = tools.path(name).ok_or_else(mismatch)?.to_owned();
-                (path, arguments.clone())
-            }
-            Mode::Discover if name == "call" => (
-                arguments["path"].as_str().unwrap_or_default().to_owned(),
-                arguments.get("input").cloned().unwrap_or_else(|| json!({})),
-            ),
-            Mode::Discover => return Err(mismatch()),
-        };
-        let tool = live.resolve(&path)?;
-        if tool.path != execution.tool_path || input != execution.input {
-            return Err(mismatch());
-        }
-        let action = answer
-            .and_then(|a| serde_json::from_value::<rmcp::model::ElicitResult>(a).ok())
-            .and_then(|a| approval_action(&a));
-        match action {
-            Some(action) if !crate::builtin::changes_settings(tool) => {
-                self.resume(&execution.id, action).await
-            }
-            _ => Err(crate::execution::paused_error(&self.state, &execution)),
-        }
-    }
-
-    async fn resume(&self, id: &str, action: crate::execution::Action) -> Result<Value, ToolError> {
-        match crate::invoke::resume(&self.state, id, action).await? {
-            Some(outcome) => outcome,
-            None => Err(error(
-                ErrorCode::InternalError,
-                format!("execution {id} disappeared"),
-                None,
-            )),
-        }
-    }
-}
-
-/// The approval question: the tool, its arguments, and one yes/no field.
-fn approval_question(
-    execution: &crate::store::Execution,
-) -> Option<rmcp::model::ElicitRequestParams> {
-    let schema = rmcp::model::ElicitationSchema::builder()
-        .required_bool_property("approve", |b| {
-            b.title("Run this call")
-                .description("true runs the call now; false declines it")
-        })
-        .build()
-        .ok()?;
-    let arguments = serde_json::to_string_pretty(&execution.input).unwrap_or_default();
-    Some(rmcp::model::ElicitRequestParams::FormElicitationParams {
-        meta: None,
-        message: format!(
-            "An agent wants to run {} (execution {}), which needs your approval. Arguments:\n{arguments}",
-            execution.tool_path, execution.id
-        ),
-        requested_schema: schema,
-    })
-}
-
-/// accept with `approve: true` runs the call; accept with `false`, or
-/// decline, refuses it; cancel (dismissed) leaves it paused.
-fn approval_action(answer: &rmcp::model::ElicitResult) -> Option<crate::execution::Action> {
-    use rmcp::model::ElicitationAction;
-    match answer.action {
-        ElicitationAction::Accept => {
-            let approve = answer
-                .content
-                .as_ref()
-                .and_then(|c| c.get("approve"))
-                .and_then(Value::as_bool);
-            match approve {
-                Some(true) => Some(crate::execution::Action::Accept),
-                Some(false) => Some(crate::execution::Action::Decline),
-                None => None,
-            }
-        }
-        ElicitationAction::Decline => Some(crate::execution::Action::Decline),
-        _ => None,
     }
 }
 
@@ -733,177 +537,4 @@ impl Handler {
             )),
         }
     }
-}
-
-fn first_line(text: Option<&str>) -> Option<String> {
-    text.and_then(|t| t.lines().find(|l| !l.trim().is_empty()))
-        .map(|l| l.trim().to_owned())
-}
-
-/// Every catalog tool as an MCP tool.
-fn catalog_tools(live: &Live) -> McpTools {
-    let mut tools = McpTools::default();
-    for tool in &live.catalog.tools {
-        tools.by_name.insert(tool.path.clone(), tools.list.len());
-        tools.paths.push(tool.path.clone());
-        tools.list.push(mcp_tool(live, tool));
-    }
-    tools
-}
-
-/// One source's tools under their own names: an upstream MCP server's
-/// tools as that server names them (with its own output schema, results
-/// passed through), other sources' tools by their name within the
-/// integration (results in the envelope). With several connections, the
-/// first in path order keeps a name.
-fn source_tools(live: &Live, namespace: &str) -> McpTools {
-    let mut tools = McpTools::default();
-    for tool in live
-        .catalog
-        .tools
-        .iter()
-        .filter(|t| t.integration == namespace)
-    {
-        let (name, mut mcp) = match &tool.binding {
-            generator::ir::Binding::Mcp(binding) => {
-                let mut mcp = mcp_tool(live, tool);
-                let output = &tool.output;
-                mcp.output_schema =
-                    (output.as_object().is_some_and(|o| !o.is_empty())).then(|| {
-                        Arc::new(object(
-                            live.catalog.standalone_schema(tool, SchemaRole::Output),
-                        ))
-                    });
-                (binding.tool_name.clone(), mcp)
-            }
-            _ => (tool.name.clone(), mcp_tool(live, tool)),
-        };
-        if tools.by_name.contains_key(&name) {
-            continue;
-        }
-        mcp.name = name.clone().into();
-        tools.by_name.insert(name, tools.list.len());
-        tools.paths.push(tool.path.clone());
-        tools.list.push(mcp);
-    }
-    tools
-}
-
-/// Output schemas larger than this (self-contained, as JSON) are left out
-/// of `tools/list`: some APIs answer with objects whose schemas run to
-/// hundreds of kilobytes (GitHub's repository), which would flood an agent's
-/// context and make listing a large catalog take seconds. `describe` (in
-/// the discovery view) and `GET /api/tools/{path}` still give them.
-pub const MAX_OUTPUT_SCHEMA_BYTES: usize = 16 * 1024;
-
-fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
-    let input = object(live.catalog.standalone_schema(tool, SchemaRole::Input));
-    let output = live.catalog.standalone_schema(tool, SchemaRole::Output);
-    let output = (serde_json::to_vec(&output).map_or(usize::MAX, |b| b.len())
-        <= MAX_OUTPUT_SCHEMA_BYTES)
-        .then_some(output);
-    let description = tool
-        .description
-        .clone()
-        .or_else(|| tool.title.clone())
-        .unwrap_or_else(|| tool.name.clone());
-    let a = &tool.annotations;
-    let annotations = ToolAnnotations::from_raw(
-        tool.title.clone(),
-        a.read_only_hint,
-        a.destructive_hint,
-        a.idempotent_hint,
-        a.open_world_hint,
-    );
-    let mut mcp =
-        Tool::new(tool.path.clone(), description, Arc::new(input)).with_annotations(annotations);
-    if let Some(output) = output {
-        mcp = mcp.with_raw_output_schema(Arc::new(envelope_schema(output)));
-    }
-    if let Some(title) = &tool.title {
-        mcp = mcp.with_title(title.clone());
-    }
-    mcp
-}
-
-/// MCP wants object schemas; the IR's input schemas are objects already.
-fn object(schema: Value) -> Map<String, Value> {
-    match schema {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-/// The output schema MCP clients see: the envelope, with the tool's own
-/// output schema as `data`.
-fn envelope_schema(output: Value) -> Map<String, Value> {
-    let mut output = object(output);
-    let defs = output.remove("$defs");
-    output.remove("$schema");
-    let mut schema = json!({
-        "$schema": generator::ir::JSON_SCHEMA_DIALECT,
-        "type": "object",
-        "properties": {
-            "ok": { "type": "boolean", "description": "true: `data` holds the tool's answer; false: `error` says what went wrong" },
-            "data": {},
-            "error": { "type": "object", "description": "An ExecutorToolError: code, message and details" }
-        },
-        "required": ["ok"]
-    });
-    schema["properties"]["data"] = Value::Object(output);
-    if let Some(defs) = defs {
-        schema["$defs"] = defs;
-    }
-    object(schema)
-}
-
-/// The three tools of the discovery view.
-fn discovery_tools() -> &'static Arc<McpTools> {
-    static TOOLS: OnceLock<Arc<McpTools>> = OnceLock::new();
-    TOOLS.get_or_init(|| {
-        let tools = vec![
-            Tool::new(
-                "search",
-                "Find tools by what you want to do, best first. Returns paths with one-line descriptions.",
-                Arc::new(object(json!({
-                    "type": "object",
-                    "properties": {
-                        "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
-                        "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
-                    },
-                    "required": ["query"],
-                    "additionalProperties": false
-                }))),
-            )
-            .with_annotations(ToolAnnotations::from_raw(Some("Search tools".into()), Some(true), None, Some(true), Some(false))),
-            Tool::new(
-                "describe",
-                "Show one tool: its description and its input and output JSON Schemas.",
-                Arc::new(object(json!({
-                    "type": "object",
-                    "properties": { "path": { "type": "string", "description": "The tool's path, as `search` returns it" } },
-                    "required": ["path"],
-                    "additionalProperties": false
-                }))),
-            )
-            .with_annotations(ToolAnnotations::from_raw(Some("Describe a tool".into()), Some(true), None, Some(true), Some(false))),
-            Tool::new(
-                "call",
-                "Run a tool by path with its input object. The answer is {ok: true, data} or {ok: false, error}.",
-                Arc::new(object(json!({
-                    "type": "object",
-                    "properties": {
-                        "path": { "type": "string", "description": "The tool's path" },
-                        "input": { "type": "object", "description": "The tool's input, as its input schema says" }
-                    },
-                    "required": ["path"],
-                    "additionalProperties": false
-                }))),
-            )
-            .with_annotations(ToolAnnotations::from_raw(Some("Call a tool".into()), Some(false), None, Some(false), Some(true))),
-        ];
-        let by_name = tools.iter().enumerate().map(|(i, t)| (t.name.to_string(), i)).collect();
-        let paths = tools.iter().map(|t| t.name.to_string()).collect();
-        Arc::new(McpTools { list: tools, by_name, paths })
-    })
 }

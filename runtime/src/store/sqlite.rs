@@ -3,6 +3,10 @@
 //! WAL mode with `synchronous = FULL`: a committed source survives a crash
 //! of the process or the machine, and readers (an offline `executor
 //! generate`) never block the service. Every change is one transaction.
+//!
+//! Why this file is over 500 lines: every SQL statement against the schema
+//! sits here, next to the migrations that define it, so a change of the
+//! schema and the queries it touches are read and reviewed together.
 
 use std::path::Path;
 

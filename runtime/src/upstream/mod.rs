@@ -2,6 +2,11 @@
 //! streamable HTTP or a stdio child process. A client whose transport has
 //! closed (the server crashed, the connection dropped) is replaced on the
 //! next call, which is retried once.
+//!
+//! Why this file is over 500 lines: connecting (three transports), the
+//! pool, the retry of a closed session and relaying a call share the
+//! pool's locking and read best together; OAuth tokens (`auth.rs`),
+//! sign-ins (`signin.rs`) and the legacy SSE transport are apart.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

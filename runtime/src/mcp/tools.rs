@@ -1,0 +1,204 @@
+//! The catalog as MCP tools: every tool (the default view), one source
+//! under its own names, or the three discovery tools; each tool's input
+//! and output schemas as MCP carries them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use generator::ir::{SchemaRole, Tool as IrTool};
+use rmcp::model::{Tool, ToolAnnotations};
+use serde_json::{Map, Value, json};
+
+use crate::catalog::Live;
+
+/// Tools per `tools/list` page.
+pub const PAGE_SIZE: usize = 500;
+
+/// The MCP tools of one live catalog, built on first use.
+#[derive(Default)]
+pub struct McpTools {
+    pub(super) list: Vec<Tool>,
+    pub(super) by_name: HashMap<String, usize>,
+    /// The catalog path of each tool in `list`.
+    pub(super) paths: Vec<String>,
+}
+
+impl McpTools {
+    /// The catalog path behind an MCP tool name.
+    pub(super) fn path(&self, name: &str) -> Option<&str> {
+        self.by_name.get(name).map(|&i| self.paths[i].as_str())
+    }
+}
+
+pub(super) fn first_line(text: Option<&str>) -> Option<String> {
+    text.and_then(|t| t.lines().find(|l| !l.trim().is_empty()))
+        .map(|l| l.trim().to_owned())
+}
+
+/// Every catalog tool as an MCP tool.
+pub(super) fn catalog_tools(live: &Live) -> McpTools {
+    let mut tools = McpTools::default();
+    for tool in &live.catalog.tools {
+        tools.by_name.insert(tool.path.clone(), tools.list.len());
+        tools.paths.push(tool.path.clone());
+        tools.list.push(mcp_tool(live, tool));
+    }
+    tools
+}
+
+/// One source's tools under their own names: an upstream MCP server's
+/// tools as that server names them (with its own output schema, results
+/// passed through), other sources' tools by their name within the
+/// integration (results in the envelope). With several connections, the
+/// first in path order keeps a name.
+pub(super) fn source_tools(live: &Live, namespace: &str) -> McpTools {
+    let mut tools = McpTools::default();
+    for tool in live
+        .catalog
+        .tools
+        .iter()
+        .filter(|t| t.integration == namespace)
+    {
+        let (name, mut mcp) = match &tool.binding {
+            generator::ir::Binding::Mcp(binding) => {
+                let mut mcp = mcp_tool(live, tool);
+                let output = &tool.output;
+                mcp.output_schema =
+                    (output.as_object().is_some_and(|o| !o.is_empty())).then(|| {
+                        Arc::new(object(
+                            live.catalog.standalone_schema(tool, SchemaRole::Output),
+                        ))
+                    });
+                (binding.tool_name.clone(), mcp)
+            }
+            _ => (tool.name.clone(), mcp_tool(live, tool)),
+        };
+        if tools.by_name.contains_key(&name) {
+            continue;
+        }
+        mcp.name = name.clone().into();
+        tools.by_name.insert(name, tools.list.len());
+        tools.paths.push(tool.path.clone());
+        tools.list.push(mcp);
+    }
+    tools
+}
+
+/// Output schemas larger than this (self-contained, as JSON) are left out
+/// of `tools/list`: some APIs answer with objects whose schemas run to
+/// hundreds of kilobytes (GitHub's repository), which would flood an agent's
+/// context and make listing a large catalog take seconds. `describe` (in
+/// the discovery view) and `GET /api/tools/{path}` still give them.
+pub const MAX_OUTPUT_SCHEMA_BYTES: usize = 16 * 1024;
+
+pub(super) fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
+    let input = object(live.catalog.standalone_schema(tool, SchemaRole::Input));
+    let output = live.catalog.standalone_schema(tool, SchemaRole::Output);
+    let output = (serde_json::to_vec(&output).map_or(usize::MAX, |b| b.len())
+        <= MAX_OUTPUT_SCHEMA_BYTES)
+        .then_some(output);
+    let description = tool
+        .description
+        .clone()
+        .or_else(|| tool.title.clone())
+        .unwrap_or_else(|| tool.name.clone());
+    let a = &tool.annotations;
+    let annotations = ToolAnnotations::from_raw(
+        tool.title.clone(),
+        a.read_only_hint,
+        a.destructive_hint,
+        a.idempotent_hint,
+        a.open_world_hint,
+    );
+    let mut mcp =
+        Tool::new(tool.path.clone(), description, Arc::new(input)).with_annotations(annotations);
+    if let Some(output) = output {
+        mcp = mcp.with_raw_output_schema(Arc::new(envelope_schema(output)));
+    }
+    if let Some(title) = &tool.title {
+        mcp = mcp.with_title(title.clone());
+    }
+    mcp
+}
+
+/// MCP wants object schemas; the IR's input schemas are objects already.
+pub(super) fn object(schema: Value) -> Map<String, Value> {
+    match schema {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The output schema MCP clients see: the envelope, with the tool's own
+/// output schema as `data`.
+pub(super) fn envelope_schema(output: Value) -> Map<String, Value> {
+    let mut output = object(output);
+    let defs = output.remove("$defs");
+    output.remove("$schema");
+    let mut schema = json!({
+        "$schema": generator::ir::JSON_SCHEMA_DIALECT,
+        "type": "object",
+        "properties": {
+            "ok": { "type": "boolean", "description": "true: `data` holds the tool's answer; false: `error` says what went wrong" },
+            "data": {},
+            "error": { "type": "object", "description": "An ExecutorToolError: code, message and details" }
+        },
+        "required": ["ok"]
+    });
+    schema["properties"]["data"] = Value::Object(output);
+    if let Some(defs) = defs {
+        schema["$defs"] = defs;
+    }
+    object(schema)
+}
+
+/// The three tools of the discovery view.
+pub(super) fn discovery_tools() -> &'static Arc<McpTools> {
+    static TOOLS: OnceLock<Arc<McpTools>> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let tools = vec![
+            Tool::new(
+                "search",
+                "Find tools by what you want to do, best first. Returns paths with one-line descriptions.",
+                Arc::new(object(json!({
+                    "type": "object",
+                    "properties": {
+                        "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
+                        "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
+                    },
+                    "required": ["query"],
+                    "additionalProperties": false
+                }))),
+            )
+            .with_annotations(ToolAnnotations::from_raw(Some("Search tools".into()), Some(true), None, Some(true), Some(false))),
+            Tool::new(
+                "describe",
+                "Show one tool: its description and its input and output JSON Schemas.",
+                Arc::new(object(json!({
+                    "type": "object",
+                    "properties": { "path": { "type": "string", "description": "The tool's path, as `search` returns it" } },
+                    "required": ["path"],
+                    "additionalProperties": false
+                }))),
+            )
+            .with_annotations(ToolAnnotations::from_raw(Some("Describe a tool".into()), Some(true), None, Some(true), Some(false))),
+            Tool::new(
+                "call",
+                "Run a tool by path with its input object. The answer is {ok: true, data} or {ok: false, error}.",
+                Arc::new(object(json!({
+                    "type": "object",
+                    "properties": {
+                        "path": { "type": "string", "description": "The tool's path" },
+                        "input": { "type": "object", "description": "The tool's input, as its input schema says" }
+                    },
+                    "required": ["path"],
+                    "additionalProperties": false
+                }))),
+            )
+            .with_annotations(ToolAnnotations::from_raw(Some("Call a tool".into()), Some(false), None, Some(false), Some(true))),
+        ];
+        let by_name = tools.iter().enumerate().map(|(i, t)| (t.name.to_string(), i)).collect();
+        let paths = tools.iter().map(|t| t.name.to_string()).collect();
+        Arc::new(McpTools { list: tools, by_name, paths })
+    })
+}
