@@ -44,6 +44,18 @@ pub enum ErrorCode {
     Overloaded,
     /// The disk holding executor's database is full: the change was not saved (reads still work); free space and try again.
     StorageFull,
+    /// A code-mode script threw, or its promise rejected; `details` has the message and the script's stack.
+    ScriptFailed,
+    /// A code-mode script ran past its time limit and was stopped.
+    ScriptTimeout,
+    /// A code-mode script used more memory than its limit and was stopped.
+    ScriptMemoryLimit,
+    /// A code-mode script recursed past its stack limit and was stopped.
+    ScriptStackOverflow,
+    /// A code-mode script made more tool calls than a run may make.
+    ScriptCallLimit,
+    /// A code-mode script's result or logs were larger than a run may return.
+    ScriptOutputLimit,
     /// executor failed; the details are in its log.
     InternalError,
 }

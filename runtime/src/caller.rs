@@ -36,6 +36,14 @@ impl Caller {
         self.role == Role::Agent
     }
 
+    /// The caller recorded as [`Caller::as_str`] (a stored run's).
+    pub fn recorded(role: &str) -> Caller {
+        match role {
+            "mcp" => Caller::AGENT,
+            _ => Caller::OWNER,
+        }
+    }
+
     /// How executions record the caller.
     pub fn as_str(&self) -> &'static str {
         match self.role {

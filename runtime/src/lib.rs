@@ -5,6 +5,7 @@ pub mod builtin;
 pub mod caller;
 pub mod catalog;
 pub mod cli;
+pub mod code;
 pub mod connections;
 pub mod credential;
 pub mod errors;

@@ -18,7 +18,7 @@ use askama::Template;
 use serde_json::{Map, Value};
 
 use crate::envelope::ErrorCode;
-use crate::ir::{Catalog, Tool, def_ref_target};
+use crate::ir::{Catalog, Tool, def_ref_target, reachable_defs};
 use crate::naming::stable_hash;
 
 /// Inline schemas nested deeper than this print as `unknown`.
@@ -129,6 +129,92 @@ pub fn client(catalog: &Catalog) -> String {
         tree: tree.render(),
     };
     template.render().expect("the client template renders")
+}
+
+/// One tool as TypeScript declarations, printed exactly as the client
+/// prints it (code mode's `tools.describe` and `tools.search` show these,
+/// so a script and a generated client can never disagree): the shared
+/// definitions the tool reaches, then `Input`, `Output` and the call's
+/// signature, `tools.<path>(input: Input): Promise<Envelope<Output>>`.
+pub fn tool_declarations(catalog: &Catalog, tool: &Tool) -> String {
+    let (def_names, types) = tool_defs(catalog, tool);
+    let printer = Printer {
+        integration: &tool.integration,
+        def_names: &def_names,
+    };
+    let mut out = types;
+    out.push_str(&jsdoc(tool.description.as_deref(), false, ""));
+    out.push_str(&format!(
+        "type Input = {};\n\ntype Output = {};\n\ndeclare function {}(input: Input): Promise<{{ ok: true; data: Output }} | {{ ok: false; error: ExecutorToolError }}>;\n",
+        printer.print(&tool.input, 0, 0),
+        printer.print(&tool.output, 0, 0),
+        call_expression(&tool.path)
+    ));
+    out
+}
+
+/// A tool's call with its input type on one line, for search results:
+/// `tools.<path>(input: { ... })`. Shared definitions print by name.
+pub fn tool_signature(catalog: &Catalog, tool: &Tool) -> String {
+    let (def_names, _) = tool_defs(catalog, tool);
+    let printer = Printer {
+        integration: &tool.integration,
+        def_names: &def_names,
+    };
+    let input = printer.print(&tool.input, 0, 0);
+    let input: String = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{}(input: {input})", call_expression(&tool.path))
+}
+
+/// `tools.a.b["c-d"]`: the path as a member expression on `tools`.
+fn call_expression(path: &str) -> String {
+    let mut out = "tools".to_owned();
+    for segment in path.split('.') {
+        let plain = segment
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        if plain {
+            out.push('.');
+            out.push_str(segment);
+        } else {
+            out.push_str(&format!("[{}]", string_literal(segment)));
+        }
+    }
+    out
+}
+
+/// The names and declarations of the shared definitions a tool reaches.
+fn tool_defs(catalog: &Catalog, tool: &Tool) -> (HashMap<(String, String), String>, String) {
+    let mut names = Names::default();
+    let mut def_names = HashMap::new();
+    let mut types = String::new();
+    let Some(integration) = catalog.integration(&tool.integration) else {
+        return (def_names, types);
+    };
+    let mut reached = reachable_defs(&tool.input, &integration.defs);
+    reached.extend(reachable_defs(&tool.output, &integration.defs));
+    for def in &reached {
+        let name = names.claim(&pascal(def));
+        def_names.insert((integration.name.clone(), def.clone()), name);
+    }
+    let printer = Printer {
+        integration: &integration.name,
+        def_names: &def_names,
+    };
+    for def in &reached {
+        if let Some(schema) = integration.defs.get(def) {
+            let name = &def_names[&(integration.name.clone(), def.clone())];
+            types.push_str(&format!(
+                "type {name} = {};\n\n",
+                printer.print(schema, 0, 0)
+            ));
+        }
+    }
+    (def_names, types)
 }
 
 /// `"invalid_input" | "tool_not_found" | ...`, from the Rust enum.

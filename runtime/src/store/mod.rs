@@ -270,8 +270,35 @@ pub trait Store: Send {
     /// upstream saw them is unknown, so they are never run again.
     fn fail_interrupted(&mut self, result: &serde_json::Value) -> anyhow::Result<usize>;
 
+    /// Stores a code-mode run (insert or replace); a run paused on a call
+    /// also records that the paused execution belongs to it.
+    fn save_run(&mut self, run: &StoredRun) -> anyhow::Result<()>;
+
+    /// The run a paused execution belongs to, if any (also after the run
+    /// has moved on or finished).
+    fn run_of_execution(&self, execution_id: &str) -> anyhow::Result<Option<StoredRun>>;
+
+    /// Claims a run paused on `pending` for continuing (`paused` →
+    /// `running`, atomically): `false` when another resume has it.
+    fn claim_run(&mut self, id: &str, pending: &str) -> anyhow::Result<bool>;
+
+    /// Runs that were continuing when the service stopped are marked
+    /// `failed` (their body rewritten by `body`), never continued again.
+    fn fail_interrupted_runs(&mut self, body: &dyn Fn(&str) -> String) -> anyhow::Result<usize>;
+
     /// The catalog of every stored source.
     fn catalog(&self) -> anyhow::Result<Catalog>;
+}
+
+/// A code-mode run as stored: `state` is `paused`, `running`, `completed`
+/// or `failed`; `pending` the execution it waits on; `body` its record
+/// (JSON, owned by the `code` room).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
+    pub id: String,
+    pub state: String,
+    pub pending: Option<String>,
+    pub body: String,
 }
 
 /// Seconds since the Unix epoch.

@@ -14,7 +14,7 @@ use anyhow::Context;
 use generator::ir::Catalog;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::{ConnectionRow, Execution, ExecutionState, SourceRecord, Store, now};
+use super::{ConnectionRow, Execution, ExecutionState, SourceRecord, Store, StoredRun, now};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts the
 /// applied ones. Never edit a released step: add one.
@@ -66,6 +66,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX policies_by_position ON policies (position);",
     // 3: a connection's OAuth tokens, sealed.
     "ALTER TABLE connections ADD COLUMN tokens TEXT;",
+    // 4: code-mode runs paused on a call (their recorded calls, to replay),
+    // and which paused execution belongs to which run.
+    "CREATE TABLE runs (
+        id          TEXT PRIMARY KEY,
+        state       TEXT NOT NULL,
+        pending     TEXT,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE run_pauses (
+        execution_id TEXT PRIMARY KEY,
+        run_id       TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE
+    ) STRICT;",
 ];
 
 pub struct SqliteStore {
@@ -448,6 +462,69 @@ impl Store for SqliteStore {
             "UPDATE executions SET state = 'failed', result = ?1, updated_at = ?2 WHERE state = 'approved'",
             params![serde_json::to_string(result)?, now()],
         )?)
+    }
+
+    fn save_run(&mut self, run: &StoredRun) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        let now = now();
+        tx.execute(
+            "INSERT INTO runs (id, state, pending, body, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (id) DO UPDATE SET state = ?2, pending = ?3, body = ?4, updated_at = ?5",
+            params![run.id, run.state, run.pending, run.body, now],
+        )?;
+        if let Some(pending) = &run.pending {
+            tx.execute(
+                "INSERT OR IGNORE INTO run_pauses (execution_id, run_id) VALUES (?1, ?2)",
+                params![pending, run.id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn run_of_execution(&self, execution_id: &str) -> anyhow::Result<Option<StoredRun>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT r.id, r.state, r.pending, r.body FROM run_pauses p JOIN runs r ON r.id = p.run_id
+                 WHERE p.execution_id = ?1",
+                params![execution_id],
+                |row| {
+                    Ok(StoredRun {
+                        id: row.get(0)?,
+                        state: row.get(1)?,
+                        pending: row.get(2)?,
+                        body: row.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn claim_run(&mut self, id: &str, pending: &str) -> anyhow::Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE runs SET state = 'running', updated_at = ?3
+             WHERE id = ?1 AND state = 'paused' AND pending = ?2",
+            params![id, pending, now()],
+        )? == 1)
+    }
+
+    fn fail_interrupted_runs(&mut self, body: &dyn Fn(&str) -> String) -> anyhow::Result<usize> {
+        let tx = self.conn.transaction()?;
+        let running: Vec<(String, String)> = {
+            let mut stmt = tx.prepare("SELECT id, body FROM runs WHERE state = 'running'")?;
+            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for (id, old) in &running {
+            tx.execute(
+                "UPDATE runs SET state = 'failed', body = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, body(old), now()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(running.len())
     }
 
     fn catalog(&self) -> anyhow::Result<Catalog> {
