@@ -45,6 +45,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("state", &["state"]),
     ("calls", &["connections", "invoke", "sources"]),
+    ("programs", &["code"]),
     ("surfaces", &["mcp", "http", "service", "cli"]),
 ];
 

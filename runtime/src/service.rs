@@ -38,6 +38,7 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
     };
     let addr = listener.local_addr()?;
     let state = Arc::new(AppState::new(home.clone(), addr)?);
+    crate::code::recover(&state)?;
     // Upstream MCP servers announce list changes; re-list them in the background.
     let (changes, mut changed) = tokio::sync::mpsc::unbounded_channel::<String>();
     state.upstreams.listen(changes);

@@ -24,6 +24,46 @@ pub struct CallArgs {
     pub args: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The script: a TypeScript file, or - for standard input
+    #[arg(value_name = "SCRIPT")]
+    pub script: String,
+    /// Print the whole envelope (with the logs) instead of the result
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `executor run script.ts`: a code-mode script through the service (as
+/// the owner); the result on stdout, the script's logs on stderr.
+pub async fn run(home: &Home, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let code = if args.script == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the script from standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(&args.script)
+            .with_context(|| format!("cannot read the script {}", args.script))?
+    };
+    let client = Client::connect(home).await?;
+    let envelope = client
+        .send(
+            reqwest::Method::POST,
+            "/api/execute",
+            &json!({ "code": code }),
+        )
+        .await?;
+    if !args.json {
+        for line in envelope["logs"].as_array().into_iter().flatten() {
+            eprintln!("{}", line.as_str().unwrap_or_default());
+        }
+    }
+    let interactive = args.script != "-" && is_terminal();
+    finish(&client, envelope, args.json, interactive).await
+}
+
 /// `executor call <segments...> [input] [--json] [--help]`.
 pub async fn call(home: &Home, args: Vec<String>) -> anyhow::Result<ExitCode> {
     let mut json_output = false;

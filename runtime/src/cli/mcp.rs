@@ -22,7 +22,7 @@ use crate::home::Home;
 use crate::service;
 
 /// Serves MCP on stdin/stdout until the client hangs up.
-pub async fn run(home: &Home, discover: bool) -> anyhow::Result<()> {
+pub async fn run(home: &Home, view: &str) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let info = service::ensure_running(home, &http).await?;
     // The agents' token: it opens /mcp and nothing else.
@@ -30,7 +30,10 @@ pub async fn run(home: &Home, discover: bool) -> anyhow::Result<()> {
     let url = format!(
         "{}/mcp{}",
         info.url,
-        if discover { "?tools=discover" } else { "" }
+        match view {
+            "all" => String::new(),
+            view => format!("?tools={view}"),
+        }
     );
     let downstream: Arc<OnceLock<Peer<RoleServer>>> = Arc::default();
     let transport = StreamableHttpClientTransport::from_config(

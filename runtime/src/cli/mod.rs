@@ -21,7 +21,7 @@ mod mcp;
 mod policies;
 mod tools;
 
-use call::CallArgs;
+use call::{CallArgs, RunArgs};
 use connections::ConnectionsCommand;
 use daemon::{DaemonCommand, InstallArgs, ServiceCommand, WebArgs};
 use executions::ResumeArgs;
@@ -80,6 +80,21 @@ Prints the tool's data as JSON (--json prints the whole envelope). Exit code 1 w
 answered ok: false."
     )]
     Call(CallArgs),
+
+    /// Run a TypeScript script against the tools (code mode): `executor run script.ts`
+    #[command(
+        long_about = "Run a code-mode script through the service, as the owner. The script is \
+TypeScript, the body of an async function: `await` works at the top and `return` gives the result. \
+Call tools as `await tools.<path>(input)` (each answers {ok, data} or {ok: false, error}), find them \
+with `await tools.search(\"...\")`, read one with `await tools.describe(path)`. It runs in a sandbox \
+with no network, files or process; policies apply to every call, and a call that needs approval \
+pauses the whole script (resume it with `executor resume`; the script then goes on).\n\n\
+Prints the result as JSON; the script's console output goes to stderr.",
+        after_help = "Examples:\n  \
+executor run report.ts\n  \
+echo 'return (await tools.search(\"pets\")).length' | executor run -"
+    )]
+    Run(RunArgs),
 
     /// Find and inspect tools
     #[command(subcommand)]
@@ -169,9 +184,13 @@ running), so the same catalog, credentials and policies apply. Logs go to stderr
 Client configuration: {\"command\": \"executor\", \"args\": [\"mcp\"]}"
     )]
     Mcp {
-        /// Expose only the search, describe and call tools (for large catalogs)
+        /// Expose only the search, describe and call tools (the same as --tools discover)
         #[arg(long)]
         discover: bool,
+        /// Which tools to expose: every tool (all), search/describe/call
+        /// (discover), or execute/search/describe for scripts (code)
+        #[arg(long, value_name = "VIEW", value_parser = ["all", "discover", "code"])]
+        tools: Option<String>,
         /// Print the token MCP clients send over HTTP (it opens /mcp only,
         /// never the REST API) and exit
         #[arg(long)]
@@ -269,6 +288,7 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
         match command {
             Command::Call(args) => call::call(&home, args.args).await,
             Command::Tools(tools) => tools::tools(&home, tools).await,
+            Command::Run(args) => call::run(&home, args).await,
             Command::Resume(args) => executions::resume(&home, args).await,
             Command::Policies(command) => policies::policies(&home, command).await,
             Command::Connections(command) => connections::connections(&home, command).await,
@@ -279,8 +299,15 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
                 println!("{}", home.mcp_token()?);
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Mcp { discover, .. } => {
-                crate::cli::mcp::run(&home, discover)
+            Command::Mcp {
+                discover, tools, ..
+            } => {
+                let view = match (tools.as_deref(), discover) {
+                    (Some(view), _) => view.to_owned(),
+                    (None, true) => "discover".to_owned(),
+                    (None, false) => "all".to_owned(),
+                };
+                crate::cli::mcp::run(&home, &view)
                     .await
                     .map_err(ServiceError)?;
                 Ok(ExitCode::SUCCESS)

@@ -22,11 +22,17 @@
 //! a replay that asks for a different call than the one recorded stops
 //! with `script_failed`.
 
+mod catalog;
+mod host;
+mod resume;
 mod sandbox;
 mod typescript;
 
+pub use catalog::{describe, description, search};
+use host::RunHost;
+use resume::go_on;
+
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,8 +41,8 @@ use generator::envelope::{ErrorCode, ToolError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use sandbox::Ending;
 pub use sandbox::Limits;
-use sandbox::{Ending, Host};
 
 use crate::caller::Caller;
 use crate::errors::error;
@@ -191,102 +197,7 @@ pub fn recover(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Continues the run that paused on execution `id`, now answered.
-async fn go_on(
-    state: &Arc<AppState>,
-    mut run: StoredRun,
-    id: &str,
-    outcome: Result<Value, ToolError>,
-) -> RunOutcome {
-    // Bounded: each turn either continues the run or sees another resume's
-    // change of it.
-    for _ in 0..6000 {
-        let body: RunBody = match serde_json::from_str(&run.body) {
-            Ok(body) => body,
-            Err(e) => return failed(internal(e.into())),
-        };
-        match run.state.as_str() {
-            "paused" if run.pending.as_deref() == Some(id) => {
-                match state.store().claim_run(&run.id, id) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        run = match reload(state, &run.id, id) {
-                            Ok(run) => run,
-                            Err(e) => return failed(e),
-                        };
-                        continue;
-                    }
-                    Err(e) => return failed(internal(e)),
-                }
-                let mut body = body;
-                for record in &mut body.records {
-                    if let Record::Paused {
-                        path,
-                        input,
-                        execution,
-                    } = record
-                        && execution == id
-                    {
-                        *record = Record::Call {
-                            path: path.clone(),
-                            input: input.clone(),
-                            envelope: envelope(&outcome),
-                        };
-                    }
-                }
-                let caller = Caller::recorded(&body.caller);
-                tracing::info!(run = %run.id, execution = id, "code-mode run goes on after an approval");
-                return self::run(state, run.id.clone(), body, caller).await;
-            }
-            "paused" => {
-                // The run went on and paused again: that pause is the answer.
-                let pending = run.pending.clone().unwrap_or_default();
-                return RunOutcome {
-                    result: Err(match execution::get(state, &pending) {
-                        Ok(Some(execution)) => execution::paused_error(state, &execution),
-                        Ok(None) => error(
-                            ErrorCode::InternalError,
-                            format!("the run waits on execution {pending}, which is gone"),
-                            None,
-                        ),
-                        Err(e) => e,
-                    }),
-                    logs: body.logs,
-                };
-            }
-            "running" => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                run = match reload(state, &run.id, id) {
-                    Ok(run) => run,
-                    Err(e) => return failed(e),
-                };
-            }
-            _ => {
-                return RunOutcome {
-                    result: outcome_of(body.result.as_ref()),
-                    logs: body.logs,
-                };
-            }
-        }
-    }
-    failed(error(
-        ErrorCode::InternalError,
-        "the run is still going on after an approval; ask again later",
-        None,
-    ))
-}
-
-fn reload(state: &AppState, run_id: &str, id: &str) -> Result<StoredRun, ToolError> {
-    state
-        .store()
-        .run_of_execution(id)
-        .map_err(internal)?
-        .filter(|r| r.id == run_id)
-        .ok_or_else(|| error(ErrorCode::InternalError, "the run is gone", None))
-}
-
-fn failed(e: ToolError) -> RunOutcome {
+pub(super) fn failed(e: ToolError) -> RunOutcome {
     RunOutcome {
         result: Err(e),
         logs: Vec::new(),
@@ -458,268 +369,6 @@ async fn run(state: &Arc<AppState>, id: String, body: RunBody, caller: Caller) -
         }
     }
     RunOutcome { result, logs }
-}
-
-/// The host side of a run, on its sandbox thread: tool calls go to the
-/// async runtime and wait there; recorded steps are replayed first.
-struct RunHost {
-    state: Arc<AppState>,
-    caller: Caller,
-    handle: tokio::runtime::Handle,
-    replay: VecDeque<Record>,
-    recorded: Vec<Record>,
-    calls: usize,
-    max_calls: usize,
-    deadline: Instant,
-    /// The pause that stopped the run.
-    paused: Option<ToolError>,
-    /// The limit that stopped the run.
-    limit: Option<ToolError>,
-}
-
-impl RunHost {
-    fn diverged(&mut self, what: String) -> String {
-        let message = format!(
-            "the script did not repeat itself when it went on after an approval: {what}. A script must depend only on its tool results, time and randomness"
-        );
-        self.limit = Some(error(ErrorCode::ScriptFailed, message.clone(), None));
-        message
-    }
-
-    fn replayed_value(&mut self, kind: &str) -> Result<Option<f64>, String> {
-        match self.replay.pop_front() {
-            None => Ok(None),
-            Some(Record::Now { value }) if kind == "now" => {
-                self.recorded.push(Record::Now { value });
-                Ok(Some(value))
-            }
-            Some(Record::Random { value }) if kind == "random" => {
-                self.recorded.push(Record::Random { value });
-                Ok(Some(value))
-            }
-            Some(other) => {
-                Err(self.diverged(format!("it asked for {kind} where it made {other:?}")))
-            }
-        }
-    }
-}
-
-impl Host for RunHost {
-    fn call(&mut self, path: &str, input: &str) -> Result<String, String> {
-        let input: Value = serde_json::from_str(input).unwrap_or(Value::Null);
-        self.calls += 1;
-        if self.calls > self.max_calls {
-            let message = format!(
-                "the script made more than {} tool calls (EXECUTOR_CODE_MAX_CALLS)",
-                self.max_calls
-            );
-            self.limit = Some(error(
-                ErrorCode::ScriptCallLimit,
-                message.clone(),
-                Some(json!({ "limit": self.max_calls })),
-            ));
-            return Err(message);
-        }
-        if let Some(record) = self.replay.pop_front() {
-            return match record {
-                Record::Call {
-                    path: p,
-                    input: i,
-                    envelope,
-                } if p == path && i == input => {
-                    let text = envelope.to_string();
-                    self.recorded.push(Record::Call {
-                        path: p,
-                        input: i,
-                        envelope,
-                    });
-                    Ok(text)
-                }
-                other => Err(self.diverged(format!("it called {path} where it made {other:?}"))),
-            };
-        }
-        let state = self.state.clone();
-        let caller = self.caller.clone();
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        let owned_path = path.to_owned();
-        let owned_input = input.clone();
-        let outcome = self.handle.block_on(async move {
-            tokio::time::timeout(
-                left,
-                invoke::invoke(&state, &owned_path, owned_input, &caller),
-            )
-            .await
-        });
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                self.limit = Some(error(
-                    ErrorCode::ScriptTimeout,
-                    format!("the script's time ran out during its call to {path}"),
-                    None,
-                ));
-                return Err("timed out".to_owned());
-            }
-        };
-        if let Err(e) = &outcome
-            && e.code == ErrorCode::ExecutionPaused
-        {
-            self.recorded.push(Record::Paused {
-                path: path.to_owned(),
-                input,
-                execution: e.execution_id.clone().unwrap_or_default(),
-            });
-            self.paused = Some(e.clone());
-            return Err("paused for approval".to_owned());
-        }
-        let envelope = envelope(&outcome);
-        let text = envelope.to_string();
-        self.recorded.push(Record::Call {
-            path: path.to_owned(),
-            input,
-            envelope,
-        });
-        Ok(text)
-    }
-
-    fn search(&mut self, query: &str, options: &str) -> String {
-        let options: Value = serde_json::from_str(options).unwrap_or(Value::Null);
-        let limit = options["limit"].as_u64().unwrap_or(10).clamp(1, 50) as usize;
-        search(&self.state, query, limit).to_string()
-    }
-
-    fn describe(&mut self, path: &str) -> String {
-        let envelope = envelope(&describe(&self.state, path));
-        envelope.to_string()
-    }
-
-    fn now(&mut self) -> Result<f64, String> {
-        if let Some(value) = self.replayed_value("now")? {
-            return Ok(value);
-        }
-        let value = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_millis() as f64);
-        self.recorded.push(Record::Now { value });
-        Ok(value)
-    }
-
-    fn random(&mut self) -> Result<f64, String> {
-        if let Some(value) = self.replayed_value("random")? {
-            return Ok(value);
-        }
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
-        // 53 random bits in [0, 1), as Math.random gives.
-        let value = (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64;
-        self.recorded.push(Record::Random { value });
-        Ok(value)
-    }
-}
-
-/// `tools.search`: the best matches, each with its TypeScript signature,
-/// so that one search is enough to write the call.
-pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
-    let live = state.live();
-    let hits: Vec<Value> = live
-        .index
-        .search(query, limit)
-        .into_iter()
-        .filter_map(|hit| live.catalog.tool(&hit.path))
-        .map(|tool| {
-            json!({
-                "path": tool.path,
-                "description": first_line(tool.description.as_deref().or(tool.title.as_deref())),
-                "signature": generator::emit::typescript::tool_signature(&live.catalog, tool),
-            })
-        })
-        .collect();
-    json!(hits)
-}
-
-/// `tools.describe`: a tool's input and output as TypeScript declarations,
-/// printed by the same emitter as `executor generate --format typescript`.
-pub fn describe(state: &AppState, path: &str) -> Result<Value, ToolError> {
-    let live = state.live();
-    let tool = live.resolve(path)?;
-    Ok(json!({
-        "path": tool.path,
-        "description": tool.description,
-        "declarations": generator::emit::typescript::tool_declarations(&live.catalog, tool),
-    }))
-}
-
-/// What the `execute` tool says of itself: every integration with a
-/// one-line summary, how to find tools, and an example.
-pub fn description(state: &AppState) -> String {
-    let live = state.live();
-    let mut text = String::from(
-        "Run a TypeScript program against executor's tools and return what it computes. \
-The code is the body of an async function: `await` works at the top and `return` gives the result. \
-Call a tool as `await tools.<path>(input)`; it answers `{ ok: true, data } | { ok: false, error }`. \
-Find tools with `await tools.search(\"what you need\", { limit: 5 })` (each hit has its TypeScript signature) \
-and read one with `await tools.describe(path)`. `console.log` goes to the logs. \
-No network, files or timers beyond setTimeout; calls that need approval pause the whole run.\n\nIntegrations:\n",
-    );
-    for integration in &live.catalog.integrations {
-        let count = live
-            .catalog
-            .tools
-            .iter()
-            .filter(|t| t.integration == integration.name)
-            .count();
-        let summary = first_line(
-            integration
-                .description
-                .as_deref()
-                .or(integration.title.as_deref()),
-        )
-        .unwrap_or_default();
-        text.push_str(&format!(
-            "- {} ({count} tools){}{summary}\n",
-            integration.name,
-            if summary.is_empty() { "" } else { ": " }
-        ));
-    }
-    let example = live
-        .catalog
-        .tools
-        .iter()
-        .find(|t| t.integration != crate::builtin::NAMESPACE)
-        .map_or("executor.sources.list", |t| t.path.as_str());
-    text.push_str(&format!(
-        "\nExample:\nconst hits = await tools.search(\"list items\", {{ limit: 3 }});\nconst r = await {}({{}});\nreturn r.ok ? r.data : r.error;\n",
-        call_expression(example)
-    ));
-    text
-}
-
-fn call_expression(path: &str) -> String {
-    let mut out = "tools".to_owned();
-    for segment in path.split('.') {
-        if segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !segment.starts_with(|c: char| c.is_ascii_digit())
-        {
-            out.push('.');
-            out.push_str(segment);
-        } else {
-            out.push_str(&format!("[{}]", json!(segment)));
-        }
-    }
-    out
-}
-
-fn first_line(text: Option<&str>) -> Option<String> {
-    text.and_then(|t| t.lines().find(|l| !l.trim().is_empty()))
-        .map(|l| {
-            let line = l.trim();
-            match line.char_indices().nth(160) {
-                Some((i, _)) => format!("{}…", &line[..i]),
-                None => line.to_owned(),
-            }
-        })
 }
 
 /// A result too long for an agent's context is cut, saying so.

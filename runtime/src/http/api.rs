@@ -391,7 +391,7 @@ pub(super) async fn resume_execution(
             ),
         );
     };
-    match crate::invoke::resume(&state, &id, action).await {
+    match crate::code::resume(&state, &id, action).await {
         Ok(Some(result)) => outcome(result),
         Ok(None) => no_execution(&id),
         Err(e) => failure(status_of(e.code), e),

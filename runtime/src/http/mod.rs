@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `GET /api/health` | liveness (no token needed) |
 //! | `POST /api/tools/invoke/{tool path}` | run a tool: `{ok: true, data}` or `{ok: false, error}` |
+//! | `POST /api/execute` | run a code-mode script `{code}`: `{ok, data, logs}` or `{ok: false, error, logs}` |
 //! | `GET /api/tools?namespace=&q=&prefix=&limit=&offset=` | list or search tools |
 //! | `GET /api/tools/{tool path}` | describe one tool (schemas) |
 //! | `GET /api/tools/export/openapi?integration=` | the catalog as OpenAPI 3.1 |
@@ -25,6 +26,7 @@
 
 pub mod access;
 mod api;
+mod execute;
 pub mod listen;
 pub mod session;
 pub mod web;
@@ -47,6 +49,7 @@ use api::{
     list_connections, list_executions, list_policies, list_sources, list_tools, move_policy,
     oauth_callback, remove_connection, remove_policy, resume_execution, shutdown,
 };
+use execute::execute;
 
 /// Request bodies up to this size are read (specs added inline can be big).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -62,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             }),
         )
         .route("/api/tools/invoke/{path}", post(invoke_tool))
+        .route("/api/execute", post(execute))
         .route("/api/tools", get(list_tools))
         .route("/api/tools/export/openapi", get(export_openapi))
         .route("/api/tools/{path}", get(describe_tool))
@@ -179,7 +183,7 @@ async fn envelope_rejections(
     )
 }
 
-/// `/mcp`, `/mcp?tools=discover` and `/mcp?source=<namespace>`: one rmcp
+/// `/mcp`, `/mcp?tools=discover`, `/mcp?tools=code` and `/mcp?source=<namespace>`: one rmcp
 /// service for each view (capabilities and tool lookups get no request, so
 /// a view cannot be a branch inside one service). Source views are made on
 /// first use.
@@ -187,6 +191,7 @@ struct McpServices {
     state: Arc<AppState>,
     all: McpService,
     discover: McpService,
+    code: McpService,
     sources: Mutex<HashMap<String, McpService>>,
 }
 
@@ -203,6 +208,7 @@ impl McpServices {
             state: state.clone(),
             all: Self::make(state, crate::mcp::Mode::All),
             discover: Self::make(state, crate::mcp::Mode::Discover),
+            code: Self::make(state, crate::mcp::Mode::Code),
             sources: Mutex::new(HashMap::new()),
         }
     }
@@ -228,10 +234,12 @@ impl McpServices {
         use tower::ServiceExt;
         let query = request.uri().query().unwrap_or_default().to_owned();
         let mut discover = false;
+        let mut code = false;
         let mut source = None;
         for (key, value) in url_pairs(&query) {
             match (key.as_str(), value.as_str()) {
                 ("tools", "discover") => discover = true,
+                ("tools", "code") => code = true,
                 ("source", namespace) => source = Some(namespace.to_owned()),
                 _ => {}
             }
@@ -259,6 +267,7 @@ impl McpServices {
                     .clone()
             }
             None if discover => self.discover.clone(),
+            None if code => self.code.clone(),
             None => self.all.clone(),
         };
         // A POST whose body is not JSON is a JSON-RPC parse error, whatever

@@ -125,6 +125,21 @@ impl Handler {
                 arguments.get("input").cloned().unwrap_or_else(|| json!({})),
             ),
             Mode::Discover => return Err(mismatch()),
+            // A run paused on one of its calls: the execution must belong
+            // to a run, and the retry must be `execute`.
+            Mode::Code
+                if name == "execute"
+                    && self
+                        .state
+                        .store()
+                        .run_of_execution(handle)
+                        .ok()
+                        .flatten()
+                        .is_some() =>
+            {
+                (execution.tool_path.clone(), execution.input.clone())
+            }
+            Mode::Code => return Err(mismatch()),
         };
         let tool = live.resolve(&path)?;
         if tool.path != execution.tool_path || input != execution.input {
@@ -146,7 +161,7 @@ impl Handler {
         id: &str,
         action: crate::execution::Action,
     ) -> Result<Value, ToolError> {
-        match crate::invoke::resume(&self.state, id, action).await? {
+        match crate::code::resume(&self.state, id, action).await? {
             Some(outcome) => outcome,
             None => Err(error(
                 ErrorCode::InternalError,

@@ -23,7 +23,7 @@ mod tools;
 
 use approval::{APPROVAL_KEY, Asked};
 pub use tools::{MAX_OUTPUT_SCHEMA_BYTES, PAGE_SIZE};
-use tools::{McpTools, catalog_tools, discovery_tools, first_line, source_tools};
+use tools::{McpTools, catalog_tools, code_tools, discovery_tools, first_line, source_tools};
 
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +45,8 @@ use crate::state::AppState;
 pub enum Mode {
     All,
     Discover,
+    /// Code mode (`/mcp?tools=code`): `execute`, `search`, `describe`.
+    Code,
     /// One source under its own tool names (`/mcp?source=<namespace>`): a
     /// passthrough for clients that expect an upstream server's names,
     /// results, resources and prompts as they are.
@@ -140,6 +142,7 @@ impl Handler {
         let tools = match &self.mode {
             Mode::All => live.views.get_or_build("", || catalog_tools(&live)),
             Mode::Discover => discovery_tools().clone(),
+            Mode::Code => live.views.get_or_build("#code", || code_tools(&live)),
             Mode::Source(namespace) => live
                 .views
                 .get_or_build(namespace, || source_tools(&live, namespace)),
@@ -172,6 +175,9 @@ impl ServerHandler for Handler {
             }
             Mode::Discover => {
                 "Find tools with `search`, read one with `describe`, run it with `call`. Results are {ok, data} or {ok: false, error}."
+            }
+            Mode::Code => {
+                "Code mode: write a short TypeScript program for `execute` that calls this executor's tools (`await tools.<path>(input)`) and returns only what you need; find tools with `search` (signatures included) and `describe`."
             }
             Mode::Source(_) => {
                 "One source of this executor catalog under its own tool names; calls still go through executor's policies and credentials."
@@ -344,6 +350,15 @@ impl ServerHandler for Handler {
         let outcome = match &self.mode {
             Mode::All => self.run(&live, &name, arguments).await,
             Mode::Discover => self.discover(&live, &name, arguments).await,
+            Mode::Code if name == "execute" => {
+                let code = arguments["code"].as_str().unwrap_or_default();
+                let run = crate::code::execute(&self.state, code, &invoke::Caller::AGENT).await;
+                match run.result {
+                    Err(paused) if paused.code == ErrorCode::ExecutionPaused => Err(paused),
+                    other => return Ok(code_result(other, run.logs).into()),
+                }
+            }
+            Mode::Code => self.code_helper(&name, &arguments),
             Mode::Source(_) => {
                 let path = tools.path(&name).unwrap_or_default().to_owned();
                 let relay = crate::upstream::Relay {
@@ -369,6 +384,19 @@ impl ServerHandler for Handler {
         };
         Ok(result_of(outcome).into())
     }
+}
+
+/// A run's outcome as an MCP result: the envelope with its logs.
+fn code_result(outcome: Result<Value, ToolError>, logs: Vec<String>) -> CallToolResult {
+    let mut result = result_of(outcome);
+    if !logs.is_empty()
+        && let Some(Value::Object(map)) = result.structured_content.as_mut()
+    {
+        map.insert("logs".into(), json!(logs));
+        let text = Value::Object(map.clone()).to_string();
+        result.content = vec![rmcp::model::ContentBlock::text(text)];
+    }
+    result
 }
 
 /// What a passthrough call gave back.
@@ -529,6 +557,27 @@ impl Handler {
                 let path = text("path").unwrap_or_default();
                 let input = input.get("input").cloned().unwrap_or_else(|| json!({}));
                 invoke::invoke(&self.state, &path, input, &invoke::Caller::AGENT).await
+            }
+            other => Err(error(
+                ErrorCode::ToolNotFound,
+                format!("unknown tool {other}"),
+                None,
+            )),
+        }
+    }
+}
+
+impl Handler {
+    /// Code mode's `search` and `describe`.
+    fn code_helper(&self, name: &str, input: &Value) -> Result<Value, ToolError> {
+        match name {
+            "search" => {
+                let query = input["query"].as_str().unwrap_or_default();
+                let limit = input["limit"].as_u64().unwrap_or(10).clamp(1, 50) as usize;
+                Ok(json!({ "tools": crate::code::search(&self.state, query, limit) }))
+            }
+            "describe" => {
+                crate::code::describe(&self.state, input["path"].as_str().unwrap_or_default())
             }
             other => Err(error(
                 ErrorCode::ToolNotFound,

@@ -202,3 +202,57 @@ pub(super) fn discovery_tools() -> &'static Arc<McpTools> {
         Arc::new(McpTools { list: tools, by_name, paths })
     })
 }
+
+/// Code mode's view: `execute` (its description names every integration of
+/// this live catalog), `search` and `describe` with TypeScript.
+pub(super) fn code_tools(live: &Live) -> McpTools {
+    let list = vec![
+        Tool::new(
+            "execute",
+            crate::code::description(live),
+            Arc::new(object(json!({
+                "type": "object",
+                "properties": {
+                    "code": { "type": "string", "description": "TypeScript: the body of an async function; `return` its result" }
+                },
+                "required": ["code"],
+                "additionalProperties": false
+            }))),
+        )
+        .with_annotations(ToolAnnotations::from_raw(Some("Run a script".into()), Some(false), Some(true), Some(false), Some(true))),
+        Tool::new(
+            "search",
+            "Find tools by what you want to do, best first: each hit has its path and its TypeScript signature, enough to write the call in `execute`.",
+            Arc::new(object(json!({
+                "type": "object",
+                "properties": {
+                    "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
+                    "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
+                },
+                "required": ["query"],
+                "additionalProperties": false
+            }))),
+        )
+        .with_annotations(ToolAnnotations::from_raw(Some("Search tools".into()), Some(true), None, Some(true), Some(false))),
+        Tool::new(
+            "describe",
+            "Show one tool as TypeScript declarations: its input, its output and its call.",
+            Arc::new(object(json!({
+                "type": "object",
+                "properties": { "path": { "type": "string", "description": "The tool's path, as `search` returns it" } },
+                "required": ["path"],
+                "additionalProperties": false
+            }))),
+        )
+        .with_annotations(ToolAnnotations::from_raw(Some("Describe a tool".into()), Some(true), None, Some(true), Some(false))),
+    ];
+    let mut tools = McpTools::default();
+    for tool in list {
+        tools
+            .by_name
+            .insert(tool.name.to_string(), tools.list.len());
+        tools.paths.push(tool.name.to_string());
+        tools.list.push(tool);
+    }
+    tools
+}

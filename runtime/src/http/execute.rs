@@ -1,0 +1,46 @@
+//! `POST /api/execute`: code mode over REST.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use generator::envelope::ErrorCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{failure, status_of};
+use crate::errors::error;
+use crate::invoke;
+use crate::state::AppState;
+
+/// `POST /api/execute` `{ "code": "..." }`: a code-mode script as the
+/// owner; the envelope carries the run's `logs`.
+pub(super) async fn execute(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Script {
+        code: String,
+    }
+    let script: Script = match serde_json::from_slice(&body) {
+        Ok(script) => script,
+        Err(e) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                error(
+                    ErrorCode::InvalidInput,
+                    format!("the request body must be {{\"code\": \"...\"}} (TypeScript): {e}"),
+                    None,
+                ),
+            );
+        }
+    };
+    let run = crate::code::execute(&state, &script.code, &invoke::Caller::OWNER).await;
+    let (status, mut envelope) = match run.result {
+        Ok(data) => (StatusCode::OK, json!({ "ok": true, "data": data })),
+        Err(e) => (status_of(e.code), json!({ "ok": false, "error": e })),
+    };
+    envelope["logs"] = json!(run.logs);
+    (status, axum::Json(envelope)).into_response()
+}
