@@ -612,7 +612,7 @@ async fn mcp_bench() {
         )
         .await;
     }
-    let mut mcp = McpHttp::connect(&format!("{url}/mcp"), Some(&token)).await;
+    let mut mcp = McpHttp::connect(&format!("{url}/mcp?tools=all"), Some(&token)).await;
     let (mut first_page, mut whole) = (Vec::new(), Vec::new());
     let mut total = 0;
     for round in 0..12 {

@@ -394,3 +394,75 @@ async fn executor_run_prints_the_result_and_the_logs() {
         text(&out.stderr)
     );
 }
+
+/// With GitHub, Stripe, Kubernetes and OpenAI added (over 3,000 tools), the
+/// code view's `tools/list` stays a few KB, the execute tool names every
+/// integration, and one search finds a GitHub operation with its signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_view_stays_small_with_four_large_apis() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let famous = support::corpus().join("openapi/famous");
+    for (namespace, file) in [
+        ("github", "github-api.github.com.json"),
+        ("stripe", "stripe-spec3-2023-09-12.yaml"),
+        ("kubernetes", "kubernetes-swagger-2.0.json"),
+        ("openai", "openai-openapi.yaml"),
+    ] {
+        let spec = famous.join(file).display().to_string();
+        let r = service
+            .invoke(
+                "executor.openapi.addSource",
+                json!({"spec": spec, "namespace": namespace, "lenient": true}),
+            )
+            .await;
+        assert_eq!(r.1["ok"], true, "{namespace}: {}", r.1);
+    }
+    let (_, tools) = service.get("/api/tools?limit=1").await;
+    let total = tools["data"]["total"].as_u64().unwrap_or(0);
+    let url = format!("{}/mcp?tools=code", service.url);
+    let out = sdk(
+        &url,
+        &service.mcp_token,
+        "none",
+        json!([
+            {"list": true},
+            {"call": "execute", "arguments": {"code": "const hits = await tools.search('create an issue in a repository', { limit: 3 });\nreturn hits.map((h) => h.signature.slice(0, 60));"}}
+        ]),
+    );
+    let listed = &out["results"][0];
+    let bytes = listed["tools"].to_string().len();
+    assert!(
+        bytes < 8 * 1024,
+        "the code view's tool list is {bytes} bytes for a catalog of {total} tools"
+    );
+    let description = listed["tools"][0]["description"].as_str().unwrap();
+    for integration in ["github", "stripe", "kubernetes", "openai"] {
+        assert!(
+            description.contains(&format!("- {integration} (")),
+            "{description}"
+        );
+    }
+    // Over 200 tools, plain /mcp serves the code view by itself.
+    let default = sdk(
+        &format!("{}/mcp", service.url),
+        &service.mcp_token,
+        "none",
+        json!([{"list": true}]),
+    );
+    let names: Vec<&str> = default["results"][0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["execute", "search", "describe"], "{total} tools");
+    let hits = &envelope(&out["results"][1])["data"];
+    assert!(
+        hits.as_array().unwrap().iter().any(|h| h
+            .as_str()
+            .unwrap()
+            .starts_with("tools.github.org.main.issues.create(")),
+        "{hits}"
+    );
+}

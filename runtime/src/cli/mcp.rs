@@ -31,7 +31,7 @@ pub async fn run(home: &Home, view: &str) -> anyhow::Result<()> {
         "{}/mcp{}",
         info.url,
         match view {
-            "all" => String::new(),
+            "default" => String::new(),
             view => format!("?tools={view}"),
         }
     );

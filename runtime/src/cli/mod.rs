@@ -188,7 +188,8 @@ Client configuration: {\"command\": \"executor\", \"args\": [\"mcp\"]}"
         #[arg(long)]
         discover: bool,
         /// Which tools to expose: every tool (all), search/describe/call
-        /// (discover), or execute/search/describe for scripts (code)
+        /// (discover), or execute/search/describe for scripts (code);
+        /// without it, /mcp's default (code mode above 200 tools)
         #[arg(long, value_name = "VIEW", value_parser = ["all", "discover", "code"])]
         tools: Option<String>,
         /// Print the token MCP clients send over HTTP (it opens /mcp only,
@@ -305,7 +306,7 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
                 let view = match (tools.as_deref(), discover) {
                     (Some(view), _) => view.to_owned(),
                     (None, true) => "discover".to_owned(),
-                    (None, false) => "all".to_owned(),
+                    (None, false) => "default".to_owned(),
                 };
                 crate::cli::mcp::run(&home, &view)
                     .await

@@ -183,7 +183,9 @@ async fn envelope_rejections(
     )
 }
 
-/// `/mcp`, `/mcp?tools=discover`, `/mcp?tools=code` and `/mcp?source=<namespace>`: one rmcp
+/// `/mcp` (by the catalog's size: every tool, or code mode above
+/// [`crate::mcp::code_mode_above`]), `/mcp?tools=all`, `?tools=discover`,
+/// `?tools=code` and `?source=<namespace>`: one rmcp
 /// service for each view (capabilities and tool lookups get no request, so
 /// a view cannot be a branch inside one service). Source views are made on
 /// first use.
@@ -192,6 +194,9 @@ struct McpServices {
     all: McpService,
     discover: McpService,
     code: McpService,
+    /// The sessions of the code view, to keep a session of `/mcp` in the
+    /// view it began in when the catalog's size moves the default.
+    code_sessions: Arc<crate::mcp::sessions::CappedSessions>,
     sources: Mutex<HashMap<String, McpService>>,
 }
 
@@ -204,16 +209,25 @@ impl McpServices {
     fn new(state: &Arc<AppState>) -> McpServices {
         // Sessions hear of catalog changes from the start.
         crate::mcp::Subscribers::of(state);
+        let (code, code_sessions) = Self::make_with_sessions(state, crate::mcp::Mode::Code);
         McpServices {
             state: state.clone(),
             all: Self::make(state, crate::mcp::Mode::All),
             discover: Self::make(state, crate::mcp::Mode::Discover),
-            code: Self::make(state, crate::mcp::Mode::Code),
+            code,
+            code_sessions,
             sources: Mutex::new(HashMap::new()),
         }
     }
 
     fn make(state: &Arc<AppState>, mode: crate::mcp::Mode) -> McpService {
+        Self::make_with_sessions(state, mode).0
+    }
+
+    fn make_with_sessions(
+        state: &Arc<AppState>,
+        mode: crate::mcp::Mode,
+    ) -> (McpService, Arc<crate::mcp::sessions::CappedSessions>) {
         let handler = crate::mcp::Handler {
             state: state.clone(),
             mode,
@@ -225,9 +239,11 @@ impl McpServices {
             .with_allowed_hosts(state.hosts.clone())
             .with_allowed_origins(origins)
             .with_cancellation_token(state.cancel.child_token());
-        let sessions =
-            crate::mcp::sessions::CappedSessions::new(crate::mcp::sessions::max_sessions());
-        McpService::new(move || Ok(handler.clone()), Arc::new(sessions), config)
+        let sessions = Arc::new(crate::mcp::sessions::CappedSessions::new(
+            crate::mcp::sessions::max_sessions(),
+        ));
+        let service = McpService::new(move || Ok(handler.clone()), sessions.clone(), config);
+        (service, sessions)
     }
 
     async fn serve(&self, request: axum::extract::Request) -> Response {
@@ -235,11 +251,13 @@ impl McpServices {
         let query = request.uri().query().unwrap_or_default().to_owned();
         let mut discover = false;
         let mut code = false;
+        let mut all = false;
         let mut source = None;
         for (key, value) in url_pairs(&query) {
             match (key.as_str(), value.as_str()) {
                 ("tools", "discover") => discover = true,
                 ("tools", "code") => code = true,
+                ("tools", "all") => all = true,
                 ("source", namespace) => source = Some(namespace.to_owned()),
                 _ => {}
             }
@@ -268,7 +286,21 @@ impl McpServices {
             }
             None if discover => self.discover.clone(),
             None if code => self.code.clone(),
-            None => self.all.clone(),
+            None if all => self.all.clone(),
+            // The default: by the catalog's size, except that a session
+            // stays in the view it began in.
+            None => match request
+                .headers()
+                .get("mcp-session-id")
+                .and_then(|v| v.to_str().ok())
+            {
+                Some(session) if self.code_sessions.holds(session) => self.code.clone(),
+                Some(_) => self.all.clone(),
+                None => match crate::mcp::default_mode(self.state.live().catalog.tools.len()) {
+                    crate::mcp::Mode::Code => self.code.clone(),
+                    _ => self.all.clone(),
+                },
+            },
         };
         // A POST whose body is not JSON is a JSON-RPC parse error, whatever
         // its content type says.

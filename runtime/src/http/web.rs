@@ -51,6 +51,8 @@ struct Home {
     page: Page,
     sources: Vec<SourceRow>,
     mcp_url: String,
+    /// Which tools `/mcp` serves for this catalog, in words.
+    mcp_view: String,
     add_mcp: String,
     http_config: String,
     stdio_config: String,
@@ -93,10 +95,22 @@ pub async fn home(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> R
         "mcpServers": { "executor": { "command": "executor", "args": ["mcp"] } }
     }))
     .unwrap_or_default();
+    let tools = state.live().catalog.tools.len();
+    let mcp_view = match crate::mcp::default_mode(tools) {
+        crate::mcp::Mode::Code => format!(
+            "With {tools} tools (more than {}), /mcp serves code mode: agents get execute, search and describe and write a short TypeScript program against the catalog. Add ?tools=all for every tool.",
+            crate::mcp::code_mode_above()
+        ),
+        _ => format!(
+            "With {tools} tools, /mcp serves every tool directly; above {} it serves code mode. Add ?tools=code for code mode now.",
+            crate::mcp::code_mode_above()
+        ),
+    };
     render(&Home {
         page: page(&state, csrf),
         sources,
         mcp_url,
+        mcp_view,
         add_mcp,
         http_config,
         stdio_config,

@@ -41,6 +41,23 @@ use crate::errors::error;
 use crate::invoke;
 use crate::state::AppState;
 
+/// Above this many tools, `/mcp` without `?tools=` serves code mode
+/// (`EXECUTOR_MCP_CODE_MODE_ABOVE`, default 200): at about 9 KB of
+/// definitions a tool, 200 tools already fill much of an agent's context,
+/// while below it calling tools directly saves the agent writing a script.
+pub fn code_mode_above() -> usize {
+    crate::home::setting("EXECUTOR_MCP_CODE_MODE_ABOVE", 200) as usize
+}
+
+/// The view `/mcp` serves without `?tools=`, for a catalog of this size.
+pub fn default_mode(tools: usize) -> Mode {
+    if tools > code_mode_above() {
+        Mode::Code
+    } else {
+        Mode::All
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     All,

@@ -48,6 +48,15 @@ impl CappedSessions {
         }
     }
 
+    /// Whether this manager holds the session `id`.
+    pub fn holds(&self, id: &str) -> bool {
+        self.used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .any(|session| session.as_ref() == id)
+    }
+
     /// Live sessions, for tests and status.
     pub fn len(&self) -> usize {
         self.used.lock().unwrap_or_else(|e| e.into_inner()).len()
