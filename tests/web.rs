@@ -86,6 +86,9 @@ async fn the_web_ui_adds_runs_and_approves_in_chromium() {
     assert_eq!(saw["inputSchema"]["properties"]["id"]["type"], "integer");
     assert_eq!(saw["read"]["ok"], true, "{saw}");
     assert_eq!(saw["read"]["data"]["path"], "/v1/items/7", "{saw}");
+    // A script from the home page's panel (code mode).
+    assert_eq!(saw["script"]["ok"], true, "{saw}");
+    assert_eq!(saw["script"]["data"], "/v1/items/9", "{saw}");
     assert_eq!(saw["paused"]["error"]["code"], "execution_paused", "{saw}");
     assert!(
         saw["approvalPage"]

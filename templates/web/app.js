@@ -94,6 +94,12 @@ const actions = {
     show(out, await api("POST", `/api/tools/invoke/${details.dataset.path}`, input));
   },
 
+  async "run-script"(form) {
+    const out = document.getElementById("script-result");
+    message(out, "Running…", null);
+    show(out, await api("POST", "/api/execute", { code: form.elements.code.value }));
+  },
+
   async "add-connection"(form) {
     const f = fields(form);
     const body = { integration: f.integration, secret: form.elements.secret.value };

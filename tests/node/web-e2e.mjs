@@ -82,6 +82,13 @@ try {
   await page.goto(base + "/");
   seen.integrations = await page.locator('#integrations tr[data-namespace="echo"]').innerText();
   await shot("04b-integrations");
+  // A script runs from the home page (code mode, as the owner).
+  await page.fill('#run-script textarea[name="code"]', 'const r = await tools.echo.items.getItem({ id: 9 });\nreturn r.data.path;');
+  await page.click('#run-script button[type="submit"]');
+  await page.waitForSelector("#script-result.succeeded, #script-result.failed");
+  seen.script = JSON.parse(await page.locator("#script-result").innerText());
+  await shot("04c-script");
+
   await page.click('#integrations a[href="/integrations/echo"]');
   await page.waitForSelector("details.tool");
 
