@@ -46,6 +46,111 @@ fn main() {
     if run("load") {
         rt.block_on(load_bench());
     }
+    if run("code") {
+        rt.block_on(code_bench());
+    }
+}
+
+/// Code mode: a one-call script against calling the same tool through
+/// `POST /api/tools/invoke`; an empty script (the sandbox's start-up, plus
+/// one HTTP round trip); and the bytes of `tools/list` in each MCP view
+/// with GitHub, Stripe, Kubernetes and OpenAI loaded.
+async fn code_bench() {
+    let app = Router::new().route(
+        "/v1/items/{id}",
+        get(|| async { axum::Json(json!({"id": 1, "name": "widget", "tags": ["a", "b"]})) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (_home, mut child, url, token) = start_service();
+    let http = reqwest::Client::new();
+    let spec = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "bench", "version": "1"},
+        "paths": {"/items/{id}": {"get": {"operationId": "getItem", "tags": ["items"],
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
+    });
+    add_source(&http, &url, &token, "executor.openapi.addSource", json!({"spec": spec.to_string(), "namespace": "bench", "baseUrl": format!("{upstream}/v1")})).await;
+    let invoke = Target {
+        url: format!("{url}/api/tools/invoke/bench.org.main.items.getItem"),
+        token: Some(token.clone()),
+        body: Some(json!({"id": 1}).to_string()),
+    };
+    let script = Target {
+        url: format!("{url}/api/execute"),
+        token: Some(token.clone()),
+        body: Some(
+            json!({"code": "const r = await tools.bench.items.getItem({ id: 1 });\nreturn r.data;"})
+                .to_string(),
+        ),
+    };
+    let empty = Target {
+        url: format!("{url}/api/execute"),
+        token: Some(token.clone()),
+        body: Some(json!({"code": "return 1"}).to_string()),
+    };
+    for _ in 0..200 {
+        invoke.send(&http).await;
+        script.send(&http).await;
+        empty.send(&http).await;
+    }
+    let i = latencies(&http, &invoke).await;
+    let s = latencies(&http, &script).await;
+    let e = latencies(&http, &empty).await;
+    println!("## code mode: {SEQUENTIAL} sequential calls each\n");
+    println!("| path | p50 | p99 |");
+    println!("|---|---|---|");
+    println!("| `POST /api/tools/invoke` (one read) | {} | {} |", us(i.0), us(i.1));
+    println!("| `POST /api/execute`, a script making the same call | {} | {} |", us(s.0), us(s.1));
+    println!("| `POST /api/execute`, `return 1` (sandbox start-up + HTTP) | {} | {} |", us(e.0), us(e.1));
+    println!(
+        "\nadded by the script: p50 {}, p99 {}\n",
+        us(s.0.saturating_sub(i.0)),
+        us(s.1.saturating_sub(i.1))
+    );
+
+    let fixtures = corpus::corpus().join("openapi/famous");
+    for (namespace, file) in [
+        ("github", "github-api.github.com.json"),
+        ("stripe", "stripe-spec3-2023-09-12.yaml"),
+        ("kubernetes", "kubernetes-swagger-2.0.json"),
+        ("openai", "openai-openapi.yaml"),
+    ] {
+        add_source(
+            &http,
+            &url,
+            &token,
+            "executor.openapi.addSource",
+            json!({"spec": fixtures.join(file).display().to_string(), "namespace": namespace, "lenient": true}),
+        )
+        .await;
+    }
+    println!("| `/mcp` view, four specs loaded | tools | bytes of `tools/list` (all pages) |");
+    println!("|---|---|---|");
+    for view in ["all", "discover", "code"] {
+        let mut mcp = McpHttp::connect(&format!("{url}/mcp?tools={view}"), Some(&token)).await;
+        let (mut tools, mut bytes) = (0, 0);
+        let mut cursor: Option<String> = None;
+        loop {
+            let params = match &cursor {
+                Some(c) => json!({"cursor": c}),
+                None => json!({}),
+            };
+            let page = mcp.request("tools/list", params).await;
+            tools += page["result"]["tools"].as_array().map_or(0, Vec::len);
+            bytes += page["result"]["tools"].to_string().len();
+            cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        println!("| `?tools={view}` | {tools} | {bytes} |");
+    }
+    println!();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The load tests' scenarios (tests/load.rs) timed on the release binary:

@@ -55,6 +55,7 @@ executor tools sources                                 # integrations and tool c
 executor tools search \"send email\"                     # find tools by intent\n  \
 executor call petstore pet --help                      # browse a namespace\n  \
 executor call petstore pet getPetById '{\"petId\": 1}'\n  \
+executor run script.ts                                 # a TypeScript script over the tools (code mode)\n  \
 executor generate                                      # the catalog as executor.openapi.json\n\n\
 State lives in ~/.executor (set EXECUTOR_HOME to move it). `call` and `tools` start the \
 service in the background when it is not running. Exit codes: 0 ok, 1 the command or tool \
