@@ -63,7 +63,7 @@ async fn code_bench() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let (_home, mut child, url, token) = start_service();
+    let (home, mut child, url, token) = start_service();
     let http = reqwest::Client::new();
     let spec = json!({
         "openapi": "3.1.0",
@@ -102,9 +102,21 @@ async fn code_bench() {
     println!("## code mode: {SEQUENTIAL} sequential calls each\n");
     println!("| path | p50 | p99 |");
     println!("|---|---|---|");
-    println!("| `POST /api/tools/invoke` (one read) | {} | {} |", us(i.0), us(i.1));
-    println!("| `POST /api/execute`, a script making the same call | {} | {} |", us(s.0), us(s.1));
-    println!("| `POST /api/execute`, `return 1` (sandbox start-up + HTTP) | {} | {} |", us(e.0), us(e.1));
+    println!(
+        "| `POST /api/tools/invoke` (one read) | {} | {} |",
+        us(i.0),
+        us(i.1)
+    );
+    println!(
+        "| `POST /api/execute`, a script making the same call | {} | {} |",
+        us(s.0),
+        us(s.1)
+    );
+    println!(
+        "| `POST /api/execute`, `return 1` (sandbox start-up + HTTP) | {} | {} |",
+        us(e.0),
+        us(e.1)
+    );
     println!(
         "\nadded by the script: p50 {}, p99 {}\n",
         us(s.0.saturating_sub(i.0)),
@@ -147,6 +159,37 @@ async fn code_bench() {
             }
         }
         println!("| `?tools={view}` | {tools} | {bytes} |");
+    }
+    println!();
+    // The whole catalog over MCP right after a restart (nothing built
+    // yet), then warm.
+    let _ = child.kill();
+    let _ = child.wait();
+    let (mut child, url, token) = start_service_in(home.path());
+    println!("| every tool over `/mcp?tools=all`, four specs | first page | whole catalog |");
+    println!("|---|---|---|");
+    for label in ["first listing after a restart", "warm"] {
+        let mut mcp = McpHttp::connect(&format!("{url}/mcp?tools=all"), Some(&token)).await;
+        let started = Instant::now();
+        let mut first = None;
+        let mut cursor: Option<String> = None;
+        loop {
+            let params = match &cursor {
+                Some(c) => json!({"cursor": c}),
+                None => json!({}),
+            };
+            let page = mcp.request("tools/list", params).await;
+            first.get_or_insert(started.elapsed());
+            cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        println!(
+            "| {label} | {} | {} |",
+            us(first.unwrap_or_default()),
+            us(started.elapsed())
+        );
     }
     println!();
     let _ = child.kill();
@@ -509,16 +552,24 @@ async fn post_ok(http: &reqwest::Client, url: &str, token: &str, body: &Value) {
 /// The release binary as the service, in a fresh home.
 fn start_service() -> (tempfile::TempDir, std::process::Child, String, String) {
     let home = tempfile::tempdir().unwrap();
+    let (child, url, token) = start_service_in(home.path());
+    (home, child, url, token)
+}
+
+/// The service on an existing home (a restart, after the last one was
+/// killed): its child, URL and token.
+fn start_service_in(home: &Path) -> (std::process::Child, String, String) {
+    let _ = std::fs::remove_file(home.join("service.json"));
     let child = Command::new(env!("CARGO_BIN_EXE_executor"))
         .args(["daemon", "run", "--port", "0"])
-        .env("EXECUTOR_HOME", home.path())
+        .env("EXECUTOR_HOME", home)
         .env("EXECUTOR_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (url, token) = wait_for_service(home.path());
-    (home, child, url, token)
+    let (url, token) = wait_for_service(home);
+    (child, url, token)
 }
 
 fn wait_for_service(home: &Path) -> (String, String) {

@@ -506,11 +506,12 @@ impl Catalog {
             SchemaRole::Input => &tool.input,
             SchemaRole::Output => &tool.output,
         };
+        // Borrowed, never cloned: an integration's definitions can be
+        // megabytes (GitHub's), and this runs for every tool of a listing.
+        let empty = Map::new();
         let defs = self
             .integration(&tool.integration)
-            .map(|i| &i.defs)
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&empty, |i| &i.defs);
         let mut out = match schema {
             Value::Object(map) => map.clone(),
             Value::Bool(true) => Map::new(),
@@ -523,7 +524,7 @@ impl Catalog {
                 m
             }
         };
-        let reached = reachable_defs(schema, &defs);
+        let reached = reachable_defs(schema, defs);
         if !reached.is_empty() {
             let mut sub = Map::new();
             for name in reached {

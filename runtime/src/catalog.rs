@@ -96,6 +96,9 @@ pub struct Live {
     /// What surfaces derive from this catalog (MCP's tool lists), built on
     /// first use and gone with it.
     pub views: Views,
+    /// Which reload made this catalog (1, 2, ...): a listing that pages
+    /// through names it in its cursors.
+    pub version: u64,
     validators: Mutex<HashMap<(String, bool), Arc<jsonschema::Validator>>>,
 }
 
@@ -125,6 +128,7 @@ impl Live {
             sources,
             credentials: HashMap::new(),
             views: Views::default(),
+            version: 0,
             validators: Mutex::new(HashMap::new()),
         }
     }

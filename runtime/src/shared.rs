@@ -182,6 +182,7 @@ impl Shared {
         }
         let mut live = Live::new(catalog, sources, Rules::new(rules));
         live.credentials = credentials;
+        live.version = *self.catalog_changes.borrow() + 1;
         let live = Arc::new(live);
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
         self.catalog_changes.send_modify(|version| *version += 1);

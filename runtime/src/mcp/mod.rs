@@ -211,19 +211,38 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         Subscribers::of(&self.state).add(&context.peer);
-        let (_, tools) = self.tools();
-        let start = match request.and_then(|r| r.cursor) {
-            Some(cursor) => cursor.parse::<usize>().map_err(|_| {
+        let (live, current) = self.tools();
+        // A cursor names the catalog its listing began on, so a source
+        // added while a client pages through never mixes two catalogs: the
+        // pages come from the catalog of the first page (kept for a while),
+        // and the client hears `list_changed` to list again.
+        let (version, start) = match request.and_then(|r| r.cursor) {
+            Some(cursor) => parse_cursor(&cursor).ok_or_else(|| {
                 McpError::invalid_params(format!("invalid cursor {cursor:?}"), None)
             })?,
-            None => 0,
+            None => (live.version, 0),
+        };
+        let tools = if version == live.version {
+            current
+        } else {
+            Listings::of(&self.state)
+                .get(&self.mode, version)
+                .ok_or_else(|| {
+                    McpError::invalid_params(
+                        "the catalog changed since this listing began; list again from the start",
+                        None,
+                    )
+                })?
         };
         let end = (start + PAGE_SIZE).min(tools.list.len());
         let mut result = ListToolsResult::with_all_items(
             tools.list.get(start..end).unwrap_or_default().to_vec(),
         );
         if end < tools.list.len() {
-            result.next_cursor = Some(end.to_string());
+            if start == 0 {
+                Listings::of(&self.state).keep(&self.mode, version, tools.clone());
+            }
+            result.next_cursor = Some(format!("{version}.{end}"));
         }
         Ok(result)
     }
@@ -400,6 +419,47 @@ impl ServerHandler for Handler {
             other => other,
         };
         Ok(result_of(outcome).into())
+    }
+}
+
+/// `<catalog version>.<offset>`.
+fn parse_cursor(cursor: &str) -> Option<(u64, usize)> {
+    let (version, offset) = cursor.split_once('.')?;
+    Some((version.parse().ok()?, offset.parse().ok()?))
+}
+
+/// The tool lists of the last few catalogs that a listing began on, by
+/// view: what later pages of those listings are served from.
+#[derive(Default)]
+struct Listings {
+    recent: Mutex<std::collections::VecDeque<(Mode, u64, Arc<McpTools>)>>,
+}
+
+/// Listings that may still be paging through: a few catalogs back.
+const KEPT_LISTINGS: usize = 3;
+
+impl Listings {
+    fn of(state: &AppState) -> Arc<Listings> {
+        state.surfaces.get_or_insert_with(Listings::default)
+    }
+
+    fn keep(&self, mode: &Mode, version: u64, tools: Arc<McpTools>) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.iter().any(|(m, v, _)| m == mode && *v == version) {
+            return;
+        }
+        if recent.len() >= KEPT_LISTINGS {
+            recent.pop_front();
+        }
+        recent.push_back((mode.clone(), version, tools));
+    }
+
+    fn get(&self, mode: &Mode, version: u64) -> Option<Arc<McpTools>> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .iter()
+            .find(|(m, v, _)| m == mode && *v == version)
+            .map(|(_, _, tools)| tools.clone())
     }
 }
 
