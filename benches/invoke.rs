@@ -560,7 +560,11 @@ fn start_service() -> (tempfile::TempDir, std::process::Child, String, String) {
 /// killed): its child, URL and token.
 fn start_service_in(home: &Path) -> (std::process::Child, String, String) {
     let _ = std::fs::remove_file(home.join("service.json"));
-    let child = Command::new(env!("CARGO_BIN_EXE_executor"))
+    // EXECUTOR_BENCH_EXE runs another build of the service (an older
+    // commit's, to compare side by side) under the same load.
+    let exe = std::env::var("EXECUTOR_BENCH_EXE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_executor").to_owned());
+    let child = Command::new(exe)
         .args(["daemon", "run", "--port", "0"])
         .env("EXECUTOR_HOME", home)
         .env("EXECUTOR_LOG", "warn")
