@@ -99,7 +99,41 @@ pub struct Live {
     /// Which reload made this catalog (1, 2, ...): a listing that pages
     /// through names it in its cursors.
     pub version: u64,
-    validators: Mutex<HashMap<(String, bool), Arc<jsonschema::Validator>>>,
+    validators: Mutex<Validators>,
+}
+
+/// Compiled validators, made on first use per tool and role, at most
+/// `max` of them (`EXECUTOR_MAX_VALIDATORS`, default 1024): a catalog of
+/// 10,000 tools keeps only what is being called. The oldest made is
+/// dropped first; a dropped one is compiled again when needed.
+struct Validators {
+    compiled: HashMap<(String, bool), Arc<jsonschema::Validator>>,
+    order: std::collections::VecDeque<(String, bool)>,
+    max: usize,
+}
+
+impl Validators {
+    fn new(max: usize) -> Validators {
+        Validators {
+            compiled: HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            max: max.max(1),
+        }
+    }
+
+    fn insert(&mut self, key: (String, bool), validator: Arc<jsonschema::Validator>) {
+        while self.compiled.len() >= self.max {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.compiled.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        if self.compiled.insert(key.clone(), validator).is_none() {
+            self.order.push_back(key);
+        }
+    }
 }
 
 impl Live {
@@ -129,7 +163,10 @@ impl Live {
             credentials: HashMap::new(),
             views: Views::default(),
             version: 0,
-            validators: Mutex::new(HashMap::new()),
+            validators: Mutex::new(Validators::new(crate::home::setting(
+                "EXECUTOR_MAX_VALIDATORS",
+                1024,
+            ) as usize)),
         }
     }
 
@@ -304,8 +341,13 @@ impl Live {
         role: SchemaRole,
     ) -> Result<Arc<jsonschema::Validator>, ToolError> {
         let key = (tool.path.clone(), role == SchemaRole::Input);
-        let mut cache = self.validators.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(v) = cache.get(&key) {
+        if let Some(v) = self
+            .validators
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .compiled
+            .get(&key)
+        {
             return Ok(v.clone());
         }
         let schema = self.catalog.standalone_schema(tool, role);
@@ -320,7 +362,10 @@ impl Live {
                 )
             })?;
         let validator = Arc::new(validator);
-        cache.insert(key, validator.clone());
+        self.validators
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, validator.clone());
         Ok(validator)
     }
 }
@@ -340,4 +385,39 @@ pub fn with_builtins(mut catalog: Catalog) -> Catalog {
     let (integration, tools) = builtin::integration();
     catalog.insert(integration, tools);
     catalog
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validators_dropped_from_the_cache_still_validate() {
+        let live = Live::new(Catalog::default(), HashMap::new(), Rules::default());
+        *live.validators.lock().unwrap() = Validators::new(2);
+        let paths: Vec<String> = live
+            .catalog
+            .tools
+            .iter()
+            .filter(|t| {
+                t.input["required"]
+                    .as_array()
+                    .is_some_and(|r| !r.is_empty())
+            })
+            .take(3)
+            .map(|t| t.path.clone())
+            .collect();
+        assert_eq!(paths.len(), 3, "three built-in tools with required inputs");
+        for _ in 0..2 {
+            for path in &paths {
+                let tool = live.resolve(path).unwrap();
+                let refused = live.validate_input(tool, &json!({})).unwrap_err();
+                assert_eq!(refused.code, ErrorCode::InvalidInput, "{path}");
+                assert!(live.validators.lock().unwrap().compiled.len() <= 2);
+            }
+        }
+        let cache = live.validators.lock().unwrap();
+        assert_eq!(cache.compiled.len(), 2);
+        assert_eq!(cache.order.len(), 2);
+    }
 }
