@@ -466,3 +466,27 @@ async fn the_code_view_stays_small_with_four_large_apis() {
         "{hits}"
     );
 }
+
+/// An MCP client that can be asked approves the script's paused write in
+/// the same call: the run goes on at once (with one run allowed at a time,
+/// the paused run's slot is free before it does) and `execute` answers the
+/// script's final value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_asked_through_elicitation_lets_the_script_go_on() {
+    let (upstream, seen) = start_recording_upstream().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start_with_env(home.path(), &[("EXECUTOR_CODE_MAX_RUNS", "1")]);
+    add_echo(&service, &upstream).await;
+    let script = "const created = await tools.echo.items.createItem({ name: 'asked' });\nreturn created.ok ? created.data.method : created.error.code;";
+    let out = sdk(
+        &format!("{}/mcp?tools=code", service.url),
+        &service.mcp_token,
+        "approve",
+        json!([{"call": "execute", "arguments": {"code": script}}]),
+    );
+    assert_eq!(out["elicitations"].as_array().unwrap().len(), 1, "{out}");
+    let answer = envelope(&out["results"][0]);
+    assert_eq!(answer["ok"], true, "{out}");
+    assert_eq!(answer["data"], "POST", "{out}");
+    assert_eq!(seen.lock().unwrap().as_slice(), ["POST /v1/items"]);
+}

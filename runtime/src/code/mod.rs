@@ -242,16 +242,22 @@ async fn run(state: &Arc<AppState>, id: String, body: RunBody, caller: Caller) -
         .name("executor-code".to_owned())
         .stack_size(limits.stack + 8 * 1024 * 1024)
         .spawn(move || {
-            let _permit = permit;
             let host = Rc::new(RefCell::new(host));
             let finished = sandbox::run(&code, &limits, host.clone());
-            let host = host.borrow();
-            let _ = send.send((
-                finished,
-                host.recorded.clone(),
-                host.paused.clone(),
-                host.limit.clone(),
-            ));
+            let answer = {
+                let host = host.borrow();
+                (
+                    finished,
+                    host.recorded.clone(),
+                    host.paused.clone(),
+                    host.limit.clone(),
+                )
+            };
+            // The slot is free before the answer is out: whoever hears it
+            // may start the next run at once (a resume going on).
+            drop(host);
+            drop(permit);
+            let _ = send.send(answer);
         });
     if let Err(e) = spawned {
         return failed(internal(e.into()));
