@@ -147,7 +147,7 @@ pub fn envelope(outcome: &Result<Value, ToolError>) -> Value {
 }
 
 /// A stored envelope as an outcome.
-fn outcome(envelope: &Value) -> Result<Value, ToolError> {
+pub fn outcome(envelope: &Value) -> Result<Value, ToolError> {
     if envelope["ok"] == Value::Bool(true) {
         return Ok(envelope.get("data").cloned().unwrap_or(Value::Null));
     }

@@ -167,7 +167,7 @@ pub fn tool_signature(catalog: &Catalog, tool: &Tool) -> String {
 }
 
 /// `tools.a.b["c-d"]`: the path as a member expression on `tools`.
-fn call_expression(path: &str) -> String {
+pub fn call_expression(path: &str) -> String {
     let mut out = "tools".to_owned();
     for segment in path.split('.') {
         let plain = segment

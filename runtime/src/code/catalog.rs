@@ -79,26 +79,9 @@ No network, files or timers beyond setTimeout; calls that need approval pause th
         .map_or("executor.sources.list", |t| t.path.as_str());
     text.push_str(&format!(
         "\nExample:\nconst hits = await tools.search(\"list items\", {{ limit: 3 }});\nconst r = await {}({{}});\nreturn r.ok ? r.data : r.error;\n",
-        call_expression(example)
+        generator::emit::typescript::call_expression(example)
     ));
     text
-}
-
-fn call_expression(path: &str) -> String {
-    let mut out = "tools".to_owned();
-    for segment in path.split('.') {
-        if segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !segment.starts_with(|c: char| c.is_ascii_digit())
-        {
-            out.push('.');
-            out.push_str(segment);
-        } else {
-            out.push_str(&format!("[{}]", json!(segment)));
-        }
-    }
-    out
 }
 
 fn first_line(text: Option<&str>) -> Option<String> {

@@ -409,25 +409,14 @@ fn envelope(outcome: &Result<Value, ToolError>) -> Value {
 }
 
 fn outcome_of(envelope: Option<&Value>) -> Result<Value, ToolError> {
-    let Some(envelope) = envelope else {
-        return Err(error(
+    match envelope {
+        Some(envelope) => execution::outcome(envelope),
+        None => Err(error(
             ErrorCode::InternalError,
             "the run has no result",
             None,
-        ));
-    };
-    if envelope["ok"] == Value::Bool(true) {
-        return Ok(envelope.get("data").cloned().unwrap_or(Value::Null));
+        )),
     }
-    Err(
-        serde_json::from_value(envelope["error"].clone()).unwrap_or_else(|_| {
-            error(
-                ErrorCode::InternalError,
-                "the run's result is unreadable",
-                None,
-            )
-        }),
-    )
 }
 
 fn random_id() -> Result<String, ToolError> {

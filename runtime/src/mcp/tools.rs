@@ -152,36 +152,48 @@ pub(super) fn envelope_schema(output: Value) -> Map<String, Value> {
     object(schema)
 }
 
+/// `search`, as the discovery and code views both offer it.
+fn search_tool(description: &'static str) -> Tool {
+    Tool::new(
+        "search",
+        description,
+        Arc::new(object(json!({
+            "type": "object",
+            "properties": {
+                "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
+            },
+            "required": ["query"],
+            "additionalProperties": false
+        }))),
+    )
+    .with_annotations(ToolAnnotations::from_raw(Some("Search tools".into()), Some(true), None, Some(true), Some(false)))
+}
+
+/// `describe`, as the discovery and code views both offer it.
+fn describe_tool(description: &'static str) -> Tool {
+    Tool::new(
+        "describe",
+        description,
+        Arc::new(object(json!({
+            "type": "object",
+            "properties": { "path": { "type": "string", "description": "The tool's path, as `search` returns it" } },
+            "required": ["path"],
+            "additionalProperties": false
+        }))),
+    )
+    .with_annotations(ToolAnnotations::from_raw(Some("Describe a tool".into()), Some(true), None, Some(true), Some(false)))
+}
+
 /// The three tools of the discovery view.
 pub(super) fn discovery_tools() -> &'static Arc<McpTools> {
     static TOOLS: OnceLock<Arc<McpTools>> = OnceLock::new();
     TOOLS.get_or_init(|| {
         let tools = vec![
-            Tool::new(
-                "search",
+            search_tool(
                 "Find tools by what you want to do, best first. Returns paths with one-line descriptions.",
-                Arc::new(object(json!({
-                    "type": "object",
-                    "properties": {
-                        "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
-                        "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
-                    },
-                    "required": ["query"],
-                    "additionalProperties": false
-                }))),
-            )
-            .with_annotations(ToolAnnotations::from_raw(Some("Search tools".into()), Some(true), None, Some(true), Some(false))),
-            Tool::new(
-                "describe",
-                "Show one tool: its description and its input and output JSON Schemas.",
-                Arc::new(object(json!({
-                    "type": "object",
-                    "properties": { "path": { "type": "string", "description": "The tool's path, as `search` returns it" } },
-                    "required": ["path"],
-                    "additionalProperties": false
-                }))),
-            )
-            .with_annotations(ToolAnnotations::from_raw(Some("Describe a tool".into()), Some(true), None, Some(true), Some(false))),
+            ),
+            describe_tool("Show one tool: its description and its input and output JSON Schemas."),
             Tool::new(
                 "call",
                 "Run a tool by path with its input object. The answer is {ok: true, data} or {ok: false, error}.",
@@ -220,31 +232,10 @@ pub(super) fn code_tools(live: &Live) -> McpTools {
             }))),
         )
         .with_annotations(ToolAnnotations::from_raw(Some("Run a script".into()), Some(false), Some(true), Some(false), Some(true))),
-        Tool::new(
-            "search",
+        search_tool(
             "Find tools by what you want to do, best first: each hit has its path and its TypeScript signature, enough to write the call in `execute`.",
-            Arc::new(object(json!({
-                "type": "object",
-                "properties": {
-                    "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
-                    "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
-                },
-                "required": ["query"],
-                "additionalProperties": false
-            }))),
-        )
-        .with_annotations(ToolAnnotations::from_raw(Some("Search tools".into()), Some(true), None, Some(true), Some(false))),
-        Tool::new(
-            "describe",
-            "Show one tool as TypeScript declarations: its input, its output and its call.",
-            Arc::new(object(json!({
-                "type": "object",
-                "properties": { "path": { "type": "string", "description": "The tool's path, as `search` returns it" } },
-                "required": ["path"],
-                "additionalProperties": false
-            }))),
-        )
-        .with_annotations(ToolAnnotations::from_raw(Some("Describe a tool".into()), Some(true), None, Some(true), Some(false))),
+        ),
+        describe_tool("Show one tool as TypeScript declarations: its input, its output and its call."),
     ];
     let mut tools = McpTools::default();
     for tool in list {
