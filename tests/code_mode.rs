@@ -119,18 +119,26 @@ async fn the_sdk_runs_one_script_over_openapi_graphql_and_mcp_tools() {
             && signature.contains("id"),
         "{signature}"
     );
-    // describe gives TypeScript from the same emitter as the client.
+    // describe gives TypeScript from the same emitter as the client, and it
+    // compiles on its own under a real tsc.
     let declarations = envelope(&results[3])["data"]["declarations"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(declarations.contains("type Input = {"), "{declarations}");
     assert!(declarations.contains("name: string;"), "{declarations}");
     assert!(
-        declarations.contains("declare function tools.echo.org.main.items.createItem(")
-            || declarations.contains("tools.echo.org.main.items.createItem(input: Input)"),
+        declarations.contains("Call it as `tools.echo.org.main.items.createItem(input)`."),
         "{declarations}"
     );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("describe.ts"),
+        format!(
+            "{declarations}\nexport async function use(): Promise<string> {{\n  const r = await call({{ name: \"n\" }});\n  return r.ok ? r.data.path ?? \"\" : r.error.message;\n}}\n"
+        ),
+    )
+    .unwrap();
+    support::tsc(dir.path(), &["--noEmit"], &["describe.ts"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,4 +497,53 @@ async fn an_approval_asked_through_elicitation_lets_the_script_go_on() {
     assert_eq!(answer["ok"], true, "{out}");
     assert_eq!(answer["data"], "POST", "{out}");
     assert_eq!(seen.lock().unwrap().as_slice(), ["POST /v1/items"]);
+}
+
+/// A run that was going on after an approval when the service died is
+/// marked failed at the next start: asking again says so, and nothing it
+/// had done runs again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cut_off_by_a_restart_is_failed_not_run_again() {
+    let (upstream, seen) = start_recording_upstream().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    add_echo(&service, &upstream).await;
+    let script = "await tools.echo.items.createItem({ name: 'once' });\nawait tools.echo.slow.slow({});\nreturn 'never';";
+    let (_, paused) = service.post("/api/execute", json!({"code": script})).await;
+    assert_eq!(paused["error"]["code"], "execution_paused", "{paused}");
+    let id = paused["error"]["executionId"].as_str().unwrap().to_owned();
+    // The approval sets the run going; it hangs on the slow upstream.
+    let resume = std::process::Command::new(support::service::EXE)
+        .args(["resume", "--execution-id", &id, "--action", "accept"])
+        .env("EXECUTOR_HOME", home.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !seen.lock().unwrap().iter().any(|s| s == "GET /v1/slow") {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{:?}",
+            seen.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    service.kill();
+    let mut resume = resume;
+    let _ = resume.wait();
+    let service = Service::start(home.path());
+    let again = service.cli(&["resume", "--execution-id", &id, "--action", "accept"]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stderr).contains("script_failed")
+            && text(&again.stderr).contains("service stopped while this run was going on"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        ["POST /v1/items", "GET /v1/slow"],
+        "nothing ran again"
+    );
 }

@@ -134,8 +134,8 @@ pub fn client(catalog: &Catalog) -> String {
 /// One tool as TypeScript declarations, printed exactly as the client
 /// prints it (code mode's `tools.describe` and `tools.search` show these,
 /// so a script and a generated client can never disagree): the shared
-/// definitions the tool reaches, then `Input`, `Output` and the call's
-/// signature, `tools.<path>(input: Input): Promise<Envelope<Output>>`.
+/// definitions the tool reaches, `Input`, `Output`, and `call`, whose
+/// JSDoc names the path to call it by. The text compiles on its own.
 pub fn tool_declarations(catalog: &Catalog, tool: &Tool) -> String {
     let (def_names, types) = tool_defs(catalog, tool);
     let printer = Printer {
@@ -143,13 +143,20 @@ pub fn tool_declarations(catalog: &Catalog, tool: &Tool) -> String {
         def_names: &def_names,
     };
     let mut out = types;
-    out.push_str(&jsdoc(tool.description.as_deref(), false, ""));
     out.push_str(&format!(
-        "type Input = {};\n\ntype Output = {};\n\ndeclare function {}(input: Input): Promise<{{ ok: true; data: Output }} | {{ ok: false; error: ExecutorToolError }}>;\n",
+        "type Input = {};\n\ntype Output = {};\n\ntype ExecutorToolError = {{ code: string; message: string; executionId?: string; approvalUrl?: string; details?: unknown }};\n\n",
         printer.print(&tool.input, 0, 0),
         printer.print(&tool.output, 0, 0),
-        call_expression(&tool.path)
     ));
+    let call = format!("Call it as `{}(input)`.", call_expression(&tool.path));
+    let doc = match tool.description.as_deref().map(str::trim) {
+        Some(description) if !description.is_empty() => format!("{description}\n\n{call}"),
+        _ => call,
+    };
+    out.push_str(&jsdoc(Some(&doc), false, ""));
+    out.push_str(
+        "declare function call(input: Input): Promise<{ ok: true; data: Output } | { ok: false; error: ExecutorToolError }>;\n",
+    );
     out
 }
 

@@ -10,9 +10,10 @@ use generator::envelope::{ErrorCode, ToolError};
 use serde_json::{Value, json};
 
 use super::sandbox::Host;
-use super::{Record, describe, envelope, search};
+use super::{Record, describe, search};
 use crate::caller::Caller;
 use crate::errors::error;
+use crate::execution::envelope;
 use crate::invoke;
 use crate::state::AppState;
 

@@ -46,7 +46,7 @@ pub use sandbox::Limits;
 
 use crate::caller::Caller;
 use crate::errors::error;
-use crate::execution::{self, Action};
+use crate::execution::{self, Action, envelope};
 use crate::invoke;
 use crate::state::AppState;
 use crate::store::StoredRun;
@@ -180,18 +180,25 @@ pub async fn resume(
 /// At a start: runs that were going on when the service stopped are
 /// marked failed (their calls may or may not have reached upstreams).
 pub fn recover(state: &AppState) -> anyhow::Result<()> {
-    let failed = state.store().fail_interrupted_runs(&|body| {
-        let mut body: Value = serde_json::from_str(body).unwrap_or(json!({}));
+    let interrupted = state.store().runs_in_state("running")?;
+    for run in &interrupted {
+        let mut body: Value = serde_json::from_str(&run.body).unwrap_or(json!({}));
         body["result"] = envelope(&Err(error(
             ErrorCode::ScriptFailed,
             "the service stopped while this run was going on after an approval; it is not run again. Check the upstreams, then run the script again if needed",
             None,
         )));
-        body.to_string()
-    })?;
-    if failed > 0 {
+        state.store().save_run(&StoredRun {
+            state: "failed".to_owned(),
+            pending: None,
+            body: body.to_string(),
+            ..run.clone()
+        })?;
+    }
+    if !interrupted.is_empty() {
         tracing::warn!(
-            "{failed} code-mode run(s) were going on when the service stopped; they are marked failed"
+            "{} code-mode run(s) were going on when the service stopped; they are marked failed",
+            interrupted.len()
         );
     }
     Ok(())
@@ -401,11 +408,6 @@ fn cut_logs(mut logs: Vec<String>, cut: usize) -> Vec<String> {
         ));
     }
     logs
-}
-
-/// `{ ok: true, data }` or `{ ok: false, error }`.
-fn envelope(outcome: &Result<Value, ToolError>) -> Value {
-    execution::envelope(outcome)
 }
 
 fn outcome_of(envelope: Option<&Value>) -> Result<Value, ToolError> {

@@ -10,10 +10,11 @@ use std::time::Duration;
 use generator::envelope::{ErrorCode, ToolError};
 use serde_json::Value;
 
-use super::{Record, RunBody, RunOutcome, envelope, failed, internal, outcome_of};
+use super::{Record, RunBody, RunOutcome, failed, internal, outcome_of};
 use crate::caller::Caller;
 use crate::errors::error;
 use crate::execution;
+use crate::execution::envelope;
 use crate::state::AppState;
 use crate::store::StoredRun;
 

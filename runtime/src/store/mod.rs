@@ -282,9 +282,8 @@ pub trait Store: Send {
     /// `running`, atomically): `false` when another resume has it.
     fn claim_run(&mut self, id: &str, pending: &str) -> anyhow::Result<bool>;
 
-    /// Runs that were continuing when the service stopped are marked
-    /// `failed` (their body rewritten by `body`), never continued again.
-    fn fail_interrupted_runs(&mut self, body: &dyn Fn(&str) -> String) -> anyhow::Result<usize>;
+    /// The runs in `state` (`running` ones, at a start, were interrupted).
+    fn runs_in_state(&self, state: &str) -> anyhow::Result<Vec<StoredRun>>;
 
     /// The catalog of every stored source.
     fn catalog(&self) -> anyhow::Result<Catalog>;

@@ -510,21 +510,21 @@ impl Store for SqliteStore {
         )? == 1)
     }
 
-    fn fail_interrupted_runs(&mut self, body: &dyn Fn(&str) -> String) -> anyhow::Result<usize> {
-        let tx = self.conn.transaction()?;
-        let running: Vec<(String, String)> = {
-            let mut stmt = tx.prepare("SELECT id, body FROM runs WHERE state = 'running'")?;
-            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        for (id, old) in &running {
-            tx.execute(
-                "UPDATE runs SET state = 'failed', body = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, body(old), now()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(running.len())
+    fn runs_in_state(&self, state: &str) -> anyhow::Result<Vec<StoredRun>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, state, pending, body FROM runs WHERE state = ?1 ORDER BY id")?;
+        let runs = stmt
+            .query_map(params![state], |row| {
+                Ok(StoredRun {
+                    id: row.get(0)?,
+                    state: row.get(1)?,
+                    pending: row.get(2)?,
+                    body: row.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(runs)
     }
 
     fn catalog(&self) -> anyhow::Result<Catalog> {
