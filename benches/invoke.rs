@@ -56,23 +56,8 @@ fn main() {
 /// one HTTP round trip); and the bytes of `tools/list` in each MCP view
 /// with GitHub, Stripe, Kubernetes and OpenAI loaded.
 async fn code_bench() {
-    let app = Router::new().route(
-        "/v1/items/{id}",
-        get(|| async { axum::Json(json!({"id": 1, "name": "widget", "tags": ["a", "b"]})) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let (home, mut child, url, token) = start_service();
+    let (_upstream, home, mut child, url, token) = bench_source().await;
     let http = reqwest::Client::new();
-    let spec = json!({
-        "openapi": "3.1.0",
-        "info": {"title": "bench", "version": "1"},
-        "paths": {"/items/{id}": {"get": {"operationId": "getItem", "tags": ["items"],
-            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
-    });
-    add_source(&http, &url, &token, "executor.openapi.addSource", json!({"spec": spec.to_string(), "namespace": "bench", "baseUrl": format!("{upstream}/v1")})).await;
     let invoke = Target {
         url: format!("{url}/api/tools/invoke/bench.org.main.items.getItem"),
         token: Some(token.clone()),
@@ -328,24 +313,8 @@ async fn load_bench() {
 }
 
 async fn invoke_bench() {
-    let app = Router::new().route(
-        "/v1/items/{id}",
-        get(|| async { axum::Json(json!({"id": 1, "name": "widget", "tags": ["a", "b"]})) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-    let (_home, mut child, url, token) = start_service();
+    let (upstream, _home, mut child, url, token) = bench_source().await;
     let http = reqwest::Client::new();
-    let spec = json!({
-        "openapi": "3.1.0",
-        "info": {"title": "bench", "version": "1"},
-        "paths": {"/items/{id}": {"get": {"operationId": "getItem", "tags": ["items"],
-            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
-    });
-    add_source(&http, &url, &token, "executor.openapi.addSource", json!({"spec": spec.to_string(), "namespace": "bench", "baseUrl": format!("{upstream}/v1")})).await;
 
     let direct = Target {
         url: format!("{upstream}/v1/items/1"),
@@ -415,6 +384,35 @@ async fn invoke_bench() {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The benches' upstream (axum, one JSON answer at `/v1/items/{id}`) and a
+/// service with it added as `bench`: the upstream's URL, the service's
+/// home, process, URL and token.
+async fn bench_source() -> (
+    String,
+    tempfile::TempDir,
+    std::process::Child,
+    String,
+    String,
+) {
+    let app = Router::new().route(
+        "/v1/items/{id}",
+        get(|| async { axum::Json(json!({"id": 1, "name": "widget", "tags": ["a", "b"]})) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (home, child, url, token) = start_service();
+    let spec = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "bench", "version": "1"},
+        "paths": {"/items/{id}": {"get": {"operationId": "getItem", "tags": ["items"],
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
+    });
+    add_source(&reqwest::Client::new(), &url, &token, "executor.openapi.addSource", json!({"spec": spec.to_string(), "namespace": "bench", "baseUrl": format!("{upstream}/v1")})).await;
+    (upstream, home, child, url, token)
 }
 
 /// nginx as a plain keep-alive reverse proxy to the upstream, if installed.

@@ -17,20 +17,6 @@ fn everything() -> String {
         .to_string()
 }
 
-async fn add_echo(service: &Service, upstream: &str) {
-    let spec = support::fixtures()
-        .join("service/echo.yaml")
-        .display()
-        .to_string();
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec, "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
-        )
-        .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
-}
-
 /// The structured envelope of an SDK `callTool` result.
 fn envelope(result: &Value) -> &Value {
     &result["structuredContent"]
@@ -42,7 +28,7 @@ async fn the_sdk_runs_one_script_over_openapi_graphql_and_mcp_tools() {
     let graphql = NodeServer::start("graphql-server.mjs");
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     let r = service
         .invoke(
             "executor.graphql.addSource",
@@ -146,7 +132,7 @@ async fn a_paused_write_goes_on_after_approval_exactly_once_across_a_sigkill() {
     let (upstream, seen) = start_recording_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
 
     // The id of the read comes from Math.random and the write's name from
     // Date.now: going on after the approval replays both, or the replayed
@@ -208,7 +194,7 @@ async fn a_script_reaches_no_blocked_tool_no_secret_and_nothing_of_the_host() {
     let (upstream, seen) = start_recording_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     let added = service.add_connection(
         &[
             "echo",
@@ -484,7 +470,7 @@ async fn an_approval_asked_through_elicitation_lets_the_script_go_on() {
     let (upstream, seen) = start_recording_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start_with_env(home.path(), &[("EXECUTOR_CODE_MAX_RUNS", "1")]);
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     let script = "const created = await tools.echo.items.createItem({ name: 'asked' });\nreturn created.ok ? created.data.method : created.error.code;";
     let out = sdk(
         &format!("{}/mcp?tools=code", service.url),
@@ -507,7 +493,7 @@ async fn a_run_cut_off_by_a_restart_is_failed_not_run_again() {
     let (upstream, seen) = start_recording_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     let script = "await tools.echo.items.createItem({ name: 'once' });\nawait tools.echo.slow.slow({});\nreturn 'never';";
     let (_, paused) = service.post("/api/execute", json!({"code": script})).await;
     assert_eq!(paused["error"]["code"], "execution_paused", "{paused}");

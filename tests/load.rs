@@ -13,21 +13,6 @@ use std::time::Duration;
 use serde_json::json;
 use support::service::{EXE, Service, start_recording_upstream};
 
-fn echo_spec() -> String {
-    support::fixtures()
-        .join("service/echo.yaml")
-        .display()
-        .to_string()
-}
-
-async fn add_echo(service: &Service, upstream: &str) {
-    service
-        .add_openapi(
-            json!({"spec": echo_spec(), "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
-        )
-        .await;
-}
-
 /// A spec with `n` operations, to fill a disk with.
 fn filler_spec(title: &str, n: usize) -> String {
     let mut paths = serde_json::Map::new();
@@ -83,7 +68,7 @@ exec "$EXE" daemon run --port 0
         .env("SMALL", &small)
         .env("EXE", EXE);
     let service = Service::start_command(home.path(), command, &[], false);
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     service.allow("echo.*").await;
 
     let add = |i: usize| {
@@ -163,7 +148,7 @@ async fn a_thousand_concurrent_invokes_all_succeed() {
     let (upstream, seen) = start_recording_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     service.allow("echo.*").await;
     let client = burst_client();
     let calls = (0..1000).map(|i| {
@@ -200,7 +185,7 @@ async fn two_hundred_pauses_resumed_at_once_run_exactly_once_each() {
     let (upstream, seen) = start_recording_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     let client = burst_client();
     let mut ids = Vec::new();
     for i in 0..200 {
@@ -250,7 +235,7 @@ async fn sigkill_during_a_burst_loses_nothing_acknowledged_and_runs_nothing_twic
     let (upstream, seen) = start_recording_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    add_echo(&service, &upstream).await;
+    service.add_echo(&upstream).await;
     let client = burst_client();
     let mut ids = Vec::new();
     for i in 0..100 {

@@ -17,17 +17,7 @@ fn sdk(url: &str, token: &str, steps: Value) -> Value {
 async fn service_with_echo(home: &std::path::Path) -> (Service, String) {
     let upstream = start_upstream().await;
     let service = Service::start(home);
-    let spec = support::fixtures()
-        .join("service/echo.yaml")
-        .display()
-        .to_string();
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec, "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
-        )
-        .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
+    service.add_echo(&upstream).await;
     (service, upstream)
 }
 

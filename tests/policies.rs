@@ -18,14 +18,7 @@ use support::service::{Seen, Service, sdk, start_recording_upstream, text};
 async fn service_with_echo(home: &std::path::Path, env: &[(&str, &str)]) -> (Service, Seen) {
     let (upstream, seen) = start_recording_upstream().await;
     let service = Service::start_with_env(home, env);
-    let spec = support::fixtures().join("service/echo.yaml");
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec.display().to_string(), "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
-        )
-        .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
+    service.add_echo(&upstream).await;
     (service, seen)
 }
 

@@ -125,17 +125,7 @@ async fn the_client_runs_under_node_against_a_live_service() {
     let upstream = start_upstream().await;
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
-    let spec = support::fixtures()
-        .join("service/echo.yaml")
-        .display()
-        .to_string();
-    let added = service
-        .invoke(
-            "executor.openapi.addSource",
-            serde_json::json!({"spec": spec, "namespace": "echo", "baseUrl": format!("{upstream}/v1")}),
-        )
-        .await;
-    assert_eq!(added.1["ok"], true, "{}", added.1);
+    service.add_echo(&upstream).await;
 
     // The client as the user gets it: generated from the store.
     let script =

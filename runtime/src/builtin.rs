@@ -205,6 +205,16 @@ pub fn changes_settings(tool: &Tool) -> bool {
     tool.integration == NAMESPACE && tool.annotations.read_only_hint != Some(true)
 }
 
+/// A built-in operation no room knows: a mismatch between the catalog's
+/// built-ins and their dispatch, never the caller's mistake.
+pub fn unknown(operation: &str) -> generator::envelope::ToolError {
+    crate::errors::error(
+        generator::envelope::ErrorCode::InternalError,
+        format!("unknown built-in operation {operation}"),
+        None,
+    )
+}
+
 /// A built-in tool's input as its Rust type (already checked against its
 /// schema; this is the second line).
 pub fn parse<T: serde::de::DeserializeOwned>(

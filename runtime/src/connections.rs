@@ -244,10 +244,6 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
                 .map_err(|e| error(ErrorCode::InvalidInput, format!("invalid input: {e}"), None))?;
             remove(state, input).await
         }
-        other => Err(error(
-            ErrorCode::InternalError,
-            format!("unknown built-in operation {other}"),
-            None,
-        )),
+        other => Err(crate::builtin::unknown(other)),
     }
 }

@@ -24,13 +24,7 @@ pub fn run(state: &Shared, operation: &str, input: Value) -> Result<Value, ToolE
             let MovePolicy { id, position } = parse(input)?;
             to_value(move_to(state, &id, position)?)
         }
-        other => {
-            return Err(error(
-                ErrorCode::InternalError,
-                format!("unknown built-in operation {other}"),
-                None,
-            ));
-        }
+        other => return Err(builtin::unknown(other)),
     };
     Ok(output)
 }

@@ -221,6 +221,18 @@ impl Service {
         assert_eq!(r["ok"], true, "{r}");
     }
 
+    /// The echo API (`tests/fixtures/service/echo.yaml`) added as `echo`,
+    /// its calls going to `upstream` (an echo upstream's base URL).
+    pub async fn add_echo(&self, upstream: &str) {
+        let spec = super::fixtures().join("service/echo.yaml");
+        self.add_openapi(json!({
+            "spec": spec.display().to_string(),
+            "namespace": "echo",
+            "baseUrl": format!("{upstream}/v1"),
+        }))
+        .await;
+    }
+
     /// `POST` a JSON body to a route.
     pub async fn post(&self, route: &str, body: Value) -> (u16, Value) {
         self.post_with(&http(), route, body).await

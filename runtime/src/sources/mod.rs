@@ -52,13 +52,7 @@ pub async fn run(state: &AppState, operation: &str, input: Value) -> Result<Valu
         }
         builtin::REMOVE => to_value(remove(state, parse::<SourceName>(input)?).await?),
         builtin::REFRESH => to_value(refresh(state, parse::<SourceName>(input)?).await?),
-        other => {
-            return Err(error(
-                ErrorCode::InternalError,
-                format!("unknown built-in operation {other}"),
-                None,
-            ));
-        }
+        other => return Err(builtin::unknown(other)),
     };
     Ok(output)
 }
