@@ -20,6 +20,10 @@ use serde_json::{Value, json};
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
 
+// Issue 17's figures: adds, memory, the first listing (`-- scale`).
+#[path = "scale.rs"]
+mod scale;
+
 const SEQUENTIAL: usize = 3000;
 const CONCURRENCY: usize = 16;
 const LOAD_SECONDS: u64 = 4;
@@ -48,6 +52,9 @@ fn main() {
     }
     if run("code") {
         rt.block_on(code_bench());
+    }
+    if run("scale") {
+        rt.block_on(scale::scale_bench());
     }
 }
 

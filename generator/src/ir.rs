@@ -512,36 +512,164 @@ impl Catalog {
         let defs = self
             .integration(&tool.integration)
             .map_or(&empty, |i| &i.defs);
-        let mut out = match schema {
-            Value::Object(map) => map.clone(),
-            Value::Bool(true) => Map::new(),
-            other => {
-                // `false`: nothing validates; keep it as `not: {}`.
-                let mut m = Map::new();
-                if other == &Value::Bool(false) {
-                    m.insert("not".into(), Value::Object(Map::new()));
-                }
-                m
-            }
-        };
         let reached = reachable_defs(schema, defs);
-        if !reached.is_empty() {
-            let mut sub = Map::new();
-            for name in reached {
-                if let Some(def) = defs.get(&name) {
-                    sub.insert(name, def.clone());
-                }
-            }
-            out.insert("$defs".into(), Value::Object(sub));
-        }
-        let mut doc = Map::new();
-        doc.insert(
-            "$schema".into(),
-            Value::String(JSON_SCHEMA_DIALECT.to_owned()),
-        );
-        doc.extend(out);
-        Value::Object(doc)
+        standalone(schema, defs, reached.iter().map(String::as_str))
     }
+
+    /// [`Catalog::standalone_schema`], with the reachable definitions
+    /// found through the integration's [`DefGraph`] (the same document).
+    pub fn standalone_schema_in(&self, tool: &Tool, role: SchemaRole, graph: &DefGraph) -> Value {
+        let schema = match role {
+            SchemaRole::Input => &tool.input,
+            SchemaRole::Output => &tool.output,
+        };
+        let empty = Map::new();
+        let defs = self
+            .integration(&tool.integration)
+            .map_or(&empty, |i| &i.defs);
+        standalone(schema, defs, graph.reached(schema).0.into_iter())
+    }
+
+    /// Bytes of [`Catalog::standalone_schema`] as compact JSON, give or
+    /// take a few, measured without building it.
+    pub fn standalone_len(&self, tool: &Tool, role: SchemaRole, graph: &DefGraph) -> usize {
+        let schema = match role {
+            SchemaRole::Input => &tool.input,
+            SchemaRole::Output => &tool.output,
+        };
+        json_len(schema) + JSON_SCHEMA_DIALECT.len() + 24 + graph.reached(schema).1
+    }
+}
+
+/// `schema` with `$schema` set and the named definitions under `$defs`.
+fn standalone<'a>(
+    schema: &Value,
+    defs: &Map<String, Value>,
+    reached: impl Iterator<Item = &'a str>,
+) -> Value {
+    let mut out = match schema {
+        Value::Object(map) => map.clone(),
+        Value::Bool(true) => Map::new(),
+        other => {
+            // `false`: nothing validates; keep it as `not: {}`.
+            let mut m = Map::new();
+            if other == &Value::Bool(false) {
+                m.insert("not".into(), Value::Object(Map::new()));
+            }
+            m
+        }
+    };
+    let mut sub = Map::new();
+    for name in reached {
+        if let Some(def) = defs.get(name) {
+            sub.insert(name.to_owned(), def.clone());
+        }
+    }
+    if !sub.is_empty() {
+        out.insert("$defs".into(), Value::Object(sub));
+    }
+    let mut doc = Map::new();
+    doc.insert(
+        "$schema".into(),
+        Value::String(JSON_SCHEMA_DIALECT.to_owned()),
+    );
+    doc.extend(out);
+    Value::Object(doc)
+}
+
+/// One integration's definitions as a graph: each one's direct refs and
+/// its size as JSON, measured once. A listing of thousands of tools asks
+/// for each tool's reachable definitions; walking the definitions' trees
+/// again for every tool (GitHub's reach hundreds of kilobytes) is what made
+/// the first MCP listing of a large catalog take seconds.
+#[derive(Debug, Default)]
+pub struct DefGraph {
+    index: std::collections::HashMap<String, usize>,
+    /// Definition names, sorted; `refs` and `sizes` are by this index.
+    names: Vec<String>,
+    refs: Vec<Vec<usize>>,
+    /// Bytes of `"name":<definition>` as compact JSON.
+    sizes: Vec<usize>,
+}
+
+impl DefGraph {
+    pub fn new(defs: &Map<String, Value>) -> DefGraph {
+        let mut names: Vec<String> = defs.keys().cloned().collect();
+        names.sort();
+        let index: std::collections::HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        let mut refs = Vec::with_capacity(names.len());
+        let mut sizes = Vec::with_capacity(names.len());
+        let mut found = Vec::new();
+        for name in &names {
+            let def = &defs[name];
+            found.clear();
+            collect_def_refs(def, &mut found);
+            let mut targets: Vec<usize> =
+                found.iter().filter_map(|n| index.get(n).copied()).collect();
+            targets.sort_unstable();
+            targets.dedup();
+            refs.push(targets);
+            sizes.push(json_len(&Value::String(name.clone())) + 1 + json_len(def));
+        }
+        DefGraph {
+            index,
+            names,
+            refs,
+            sizes,
+        }
+    }
+
+    /// The definitions `schema` reaches, directly or through others, as
+    /// sorted names, and their bytes as JSON (each `"name":<definition>`
+    /// plus a separator).
+    pub fn reached(&self, schema: &Value) -> (Vec<&str>, usize) {
+        let mut start = Vec::new();
+        collect_def_refs(schema, &mut start);
+        let mut seen = vec![false; self.names.len()];
+        let mut stack: Vec<usize> = start
+            .iter()
+            .filter_map(|n| self.index.get(n).copied())
+            .collect();
+        let mut reached = Vec::new();
+        let mut bytes = 0;
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            reached.push(i);
+            bytes += self.sizes[i] + 1;
+            stack.extend(self.refs[i].iter().copied().filter(|&j| !seen[j]));
+        }
+        reached.sort_unstable();
+        (
+            reached
+                .into_iter()
+                .map(|i| self.names[i].as_str())
+                .collect(),
+            bytes,
+        )
+    }
+}
+
+/// Bytes of a value as compact JSON, without keeping them.
+pub fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// The dialect of every IR schema.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::{Catalog, Policy, SchemaRole, Tool};
+use generator::ir::{Catalog, DefGraph, Policy, SchemaRole, Tool};
 use serde_json::{Value, json};
 
 use crate::builtin;
@@ -100,6 +100,11 @@ pub struct Live {
     /// through names it in its cursors.
     pub version: u64,
     validators: Mutex<Validators>,
+    /// Each integration's definitions as a graph (see
+    /// [`generator::ir::DefGraph`]): made once per catalog, in the
+    /// background right after a reload ([`Live::prepare`]), so that no
+    /// listing or validation pays for it.
+    graphs: std::sync::OnceLock<HashMap<String, DefGraph>>,
 }
 
 /// Compiled validators, made on first use per tool and role, at most
@@ -167,7 +172,39 @@ impl Live {
                 "EXECUTOR_MAX_VALIDATORS",
                 1024,
             ) as usize)),
+            graphs: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Makes what listings and validation derive from this catalog, so
+    /// that no request pays for it: run in the background after a reload.
+    pub fn prepare(&self) {
+        self.graphs();
+    }
+
+    fn graphs(&self) -> &HashMap<String, DefGraph> {
+        self.graphs.get_or_init(|| {
+            self.catalog
+                .integrations
+                .iter()
+                .map(|i| (i.name.clone(), DefGraph::new(&i.defs)))
+                .collect()
+        })
+    }
+
+    /// An integration's definitions as a graph (empty for unknown names).
+    pub fn graph(&self, integration: &str) -> &DefGraph {
+        static EMPTY: std::sync::OnceLock<DefGraph> = std::sync::OnceLock::new();
+        self.graphs()
+            .get(integration)
+            .unwrap_or_else(|| EMPTY.get_or_init(DefGraph::default))
+    }
+
+    /// A tool's schema as a self-contained document (what MCP lists and
+    /// validation compiles).
+    pub fn standalone(&self, tool: &Tool, role: SchemaRole) -> Value {
+        self.catalog
+            .standalone_schema_in(tool, role, self.graph(&tool.integration))
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or
@@ -350,7 +387,7 @@ impl Live {
         {
             return Ok(v.clone());
         }
-        let schema = self.catalog.standalone_schema(tool, role);
+        let schema = self.standalone(tool, role);
         let validator = jsonschema::options()
             .should_validate_formats(false)
             .build(&schema)

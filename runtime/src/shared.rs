@@ -184,7 +184,12 @@ impl Shared {
         live.credentials = credentials;
         live.version = *self.catalog_changes.borrow() + 1;
         let live = Arc::new(live);
-        *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = live.clone();
+        // What listings and validation derive from the catalog, made now
+        // rather than by the first request that needs it.
+        std::thread::Builder::new()
+            .name("catalog-prepare".into())
+            .spawn(move || live.prepare())?;
         self.catalog_changes.send_modify(|version| *version += 1);
         Ok(())
     }

@@ -134,12 +134,8 @@ pub(super) async fn describe_tool(
     match live.resolve(&path) {
         Ok(tool) => {
             let mut data = summary(tool);
-            data["input"] = live
-                .catalog
-                .standalone_schema(tool, generator::ir::SchemaRole::Input);
-            data["output"] = live
-                .catalog
-                .standalone_schema(tool, generator::ir::SchemaRole::Output);
+            data["input"] = live.standalone(tool, generator::ir::SchemaRole::Input);
+            data["output"] = live.standalone(tool, generator::ir::SchemaRole::Output);
             data["deprecated"] = json!(tool.deprecated);
             axum::Json(json!({ "ok": true, "data": data })).into_response()
         }

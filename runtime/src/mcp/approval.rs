@@ -116,8 +116,8 @@ impl Handler {
         let (path, input) = match &self.mode {
             Mode::All => (name.to_owned(), arguments.clone()),
             Mode::Source(_) => {
-                let (_, tools) = self.tools();
-                let path = tools.path(name).ok_or_else(mismatch)?.to_owned();
+                let (live, tools) = self.tools();
+                let path = tools.path(&live, name).ok_or_else(mismatch)?.to_owned();
                 (path, arguments.clone())
             }
             Mode::Discover if name == "call" => (

@@ -23,7 +23,7 @@ mod tools;
 
 use approval::{APPROVAL_KEY, Asked};
 pub use tools::{MAX_OUTPUT_SCHEMA_BYTES, PAGE_SIZE};
-use tools::{McpTools, catalog_tools, code_tools, discovery_tools, first_line, source_tools};
+use tools::{View, code_tools, discovery_tools, first_line, source_tools};
 
 use std::sync::{Arc, Mutex};
 
@@ -154,17 +154,22 @@ pub struct Handler {
 }
 
 impl Handler {
-    fn tools(&self) -> (Arc<Live>, Arc<McpTools>) {
+    fn tools(&self) -> (Arc<Live>, View) {
         let live = self.state.live();
-        let tools = match &self.mode {
-            Mode::All => live.views.get_or_build("", || catalog_tools(&live)),
-            Mode::Discover => discovery_tools().clone(),
-            Mode::Code => live.views.get_or_build("#code", || code_tools(&live)),
-            Mode::Source(namespace) => live
-                .views
-                .get_or_build(namespace, || source_tools(&live, namespace)),
-        };
-        (live, tools)
+        let view = self.view(&live);
+        (live, view)
+    }
+
+    fn view(&self, live: &Live) -> View {
+        match &self.mode {
+            Mode::All => View::Catalog,
+            Mode::Discover => View::Built(discovery_tools().clone()),
+            Mode::Code => View::Built(live.views.get_or_build("#code", || code_tools(live))),
+            Mode::Source(namespace) => View::Built(
+                live.views
+                    .get_or_build(namespace, || source_tools(live, namespace)),
+            ),
+        }
     }
 }
 
@@ -211,7 +216,7 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         Subscribers::of(&self.state).add(&context.peer);
-        let (live, current) = self.tools();
+        let live = self.state.live();
         // A cursor names the catalog its listing began on, so a source
         // added while a client pages through never mixes two catalogs: the
         // pages come from the catalog of the first page (kept for a while),
@@ -222,8 +227,8 @@ impl ServerHandler for Handler {
             })?,
             None => (live.version, 0),
         };
-        let tools = if version == live.version {
-            current
+        let live = if version == live.version {
+            live
         } else {
             Listings::of(&self.state)
                 .get(&self.mode, version)
@@ -234,13 +239,13 @@ impl ServerHandler for Handler {
                     )
                 })?
         };
-        let end = (start + PAGE_SIZE).min(tools.list.len());
-        let mut result = ListToolsResult::with_all_items(
-            tools.list.get(start..end).unwrap_or_default().to_vec(),
-        );
-        if end < tools.list.len() {
+        let view = self.view(&live);
+        let len = view.len(&live);
+        let end = (start + PAGE_SIZE).min(len);
+        let mut result = ListToolsResult::with_all_items(view.page(&live, start, end));
+        if end < len {
             if start == 0 {
-                Listings::of(&self.state).keep(&self.mode, version, tools.clone());
+                Listings::of(&self.state).keep(&self.mode, version, live.clone());
             }
             result.next_cursor = Some(format!("{version}.{end}"));
         }
@@ -353,8 +358,8 @@ impl ServerHandler for Handler {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        let (_, tools) = self.tools();
-        tools.by_name.get(name).map(|&i| tools.list[i].clone())
+        let (live, view) = self.tools();
+        view.get(&live, name)
     }
 
     async fn call_tool(
@@ -364,7 +369,7 @@ impl ServerHandler for Handler {
     ) -> Result<CallToolResponse, McpError> {
         let (live, tools) = self.tools();
         let name = request.name.to_string();
-        if !tools.by_name.contains_key(&name) {
+        if tools.path(&live, &name).is_none() {
             return Err(McpError::invalid_params(
                 format!("unknown tool: {name}"),
                 None,
@@ -396,7 +401,7 @@ impl ServerHandler for Handler {
             }
             Mode::Code => self.code_helper(&name, &arguments),
             Mode::Source(_) => {
-                let path = tools.path(&name).unwrap_or_default().to_owned();
+                let path = tools.path(&live, &name).unwrap_or_default().to_owned();
                 let relay = crate::upstream::Relay {
                     peer: Arc::new(context.peer.clone()),
                     progress_token: context.meta.get_progress_token(),
@@ -428,38 +433,48 @@ fn parse_cursor(cursor: &str) -> Option<(u64, usize)> {
     Some((version.parse().ok()?, offset.parse().ok()?))
 }
 
-/// The tool lists of the last few catalogs that a listing began on, by
-/// view: what later pages of those listings are served from.
+/// The last few catalogs that a listing began on, by view: what later
+/// pages of those listings are served from. Each is kept at most
+/// [`KEPT_FOR`]: an old catalog is as large as the current one.
 #[derive(Default)]
 struct Listings {
-    recent: Mutex<std::collections::VecDeque<(Mode, u64, Arc<McpTools>)>>,
+    recent: Mutex<std::collections::VecDeque<(Mode, u64, Arc<Live>, std::time::Instant)>>,
 }
 
 /// Listings that may still be paging through: a few catalogs back.
 const KEPT_LISTINGS: usize = 3;
+
+/// How long a listing's later pages may come after its first.
+const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Listings {
     fn of(state: &AppState) -> Arc<Listings> {
         state.surfaces.get_or_insert_with(Listings::default)
     }
 
-    fn keep(&self, mode: &Mode, version: u64, tools: Arc<McpTools>) {
+    fn keep(&self, mode: &Mode, version: u64, live: Arc<Live>) {
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        if recent.iter().any(|(m, v, _)| m == mode && *v == version) {
+        recent.retain(|(.., at)| at.elapsed() < KEPT_FOR);
+        if let Some(found) = recent
+            .iter_mut()
+            .find(|(m, v, ..)| m == mode && *v == version)
+        {
+            found.3 = std::time::Instant::now();
             return;
         }
         if recent.len() >= KEPT_LISTINGS {
             recent.pop_front();
         }
-        recent.push_back((mode.clone(), version, tools));
+        recent.push_back((mode.clone(), version, live, std::time::Instant::now()));
     }
 
-    fn get(&self, mode: &Mode, version: u64) -> Option<Arc<McpTools>> {
-        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+    fn get(&self, mode: &Mode, version: u64) -> Option<Arc<Live>> {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|(.., at)| at.elapsed() < KEPT_FOR);
         recent
             .iter()
-            .find(|(m, v, _)| m == mode && *v == version)
-            .map(|(_, _, tools)| tools.clone())
+            .find(|(m, v, ..)| m == mode && *v == version)
+            .map(|(_, _, live, _)| live.clone())
     }
 }
 
@@ -588,11 +603,7 @@ impl Handler {
     /// clients were promised.
     async fn run(&self, live: &Live, path: &str, input: Value) -> Result<Value, ToolError> {
         let data = invoke::invoke(&self.state, path, input, &invoke::Caller::AGENT).await?;
-        let (_, tools) = self.tools();
-        let promised = tools
-            .by_name
-            .get(path)
-            .is_some_and(|&i| tools.list[i].output_schema.is_some());
+        let promised = self.view(live).promises_output(live, path);
         if promised && let Ok(tool) = live.resolve(path) {
             live.validate_output(tool, &data)?;
         }
@@ -625,8 +636,8 @@ impl Handler {
                     "path": tool.path,
                     "title": tool.title,
                     "description": tool.description,
-                    "inputSchema": live.catalog.standalone_schema(tool, SchemaRole::Input),
-                    "outputSchema": live.catalog.standalone_schema(tool, SchemaRole::Output),
+                    "inputSchema": live.standalone(tool, SchemaRole::Input),
+                    "outputSchema": live.standalone(tool, SchemaRole::Output),
                     "annotations": tool.annotations,
                 }))
             }

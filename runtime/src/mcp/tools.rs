@@ -14,7 +14,7 @@ use crate::catalog::Live;
 /// Tools per `tools/list` page.
 pub const PAGE_SIZE: usize = 500;
 
-/// The MCP tools of one live catalog, built on first use.
+/// A short list of MCP tools, built once per live catalog.
 #[derive(Default)]
 pub struct McpTools {
     pub(super) list: Vec<Tool>,
@@ -35,15 +35,86 @@ pub(super) fn first_line(text: Option<&str>) -> Option<String> {
         .map(|l| l.trim().to_owned())
 }
 
-/// Every catalog tool as an MCP tool.
-pub(super) fn catalog_tools(live: &Live) -> McpTools {
-    let mut tools = McpTools::default();
-    for tool in &live.catalog.tools {
-        tools.by_name.insert(tool.path.clone(), tools.list.len());
-        tools.paths.push(tool.path.clone());
-        tools.list.push(mcp_tool(live, tool));
+/// The tools one MCP view lists, for one live catalog.
+#[derive(Clone)]
+pub(super) enum View {
+    /// Every catalog tool under its path, built a page at a time from the
+    /// live catalog. Kept built, 3,000 tools with self-contained schemas
+    /// (GitHub's, Stripe's, Kubernetes' and OpenAI's: 28.8 MB as JSON) cost
+    /// more memory than the whole catalog; built from the catalog's
+    /// definition graphs (made when the catalog is loaded), a page of 500
+    /// costs milliseconds.
+    Catalog,
+    /// A short list built once per catalog: one source's tools, or the
+    /// discovery or code tools.
+    Built(Arc<McpTools>),
+}
+
+impl View {
+    pub(super) fn len(&self, live: &Live) -> usize {
+        match self {
+            View::Catalog => live.catalog.tools.len(),
+            View::Built(tools) => tools.list.len(),
+        }
     }
-    tools
+
+    /// The tools from `start` to `end` (clamped), in listing order.
+    pub(super) fn page(&self, live: &Live, start: usize, end: usize) -> Vec<Tool> {
+        match self {
+            View::Catalog => live
+                .catalog
+                .tools
+                .get(start..end.min(live.catalog.tools.len()))
+                .unwrap_or_default()
+                .iter()
+                .map(|tool| mcp_tool(live, tool))
+                .collect(),
+            View::Built(tools) => tools
+                .list
+                .get(start..end.min(tools.list.len()))
+                .unwrap_or_default()
+                .to_vec(),
+        }
+    }
+
+    /// The MCP tool of this name, as listed.
+    pub(super) fn get(&self, live: &Live, name: &str) -> Option<Tool> {
+        match self {
+            View::Catalog => live.catalog.tool(name).map(|tool| mcp_tool(live, tool)),
+            View::Built(tools) => tools.by_name.get(name).map(|&i| tools.list[i].clone()),
+        }
+    }
+
+    /// The catalog path behind an MCP tool name.
+    pub(super) fn path<'a>(&'a self, live: &'a Live, name: &str) -> Option<&'a str> {
+        match self {
+            View::Catalog => live.catalog.tool(name).map(|t| t.path.as_str()),
+            View::Built(tools) => tools.path(name),
+        }
+    }
+
+    /// Whether the listing gave this tool an output schema (its answers
+    /// must then match it).
+    pub(super) fn promises_output(&self, live: &Live, name: &str) -> bool {
+        match self {
+            View::Catalog => live
+                .catalog
+                .tool(name)
+                .is_some_and(|tool| output_listed(live, tool)),
+            View::Built(tools) => tools
+                .by_name
+                .get(name)
+                .is_some_and(|&i| tools.list[i].output_schema.is_some()),
+        }
+    }
+}
+
+/// Whether a tool's output schema is small enough to list (see
+/// [`MAX_OUTPUT_SCHEMA_BYTES`]), measured without building it.
+fn output_listed(live: &Live, tool: &IrTool) -> bool {
+    live.catalog
+        .standalone_len(tool, SchemaRole::Output, live.graph(&tool.integration))
+        <= MAX_OUTPUT_SCHEMA_BYTES
 }
 
 /// One source's tools under their own names: an upstream MCP server's
@@ -65,9 +136,7 @@ pub(super) fn source_tools(live: &Live, namespace: &str) -> McpTools {
                 let output = &tool.output;
                 mcp.output_schema =
                     (output.as_object().is_some_and(|o| !o.is_empty())).then(|| {
-                        Arc::new(object(
-                            live.catalog.standalone_schema(tool, SchemaRole::Output),
-                        ))
+                        Arc::new(object(live.standalone(tool, SchemaRole::Output)))
                     });
                 (binding.tool_name.clone(), mcp)
             }
@@ -92,11 +161,8 @@ pub(super) fn source_tools(live: &Live, namespace: &str) -> McpTools {
 pub const MAX_OUTPUT_SCHEMA_BYTES: usize = 16 * 1024;
 
 pub(super) fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
-    let input = object(live.catalog.standalone_schema(tool, SchemaRole::Input));
-    let output = live.catalog.standalone_schema(tool, SchemaRole::Output);
-    let output = (serde_json::to_vec(&output).map_or(usize::MAX, |b| b.len())
-        <= MAX_OUTPUT_SCHEMA_BYTES)
-        .then_some(output);
+    let input = object(live.standalone(tool, SchemaRole::Input));
+    let output = output_listed(live, tool).then(|| live.standalone(tool, SchemaRole::Output));
     let description = tool
         .description
         .clone()

@@ -176,6 +176,11 @@ impl SourceRecord {
 /// connections, each change one transaction. `SqliteStore` is the embedded
 /// implementation; a second backend (PostgreSQL) is another `impl Store`.
 pub trait Store: Send {
+    /// Every source, in namespace order. Documents are left out (empty)
+    /// but for GraphQL sources, whose schema checks callers' selections:
+    /// the live catalog never needs an OpenAPI document again after it was
+    /// indexed, and reading them all (GitHub's is 13 MB) on every reload
+    /// cost memory and time. [`Store::source`] gives one source whole.
     fn sources(&self) -> anyhow::Result<Vec<SourceRecord>>;
 
     fn source(&self, namespace: &str) -> anyhow::Result<Option<SourceRecord>>;

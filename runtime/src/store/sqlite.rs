@@ -144,7 +144,8 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn sources(&self) -> anyhow::Result<Vec<SourceRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT namespace, kind, origin, document, options, integration, tools, diagnostics, created_at, updated_at
+            "SELECT namespace, kind, origin, CASE kind WHEN 'graphql' THEN document ELSE '' END,
+                    options, integration, tools, diagnostics, created_at, updated_at
              FROM sources ORDER BY namespace",
         )?;
         let rows = stmt.query_map([], row_to_raw)?;
