@@ -90,7 +90,9 @@ pub async fn scale_bench() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (idle, _) = memory(child.id());
     println!("after a restart, idle: RSS {idle:.1} MiB\n");
-    println!("| `tools/list` over `/mcp?tools=all`, every page | first page | whole catalog | tools |");
+    println!(
+        "| `tools/list` over `/mcp?tools=all`, every page | first page | whole catalog | tools |"
+    );
     println!("|---|---|---|---|");
     let (first, whole, tools) = list_all(&url, &token).await;
     println!(

@@ -134,10 +134,8 @@ pub(super) fn source_tools(live: &Live, namespace: &str) -> McpTools {
             generator::ir::Binding::Mcp(binding) => {
                 let mut mcp = mcp_tool(live, tool);
                 let output = &tool.output;
-                mcp.output_schema =
-                    (output.as_object().is_some_and(|o| !o.is_empty())).then(|| {
-                        Arc::new(object(live.standalone(tool, SchemaRole::Output)))
-                    });
+                mcp.output_schema = (output.as_object().is_some_and(|o| !o.is_empty()))
+                    .then(|| Arc::new(object(live.standalone(tool, SchemaRole::Output))));
                 (binding.tool_name.clone(), mcp)
             }
             _ => (tool.name.clone(), mcp_tool(live, tool)),
