@@ -95,6 +95,7 @@ impl Shared {
 
     /// Rebuilds the live catalog from the store and swaps it in.
     pub fn reload(&self) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
         let (records, rules, connections) = {
             let store = self.store();
             (store.sources()?, store.policies()?, store.connections()?)
@@ -126,6 +127,7 @@ impl Shared {
                 .or_default()
                 .push((row.owner, row.name));
         }
+        let read = started.elapsed();
         let mut catalog = Catalog::default();
         let mut sources = HashMap::new();
         for record in records {
@@ -180,7 +182,14 @@ impl Shared {
             );
             catalog.insert(record.integration, tools);
         }
+        let assembled = started.elapsed();
         let mut live = Live::new(catalog, sources, Rules::new(rules));
+        tracing::debug!(
+            read_ms = read.as_millis() as u64,
+            assembled_ms = (assembled - read).as_millis() as u64,
+            indexed_ms = (started.elapsed() - assembled).as_millis() as u64,
+            "catalog reloaded"
+        );
         live.credentials = credentials;
         live.version = *self.catalog_changes.borrow() + 1;
         let live = Arc::new(live);
