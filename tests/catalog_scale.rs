@@ -59,6 +59,37 @@ async fn a_listing_right_after_a_start_is_the_warm_one() {
         serde_json::to_string(&cold).unwrap(),
         serde_json::to_string(&warm).unwrap()
     );
+
+    // Whether a tool's output schema is listed is decided by measuring it
+    // without building it: the tools listed with one have one of at most
+    // 16 KiB, and those listed without have a larger one (as
+    // `GET /api/tools/{path}` builds it), give or take the measure's slack.
+    let limit = runtime::mcp::MAX_OUTPUT_SCHEMA_BYTES;
+    let (mut with, mut without) = (0, 0);
+    for tool in &cold {
+        let (status, body) = service.get(&format!("/api/tools/{}", tool.name)).await;
+        assert_eq!(status, 200, "{body}");
+        let built = body["data"]["output"].to_string().len();
+        if tool.output_schema.is_some() {
+            with += 1;
+            assert!(
+                built <= limit + 64,
+                "{} listed with {built} bytes",
+                tool.name
+            );
+        } else {
+            without += 1;
+            assert!(
+                built + 64 > limit,
+                "{} left out at {built} bytes",
+                tool.name
+            );
+        }
+    }
+    assert!(
+        with > 100 && without > 100,
+        "{with} with, {without} without"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

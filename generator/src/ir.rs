@@ -870,5 +870,22 @@ mod tests {
         assert_eq!(doc["$schema"], JSON_SCHEMA_DIALECT);
         let out = catalog.standalone_schema(&tool, SchemaRole::Output);
         assert!(out.get("$defs").is_none());
+
+        // The graph finds the same definitions, and measures the document
+        // without building it.
+        let graph = DefGraph::new(&catalog.integrations[0].defs);
+        assert_eq!(graph.reached(&tool.input).0, ["A", "B"]);
+        assert_eq!(
+            catalog.standalone_schema_in(&tool, SchemaRole::Input, &graph),
+            doc
+        );
+        for role in [SchemaRole::Input, SchemaRole::Output] {
+            let built = json_len(&catalog.standalone_schema(&tool, role));
+            let measured = catalog.standalone_len(&tool, role, &graph);
+            assert!(
+                measured.abs_diff(built) <= 32,
+                "{role:?}: measured {measured}, built {built}"
+            );
+        }
     }
 }
