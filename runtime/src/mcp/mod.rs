@@ -438,8 +438,12 @@ fn parse_cursor(cursor: &str) -> Option<(u64, usize)> {
 /// [`KEPT_FOR`]: an old catalog is as large as the current one.
 #[derive(Default)]
 struct Listings {
-    recent: Mutex<std::collections::VecDeque<(Mode, u64, Arc<Live>, std::time::Instant)>>,
+    recent: Mutex<std::collections::VecDeque<Listed>>,
 }
+
+/// A listing's view, its catalog's version, that catalog, and when a
+/// listing of it last began.
+type Listed = (Mode, u64, Arc<Live>, std::time::Instant);
 
 /// Listings that may still be paging through: a few catalogs back.
 const KEPT_LISTINGS: usize = 3;
