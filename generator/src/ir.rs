@@ -547,6 +547,18 @@ fn standalone<'a>(
     defs: &Map<String, Value>,
     reached: impl Iterator<Item = &'a str>,
 ) -> Value {
+    let mut sub = Map::new();
+    for name in reached {
+        if let Some(def) = defs.get(name) {
+            sub.insert(name.to_owned(), def.clone());
+        }
+    }
+    standalone_document(schema, sub)
+}
+
+/// `schema` as a self-contained document: `$schema` set, and `defs` (the
+/// definitions it reaches, by name) under `$defs`.
+pub fn standalone_document(schema: &Value, defs: Map<String, Value>) -> Value {
     let mut out = match schema {
         Value::Object(map) => map.clone(),
         Value::Bool(true) => Map::new(),
@@ -559,14 +571,8 @@ fn standalone<'a>(
             m
         }
     };
-    let mut sub = Map::new();
-    for name in reached {
-        if let Some(def) = defs.get(name) {
-            sub.insert(name.to_owned(), def.clone());
-        }
-    }
-    if !sub.is_empty() {
-        out.insert("$defs".into(), Value::Object(sub));
+    if !defs.is_empty() {
+        out.insert("$defs".into(), Value::Object(defs));
     }
     let mut doc = Map::new();
     doc.insert(
@@ -614,6 +620,41 @@ impl DefGraph {
             targets.dedup();
             refs.push(targets);
             sizes.push(json_len(&Value::String(name.clone())) + 1 + json_len(def));
+        }
+        DefGraph {
+            index,
+            names,
+            refs,
+            sizes,
+        }
+    }
+
+    /// The same graph from definitions held as compact JSON text (each as
+    /// `serde_json::to_string` wrote it), `(name, text)`; one that does not
+    /// parse has no refs.
+    pub fn from_texts<'a>(defs: impl Iterator<Item = (&'a str, &'a str)>) -> DefGraph {
+        let mut parts: Vec<(&str, &str)> = defs.collect();
+        parts.sort_by(|a, b| a.0.cmp(b.0));
+        let names: Vec<String> = parts.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let index: std::collections::HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        let mut refs = Vec::with_capacity(names.len());
+        let mut sizes = Vec::with_capacity(names.len());
+        let mut found = Vec::new();
+        for (name, text) in &parts {
+            found.clear();
+            if let Ok(def) = serde_json::from_str::<Value>(text) {
+                collect_def_refs(&def, &mut found);
+            }
+            let mut targets: Vec<usize> =
+                found.iter().filter_map(|n| index.get(n).copied()).collect();
+            targets.sort_unstable();
+            targets.dedup();
+            refs.push(targets);
+            sizes.push(json_len(&Value::String((*name).to_owned())) + 1 + text.len());
         }
         DefGraph {
             index,
@@ -875,6 +916,13 @@ mod tests {
         // without building it.
         let graph = DefGraph::new(&catalog.integrations[0].defs);
         assert_eq!(graph.reached(&tool.input).0, ["A", "B"]);
+        let texts: Vec<(String, String)> = catalog.integrations[0]
+            .defs
+            .iter()
+            .map(|(n, d)| (n.clone(), d.to_string()))
+            .collect();
+        let from_texts = DefGraph::from_texts(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        assert_eq!(from_texts.reached(&tool.input), graph.reached(&tool.input));
         assert_eq!(
             catalog.standalone_schema_in(&tool, SchemaRole::Input, &graph),
             doc

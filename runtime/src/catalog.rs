@@ -105,6 +105,53 @@ pub struct Live {
     /// background right after a reload ([`Live::prepare`]), so that no
     /// listing or validation pays for it.
     graphs: std::sync::OnceLock<HashMap<String, DefGraph>>,
+    /// Each integration's shared definitions as compact JSON, by
+    /// integration: `catalog`'s integrations keep none. Held as `Value`
+    /// trees they took seven times their size as text (25 MB for GitHub's,
+    /// Stripe's, Kubernetes' and OpenAI's, against 3.6 MB); a request
+    /// parses only the definitions it reaches.
+    defs: HashMap<String, CompactDefs>,
+}
+
+/// One integration's definitions as compact JSON text, in their order.
+#[derive(Default)]
+struct CompactDefs {
+    texts: Vec<(String, Box<str>)>,
+    index: HashMap<String, usize>,
+}
+
+impl CompactDefs {
+    fn new(defs: serde_json::Map<String, Value>) -> CompactDefs {
+        let texts: Vec<(String, Box<str>)> = defs
+            .into_iter()
+            .map(|(name, def)| (name, def.to_string().into_boxed_str()))
+            .collect();
+        let index = texts
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.clone(), i))
+            .collect();
+        CompactDefs { texts, index }
+    }
+
+    /// A definition, parsed (`Null` for an unknown name).
+    fn get(&self, name: &str) -> Option<Value> {
+        let text = &self.texts[*self.index.get(name)?].1;
+        Some(serde_json::from_str(text).unwrap_or(Value::Null))
+    }
+
+    /// Every definition, parsed, in order.
+    fn all(&self) -> serde_json::Map<String, Value> {
+        self.texts
+            .iter()
+            .map(|(name, text)| {
+                (
+                    name.clone(),
+                    serde_json::from_str(text).unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Compiled validators, made on first use per tool and role, at most
@@ -158,8 +205,19 @@ impl Live {
     }
 
     pub fn new(stored: Catalog, sources: HashMap<String, SourceRuntime>, rules: Rules) -> Live {
-        let (catalog, blocked) = visible(with_builtins(stored), &rules);
+        let (mut catalog, blocked) = visible(with_builtins(stored), &rules);
+        let defs = catalog
+            .integrations
+            .iter_mut()
+            .map(|i| {
+                (
+                    i.name.clone(),
+                    CompactDefs::new(std::mem::take(&mut i.defs)),
+                )
+            })
+            .collect();
         Live {
+            defs,
             index: SearchIndex::build(&catalog),
             catalog,
             blocked,
@@ -184,12 +242,56 @@ impl Live {
 
     fn graphs(&self) -> &HashMap<String, DefGraph> {
         self.graphs.get_or_init(|| {
-            self.catalog
-                .integrations
+            self.defs
                 .iter()
-                .map(|i| (i.name.clone(), DefGraph::new(&i.defs)))
+                .map(|(name, defs)| {
+                    let texts = defs.texts.iter().map(|(n, t)| (n.as_str(), &**t));
+                    (name.clone(), DefGraph::from_texts(texts))
+                })
                 .collect()
         })
+    }
+
+    /// The definitions of a tool's integration that `schemas` reach, parsed.
+    fn reached_defs(&self, tool: &Tool, schemas: &[&Value]) -> serde_json::Map<String, Value> {
+        let graph = self.graph(&tool.integration);
+        let mut names: Vec<&str> = schemas.iter().flat_map(|s| graph.reached(s).0).collect();
+        names.sort_unstable();
+        names.dedup();
+        let Some(defs) = self.defs.get(&tool.integration) else {
+            return serde_json::Map::new();
+        };
+        names
+            .into_iter()
+            .filter_map(|name| Some((name.to_owned(), defs.get(name)?)))
+            .collect()
+    }
+
+    /// One tool and its integration with the definitions the tool reaches:
+    /// what the TypeScript emitter needs to print it.
+    pub fn catalog_for(&self, tool: &Tool) -> Catalog {
+        let mut catalog = Catalog::default();
+        if let Some(integration) = self.catalog.integration(&tool.integration) {
+            let mut integration = integration.clone();
+            integration.defs = self.reached_defs(tool, &[&tool.input, &tool.output]);
+            catalog.insert(integration, vec![tool.clone()]);
+        }
+        catalog
+    }
+
+    /// The catalog callers see, with every definition (what exports emit),
+    /// or only one integration's; `None` for an unknown integration.
+    pub fn full_catalog(&self, integration: Option<&str>) -> Option<Catalog> {
+        let mut catalog = match integration {
+            Some(name) => self.catalog.filtered(name)?,
+            None => self.catalog.clone(),
+        };
+        for integration in &mut catalog.integrations {
+            if let Some(defs) = self.defs.get(&integration.name) {
+                integration.defs = defs.all();
+            }
+        }
+        Some(catalog)
     }
 
     /// An integration's definitions as a graph (empty for unknown names).
@@ -203,8 +305,11 @@ impl Live {
     /// A tool's schema as a self-contained document (what MCP lists and
     /// validation compiles).
     pub fn standalone(&self, tool: &Tool, role: SchemaRole) -> Value {
-        self.catalog
-            .standalone_schema_in(tool, role, self.graph(&tool.integration))
+        let schema = match role {
+            SchemaRole::Input => &tool.input,
+            SchemaRole::Output => &tool.output,
+        };
+        generator::ir::standalone_document(schema, self.reached_defs(tool, &[schema]))
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or

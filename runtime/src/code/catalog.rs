@@ -21,7 +21,7 @@ pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
             json!({
                 "path": tool.path,
                 "description": first_line(tool.description.as_deref().or(tool.title.as_deref())),
-                "signature": generator::emit::typescript::tool_signature(&live.catalog, tool),
+                "signature": generator::emit::typescript::tool_signature(&live.catalog_for(tool), tool),
             })
         })
         .collect();
@@ -36,7 +36,7 @@ pub fn describe(state: &AppState, path: &str) -> Result<Value, ToolError> {
     Ok(json!({
         "path": tool.path,
         "description": tool.description,
-        "declarations": generator::emit::typescript::tool_declarations(&live.catalog, tool),
+        "declarations": generator::emit::typescript::tool_declarations(&live.catalog_for(tool), tool),
     }))
 }
 

@@ -154,7 +154,7 @@ pub(super) async fn export_openapi(
 ) -> Response {
     let live = state.live();
     let catalog = match &query.integration {
-        Some(name) => match live.catalog.filtered(name) {
+        Some(name) => match live.full_catalog(Some(name)) {
             Some(c) => c,
             None => {
                 return failure(
@@ -167,7 +167,7 @@ pub(super) async fn export_openapi(
                 );
             }
         },
-        None => live.catalog.clone(),
+        None => live.full_catalog(None).unwrap_or_default(),
     };
     let options = ExportOptions {
         server_url: format!("http://{}", state.addr),
