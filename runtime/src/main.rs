@@ -6,7 +6,7 @@ use std::process::ExitCode;
 // 2 MiB region faulted in after a purge was zeroed whole, which took half
 // the time of adding GitHub's spec and 25 MB more memory (`perf`, issue 17).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc_shim::MiMalloc = alloc_shim::MiMalloc;
 
 fn main() -> ExitCode {
     runtime::cli::main()

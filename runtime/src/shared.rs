@@ -198,7 +198,13 @@ impl Shared {
         // rather than by the first request that needs it.
         std::thread::Builder::new()
             .name("catalog-prepare".into())
-            .spawn(move || live.prepare())?;
+            .spawn(move || {
+                live.prepare();
+                // What the reload parsed and dropped goes back to the OS
+                // now, not whenever the allocator is next called.
+                drop(live);
+                alloc_shim::release_free_memory();
+            })?;
         self.catalog_changes.send_modify(|version| *version += 1);
         Ok(())
     }

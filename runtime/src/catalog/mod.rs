@@ -15,6 +15,11 @@ use crate::errors::error;
 use crate::policy::Rules;
 use crate::search::SearchIndex;
 
+mod compact;
+mod validators;
+use compact::CompactDefs;
+use validators::Validators;
+
 /// What the invoker needs of a source beyond the IR.
 #[derive(Debug, Clone, Default)]
 pub struct SourceRuntime {
@@ -113,81 +118,6 @@ pub struct Live {
     defs: HashMap<String, CompactDefs>,
 }
 
-/// One integration's definitions as compact JSON text, in their order.
-#[derive(Default)]
-struct CompactDefs {
-    texts: Vec<(String, Box<str>)>,
-    index: HashMap<String, usize>,
-}
-
-impl CompactDefs {
-    fn new(defs: serde_json::Map<String, Value>) -> CompactDefs {
-        let texts: Vec<(String, Box<str>)> = defs
-            .into_iter()
-            .map(|(name, def)| (name, def.to_string().into_boxed_str()))
-            .collect();
-        let index = texts
-            .iter()
-            .enumerate()
-            .map(|(i, (name, _))| (name.clone(), i))
-            .collect();
-        CompactDefs { texts, index }
-    }
-
-    /// A definition, parsed (`Null` for an unknown name).
-    fn get(&self, name: &str) -> Option<Value> {
-        let text = &self.texts[*self.index.get(name)?].1;
-        Some(serde_json::from_str(text).unwrap_or(Value::Null))
-    }
-
-    /// Every definition, parsed, in order.
-    fn all(&self) -> serde_json::Map<String, Value> {
-        self.texts
-            .iter()
-            .map(|(name, text)| {
-                (
-                    name.clone(),
-                    serde_json::from_str(text).unwrap_or(Value::Null),
-                )
-            })
-            .collect()
-    }
-}
-
-/// Compiled validators, made on first use per tool and role, at most
-/// `max` of them (`EXECUTOR_MAX_VALIDATORS`, default 1024): a catalog of
-/// 10,000 tools keeps only what is being called. The oldest made is
-/// dropped first; a dropped one is compiled again when needed.
-struct Validators {
-    compiled: HashMap<(String, bool), Arc<jsonschema::Validator>>,
-    order: std::collections::VecDeque<(String, bool)>,
-    max: usize,
-}
-
-impl Validators {
-    fn new(max: usize) -> Validators {
-        Validators {
-            compiled: HashMap::new(),
-            order: std::collections::VecDeque::new(),
-            max: max.max(1),
-        }
-    }
-
-    fn insert(&mut self, key: (String, bool), validator: Arc<jsonschema::Validator>) {
-        while self.compiled.len() >= self.max {
-            match self.order.pop_front() {
-                Some(oldest) => {
-                    self.compiled.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-        if self.compiled.insert(key.clone(), validator).is_none() {
-            self.order.push_back(key);
-        }
-    }
-}
-
 impl Live {
     /// `stored` is the catalog of the stored sources; the built-in tools
     /// are added here.
@@ -244,10 +174,7 @@ impl Live {
         self.graphs.get_or_init(|| {
             self.defs
                 .iter()
-                .map(|(name, defs)| {
-                    let texts = defs.texts.iter().map(|(n, t)| (n.as_str(), &**t));
-                    (name.clone(), DefGraph::from_texts(texts))
-                })
+                .map(|(name, defs)| (name.clone(), DefGraph::from_texts(defs.texts())))
                 .collect()
         })
     }
