@@ -3,6 +3,7 @@
 //! compiled input validators. Rebuilt whole when a source changes, then
 //! swapped in, so readers never see half a change.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +18,7 @@ use crate::search::SearchIndex;
 
 mod compact;
 mod validators;
-use compact::CompactDefs;
+use compact::{CompactDefs, CompactInputs};
 use validators::Validators;
 
 /// What the invoker needs of a source beyond the IR.
@@ -116,6 +117,10 @@ pub struct Live {
     /// Stripe's, Kubernetes' and OpenAI's, against 3.6 MB); a request
     /// parses only the definitions it reaches.
     defs: HashMap<String, CompactDefs>,
+    /// The input schemas of `catalog.tools` (which hold `Null` instead),
+    /// as compact JSON: 7.6 MB of text for the four big specs, several
+    /// times that as trees. [`Live::input_schema`] reads one.
+    inputs: CompactInputs,
 }
 
 impl Live {
@@ -146,9 +151,12 @@ impl Live {
                 )
             })
             .collect();
+        let index = SearchIndex::build(&catalog);
+        let inputs = CompactInputs::new(&mut catalog.tools);
         Live {
             defs,
-            index: SearchIndex::build(&catalog),
+            inputs,
+            index,
             catalog,
             blocked,
             rules,
@@ -200,8 +208,9 @@ impl Live {
         let mut catalog = Catalog::default();
         if let Some(integration) = self.catalog.integration(&tool.integration) {
             let mut integration = integration.clone();
-            integration.defs = self.reached_defs(tool, &[&tool.input, &tool.output]);
-            catalog.insert(integration, vec![tool.clone()]);
+            let tool = self.whole(tool);
+            integration.defs = self.reached_defs(&tool, &[&tool.input, &tool.output]);
+            catalog.insert(integration, vec![tool]);
         }
         catalog
     }
@@ -218,6 +227,9 @@ impl Live {
                 integration.defs = defs.all();
             }
         }
+        for tool in &mut catalog.tools {
+            tool.input = self.input_schema(tool).into_owned();
+        }
         Some(catalog)
     }
 
@@ -233,10 +245,33 @@ impl Live {
     /// validation compiles).
     pub fn standalone(&self, tool: &Tool, role: SchemaRole) -> Value {
         let schema = match role {
-            SchemaRole::Input => &tool.input,
-            SchemaRole::Output => &tool.output,
+            SchemaRole::Input => self.input_schema(tool),
+            SchemaRole::Output => Cow::Borrowed(&tool.output),
         };
-        generator::ir::standalone_document(schema, self.reached_defs(tool, &[schema]))
+        generator::ir::standalone_document(&schema, self.reached_defs(tool, &[&schema]))
+    }
+
+    /// A tool's input schema (its `$ref`s unresolved), whichever catalog
+    /// the tool came from: the live catalog's tools hold theirs compact.
+    pub fn input_schema<'a>(&'a self, tool: &'a Tool) -> Cow<'a, Value> {
+        if !tool.input.is_null() {
+            return Cow::Borrowed(&tool.input);
+        }
+        match self
+            .catalog
+            .tools
+            .binary_search_by(|t| t.path.as_str().cmp(&tool.path))
+        {
+            Ok(i) => Cow::Owned(self.inputs.get(i)),
+            Err(_) => Cow::Borrowed(&tool.input),
+        }
+    }
+
+    /// A tool as the IR has it, its input schema in place.
+    fn whole(&self, tool: &Tool) -> Tool {
+        let mut whole = tool.clone();
+        whole.input = self.input_schema(tool).into_owned();
+        whole
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or
@@ -469,7 +504,7 @@ mod tests {
             .tools
             .iter()
             .filter(|t| {
-                t.input["required"]
+                live.input_schema(t)["required"]
                     .as_array()
                     .is_some_and(|r| !r.is_empty())
             })

@@ -18,10 +18,11 @@ pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
         .into_iter()
         .filter_map(|hit| live.catalog.tool(&hit.path))
         .map(|tool| {
+            let one = live.catalog_for(tool);
             json!({
                 "path": tool.path,
                 "description": first_line(tool.description.as_deref().or(tool.title.as_deref())),
-                "signature": generator::emit::typescript::tool_signature(&live.catalog_for(tool), tool),
+                "signature": generator::emit::typescript::tool_signature(&one, one.tools.first().unwrap_or(tool)),
             })
         })
         .collect();
@@ -33,10 +34,11 @@ pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
 pub fn describe(state: &AppState, path: &str) -> Result<Value, ToolError> {
     let live = state.live();
     let tool = live.resolve(path)?;
+    let one = live.catalog_for(tool);
     Ok(json!({
         "path": tool.path,
         "description": tool.description,
-        "declarations": generator::emit::typescript::tool_declarations(&live.catalog_for(tool), tool),
+        "declarations": generator::emit::typescript::tool_declarations(&one, one.tools.first().unwrap_or(tool)),
     }))
 }
 
