@@ -3,7 +3,6 @@
 //! compiled input validators. Rebuilt whole when a source changes, then
 //! swapped in, so readers never see half a change.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +16,7 @@ use crate::policy::Rules;
 use crate::search::SearchIndex;
 
 mod compact;
+mod schemas;
 mod validators;
 use compact::{CompactDefs, CompactInputs};
 use validators::Validators;
@@ -176,102 +176,6 @@ impl Live {
     /// that no request pays for it: run in the background after a reload.
     pub fn prepare(&self) {
         self.graphs();
-    }
-
-    fn graphs(&self) -> &HashMap<String, DefGraph> {
-        self.graphs.get_or_init(|| {
-            self.defs
-                .iter()
-                .map(|(name, defs)| (name.clone(), DefGraph::from_texts(defs.texts())))
-                .collect()
-        })
-    }
-
-    /// The definitions of a tool's integration that `schemas` reach, parsed.
-    fn reached_defs(&self, tool: &Tool, schemas: &[&Value]) -> serde_json::Map<String, Value> {
-        let graph = self.graph(&tool.integration);
-        let mut names: Vec<&str> = schemas.iter().flat_map(|s| graph.reached(s).0).collect();
-        names.sort_unstable();
-        names.dedup();
-        let Some(defs) = self.defs.get(&tool.integration) else {
-            return serde_json::Map::new();
-        };
-        names
-            .into_iter()
-            .filter_map(|name| Some((name.to_owned(), defs.get(name)?)))
-            .collect()
-    }
-
-    /// One tool and its integration with the definitions the tool reaches:
-    /// what the TypeScript emitter needs to print it.
-    pub fn catalog_for(&self, tool: &Tool) -> Catalog {
-        let mut catalog = Catalog::default();
-        if let Some(integration) = self.catalog.integration(&tool.integration) {
-            let mut integration = integration.clone();
-            let tool = self.whole(tool);
-            integration.defs = self.reached_defs(&tool, &[&tool.input, &tool.output]);
-            catalog.insert(integration, vec![tool]);
-        }
-        catalog
-    }
-
-    /// The catalog callers see, with every definition (what exports emit),
-    /// or only one integration's; `None` for an unknown integration.
-    pub fn full_catalog(&self, integration: Option<&str>) -> Option<Catalog> {
-        let mut catalog = match integration {
-            Some(name) => self.catalog.filtered(name)?,
-            None => self.catalog.clone(),
-        };
-        for integration in &mut catalog.integrations {
-            if let Some(defs) = self.defs.get(&integration.name) {
-                integration.defs = defs.all();
-            }
-        }
-        for tool in &mut catalog.tools {
-            tool.input = self.input_schema(tool).into_owned();
-        }
-        Some(catalog)
-    }
-
-    /// An integration's definitions as a graph (empty for unknown names).
-    pub fn graph(&self, integration: &str) -> &DefGraph {
-        static EMPTY: std::sync::OnceLock<DefGraph> = std::sync::OnceLock::new();
-        self.graphs()
-            .get(integration)
-            .unwrap_or_else(|| EMPTY.get_or_init(DefGraph::default))
-    }
-
-    /// A tool's schema as a self-contained document (what MCP lists and
-    /// validation compiles).
-    pub fn standalone(&self, tool: &Tool, role: SchemaRole) -> Value {
-        let schema = match role {
-            SchemaRole::Input => self.input_schema(tool),
-            SchemaRole::Output => Cow::Borrowed(&tool.output),
-        };
-        generator::ir::standalone_document(&schema, self.reached_defs(tool, &[&schema]))
-    }
-
-    /// A tool's input schema (its `$ref`s unresolved), whichever catalog
-    /// the tool came from: the live catalog's tools hold theirs compact.
-    pub fn input_schema<'a>(&'a self, tool: &'a Tool) -> Cow<'a, Value> {
-        if !tool.input.is_null() {
-            return Cow::Borrowed(&tool.input);
-        }
-        match self
-            .catalog
-            .tools
-            .binary_search_by(|t| t.path.as_str().cmp(&tool.path))
-        {
-            Ok(i) => Cow::Owned(self.inputs.get(i)),
-            Err(_) => Cow::Borrowed(&tool.input),
-        }
-    }
-
-    /// A tool as the IR has it, its input schema in place.
-    fn whole(&self, tool: &Tool) -> Tool {
-        let mut whole = tool.clone();
-        whole.input = self.input_schema(tool).into_owned();
-        whole
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or
