@@ -71,33 +71,3 @@ impl CompactDefs {
             .collect()
     }
 }
-
-/// Tools' input schemas as compact JSON, back to back in one buffer, by
-/// the tools' position in the catalog; each tool is left holding `Null`.
-#[derive(Default)]
-pub(super) struct CompactInputs {
-    text: String,
-    spans: Vec<std::ops::Range<usize>>,
-}
-
-impl CompactInputs {
-    pub(super) fn new(tools: &mut [generator::ir::Tool]) -> CompactInputs {
-        let mut text = String::new();
-        let mut spans = Vec::with_capacity(tools.len());
-        for tool in tools.iter_mut() {
-            let start = text.len();
-            text.push_str(&std::mem::take(&mut tool.input).to_string());
-            spans.push(start..text.len());
-        }
-        text.shrink_to_fit();
-        CompactInputs { text, spans }
-    }
-
-    /// The input schema of the tool at `position`, parsed.
-    pub(super) fn get(&self, position: usize) -> Value {
-        self.spans
-            .get(position)
-            .and_then(|span| serde_json::from_str(&self.text[span.clone()]).ok())
-            .unwrap_or(Value::Null)
-    }
-}

@@ -18,7 +18,7 @@ use crate::search::SearchIndex;
 mod compact;
 mod schemas;
 mod validators;
-use compact::{CompactDefs, CompactInputs};
+use compact::CompactDefs;
 use validators::Validators;
 
 /// What the invoker needs of a source beyond the IR.
@@ -117,10 +117,6 @@ pub struct Live {
     /// Stripe's, Kubernetes' and OpenAI's, against 3.6 MB); a request
     /// parses only the definitions it reaches.
     defs: HashMap<String, CompactDefs>,
-    /// The input schemas of `catalog.tools` (which hold `Null` instead),
-    /// as compact JSON: 7.6 MB of text for the four big specs, several
-    /// times that as trees. [`Live::input_schema`] reads one.
-    inputs: CompactInputs,
 }
 
 impl Live {
@@ -151,12 +147,9 @@ impl Live {
                 )
             })
             .collect();
-        let index = SearchIndex::build(&catalog);
-        let inputs = CompactInputs::new(&mut catalog.tools);
         Live {
             defs,
-            inputs,
-            index,
+            index: SearchIndex::build(&catalog),
             catalog,
             blocked,
             rules,
@@ -408,7 +401,7 @@ mod tests {
             .tools
             .iter()
             .filter(|t| {
-                live.input_schema(t)["required"]
+                t.input["required"]
                     .as_array()
                     .is_some_and(|r| !r.is_empty())
             })

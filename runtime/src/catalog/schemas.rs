@@ -1,8 +1,7 @@
-//! How the live catalog hands out schemas: it keeps definitions and input
-//! schemas as compact JSON ([`super::compact`]) and parses what a request
-//! reaches, through each integration's definition graph.
+//! How the live catalog hands out schemas: it keeps definitions as compact
+//! JSON ([`super::compact`]) and parses what a request reaches, through
+//! each integration's definition graph.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use generator::ir::{Catalog, DefGraph, SchemaRole, Tool};
@@ -41,9 +40,8 @@ impl Live {
         let mut catalog = Catalog::default();
         if let Some(integration) = self.catalog.integration(&tool.integration) {
             let mut integration = integration.clone();
-            let tool = self.whole(tool);
-            integration.defs = self.reached_defs(&tool, &[&tool.input, &tool.output]);
-            catalog.insert(integration, vec![tool]);
+            integration.defs = self.reached_defs(tool, &[&tool.input, &tool.output]);
+            catalog.insert(integration, vec![tool.clone()]);
         }
         catalog
     }
@@ -60,9 +58,6 @@ impl Live {
                 integration.defs = defs.all();
             }
         }
-        for tool in &mut catalog.tools {
-            tool.input = self.input_schema(tool).into_owned();
-        }
         Some(catalog)
     }
 
@@ -78,32 +73,9 @@ impl Live {
     /// validation compiles).
     pub fn standalone(&self, tool: &Tool, role: SchemaRole) -> Value {
         let schema = match role {
-            SchemaRole::Input => self.input_schema(tool),
-            SchemaRole::Output => Cow::Borrowed(&tool.output),
+            SchemaRole::Input => &tool.input,
+            SchemaRole::Output => &tool.output,
         };
-        generator::ir::standalone_document(&schema, self.reached_defs(tool, &[&schema]))
-    }
-
-    /// A tool's input schema (its `$ref`s unresolved), whichever catalog
-    /// the tool came from: the live catalog's tools hold theirs compact.
-    pub fn input_schema<'a>(&'a self, tool: &'a Tool) -> Cow<'a, Value> {
-        if !tool.input.is_null() {
-            return Cow::Borrowed(&tool.input);
-        }
-        match self
-            .catalog
-            .tools
-            .binary_search_by(|t| t.path.as_str().cmp(&tool.path))
-        {
-            Ok(i) => Cow::Owned(self.inputs.get(i)),
-            Err(_) => Cow::Borrowed(&tool.input),
-        }
-    }
-
-    /// A tool as the IR has it, its input schema in place.
-    fn whole(&self, tool: &Tool) -> Tool {
-        let mut whole = tool.clone();
-        whole.input = self.input_schema(tool).into_owned();
-        whole
+        generator::ir::standalone_document(schema, self.reached_defs(tool, &[schema]))
     }
 }

@@ -18,11 +18,10 @@ pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
         .into_iter()
         .filter_map(|hit| live.catalog.tool(&hit.path))
         .map(|tool| {
-            let one = live.catalog_for(tool);
             json!({
                 "path": tool.path,
                 "description": first_line(tool.description.as_deref().or(tool.title.as_deref())),
-                "signature": generator::emit::typescript::tool_signature(&one, one.tools.first().unwrap_or(tool)),
+                "signature": generator::emit::typescript::tool_signature(&live.catalog_for(tool), tool),
             })
         })
         .collect();
@@ -34,11 +33,10 @@ pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
 pub fn describe(state: &AppState, path: &str) -> Result<Value, ToolError> {
     let live = state.live();
     let tool = live.resolve(path)?;
-    let one = live.catalog_for(tool);
     Ok(json!({
         "path": tool.path,
         "description": tool.description,
-        "declarations": generator::emit::typescript::tool_declarations(&one, one.tools.first().unwrap_or(tool)),
+        "declarations": generator::emit::typescript::tool_declarations(&live.catalog_for(tool), tool),
     }))
 }
 

@@ -23,18 +23,13 @@ const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 const MAX_ERROR_BODY: usize = 16 * 1024;
 pub async fn call(
     client: &reqwest::Client,
-    live: &crate::catalog::Live,
     tool: &Tool,
     binding: &HttpBinding,
+    integration_servers: &[Server],
     source: &SourceRuntime,
     credential: Option<&Credential>,
     input: &Value,
 ) -> Result<Value, ToolError> {
-    let integration_servers = live
-        .catalog
-        .integration(&tool.integration)
-        .map(|i| i.servers.as_slice())
-        .unwrap_or_default();
     // A tool whose every security alternative needs credentials cannot be
     // called without: say so before calling.
     let needs_credentials =
@@ -89,7 +84,7 @@ pub async fn call(
         request = request.header(reqwest::header::COOKIE, cookies.join("; "));
     }
     if let Some(body) = &binding.body {
-        request = attach_body(request, live, tool, body, fields)?;
+        request = attach_body(request, tool, body, fields)?;
     }
 
     let response = request
@@ -195,7 +190,6 @@ fn base_url(
 
 fn attach_body(
     request: reqwest::RequestBuilder,
-    live: &crate::catalog::Live,
     tool: &Tool,
     body: &generator::ir::HttpBody,
     fields: &Map<String, Value>,
@@ -257,7 +251,7 @@ fn attach_body(
         if let Value::Object(map) = &value {
             for (name, v) in map {
                 let property = property_for(&body.shape, name);
-                let is_file = is_file_property(live, tool, &property);
+                let is_file = is_file_property(tool, &property);
                 let items: Vec<&Value> = match v {
                     Value::Array(items) if is_file => items.iter().collect(),
                     other => vec![other],
@@ -290,7 +284,7 @@ fn attach_body(
     // Text or bytes.
     let property = property_for(&body.shape, "body");
     let bytes = match &value {
-        Value::String(s) if is_file_property(live, tool, &property) => {
+        Value::String(s) if is_file_property(tool, &property) => {
             decode_base64(&value, &property).unwrap_or_else(|_| s.clone().into_bytes())
         }
         Value::String(s) => s.clone().into_bytes(),
@@ -311,9 +305,8 @@ fn property_for(shape: &BodyShape, wire_name: &str) -> String {
 }
 
 /// Whether an input property holds base64 bytes (a file, or files).
-fn is_file_property(live: &crate::catalog::Live, tool: &Tool, property: &str) -> bool {
-    let input = live.input_schema(tool);
-    let Some(schema) = input.pointer(&format!(
+fn is_file_property(tool: &Tool, property: &str) -> bool {
+    let Some(schema) = tool.input.pointer(&format!(
         "/properties/{}",
         generator::ir::escape_pointer_token(property)
     )) else {

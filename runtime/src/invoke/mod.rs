@@ -98,11 +98,25 @@ pub async fn run(
     };
     match &tool.binding {
         Binding::Http(binding) => {
+            let servers = live
+                .catalog
+                .integration(&tool.integration)
+                .map(|i| i.servers.as_slice())
+                .unwrap_or_default();
             let source = live.source(&tool.integration);
             let (source, input) = (&source, &input);
             let call = move |credential: Option<Credential>| async move {
                 let credential = credential.as_ref();
-                http::call(&state.http, live, tool, binding, source, credential, input).await
+                http::call(
+                    &state.http,
+                    tool,
+                    binding,
+                    servers,
+                    source,
+                    credential,
+                    input,
+                )
+                .await
             };
             with_credential(state, live, tool, call).await
         }
