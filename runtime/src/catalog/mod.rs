@@ -17,6 +17,7 @@ use crate::search::SearchIndex;
 
 mod compact;
 mod schemas;
+pub use schemas::Parsed;
 mod validators;
 use compact::CompactDefs;
 use validators::Validators;

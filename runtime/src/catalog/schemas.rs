@@ -21,6 +21,16 @@ impl Live {
 
     /// The definitions of a tool's integration that `schemas` reach, parsed.
     fn reached_defs(&self, tool: &Tool, schemas: &[&Value]) -> serde_json::Map<String, Value> {
+        self.reached_defs_in(tool, schemas, &mut Parsed::default())
+    }
+
+    /// [`Live::reached_defs`], parsing each definition once per `parsed`.
+    fn reached_defs_in(
+        &self,
+        tool: &Tool,
+        schemas: &[&Value],
+        parsed: &mut Parsed,
+    ) -> serde_json::Map<String, Value> {
         let graph = self.graph(&tool.integration);
         let mut names: Vec<&str> = schemas.iter().flat_map(|s| graph.reached(s).0).collect();
         names.sort_unstable();
@@ -28,9 +38,20 @@ impl Live {
         let Some(defs) = self.defs.get(&tool.integration) else {
             return serde_json::Map::new();
         };
+        let known = parsed.0.entry(tool.integration.clone()).or_default();
         names
             .into_iter()
-            .filter_map(|name| Some((name.to_owned(), defs.get(name)?)))
+            .filter_map(|name| {
+                let def = match known.get(name) {
+                    Some(def) => def.clone(),
+                    None => {
+                        let def = defs.get(name)?;
+                        known.insert(name.to_owned(), def.clone());
+                        def
+                    }
+                };
+                Some((name.to_owned(), def))
+            })
             .collect()
     }
 
@@ -72,10 +93,21 @@ impl Live {
     /// A tool's schema as a self-contained document (what MCP lists and
     /// validation compiles).
     pub fn standalone(&self, tool: &Tool, role: SchemaRole) -> Value {
+        self.standalone_in(tool, role, &mut Parsed::default())
+    }
+
+    /// [`Live::standalone`] for many tools in a row (a listing's page):
+    /// the definitions they share are parsed once per `parsed`.
+    pub fn standalone_in(&self, tool: &Tool, role: SchemaRole, parsed: &mut Parsed) -> Value {
         let schema = match role {
             SchemaRole::Input => &tool.input,
             SchemaRole::Output => &tool.output,
         };
-        generator::ir::standalone_document(schema, self.reached_defs(tool, &[schema]))
+        generator::ir::standalone_document(schema, self.reached_defs_in(tool, &[schema], parsed))
     }
 }
+
+/// Definitions parsed from their compact text, by integration and name,
+/// kept while one piece of work (a page of a listing) needs them.
+#[derive(Default)]
+pub struct Parsed(HashMap<String, HashMap<String, Value>>);

@@ -9,7 +9,7 @@ use generator::ir::{SchemaRole, Tool as IrTool};
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Live;
+use crate::catalog::{Live, Parsed};
 
 /// Tools per `tools/list` page.
 pub const PAGE_SIZE: usize = 500;
@@ -61,14 +61,17 @@ impl View {
     /// The tools from `start` to `end` (clamped), in listing order.
     pub(super) fn page(&self, live: &Live, start: usize, end: usize) -> Vec<Tool> {
         match self {
-            View::Catalog => live
-                .catalog
-                .tools
-                .get(start..end.min(live.catalog.tools.len()))
-                .unwrap_or_default()
-                .iter()
-                .map(|tool| mcp_tool(live, tool))
-                .collect(),
+            View::Catalog => {
+                // The page's tools share definitions: each is parsed once.
+                let mut parsed = Parsed::default();
+                live.catalog
+                    .tools
+                    .get(start..end.min(live.catalog.tools.len()))
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|tool| mcp_tool_in(live, tool, &mut parsed))
+                    .collect()
+            }
             View::Built(tools) => tools
                 .list
                 .get(start..end.min(tools.list.len()))
@@ -159,8 +162,13 @@ pub(super) fn source_tools(live: &Live, namespace: &str) -> McpTools {
 pub const MAX_OUTPUT_SCHEMA_BYTES: usize = 16 * 1024;
 
 pub(super) fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
-    let input = object(live.standalone(tool, SchemaRole::Input));
-    let output = output_listed(live, tool).then(|| live.standalone(tool, SchemaRole::Output));
+    mcp_tool_in(live, tool, &mut Parsed::default())
+}
+
+fn mcp_tool_in(live: &Live, tool: &IrTool, parsed: &mut Parsed) -> Tool {
+    let input = object(live.standalone_in(tool, SchemaRole::Input, parsed));
+    let output =
+        output_listed(live, tool).then(|| live.standalone_in(tool, SchemaRole::Output, parsed));
     let description = tool
         .description
         .clone()
