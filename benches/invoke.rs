@@ -63,7 +63,7 @@ fn main() {
 /// one HTTP round trip); and the bytes of `tools/list` in each MCP view
 /// with GitHub, Stripe, Kubernetes and OpenAI loaded.
 async fn code_bench() {
-    let (_upstream, home, mut child, url, token) = bench_source().await;
+    let (_upstream, _home, mut child, url, token) = bench_source().await;
     let http = reqwest::Client::new();
     let invoke = Target {
         url: format!("{url}/api/tools/invoke/bench.org.main.items.getItem"),
@@ -115,77 +115,81 @@ async fn code_bench() {
         us(s.1.saturating_sub(i.1))
     );
 
-    let fixtures = corpus::corpus().join("openapi/famous");
-    for (namespace, file) in [
-        ("github", "github-api.github.com.json"),
-        ("stripe", "stripe-spec3-2023-09-12.yaml"),
-        ("kubernetes", "kubernetes-swagger-2.0.json"),
-        ("openai", "openai-openapi.yaml"),
-    ] {
+    for (namespace, file) in FOUR_SPECS {
         add_source(
             &http,
             &url,
             &token,
             "executor.openapi.addSource",
-            json!({"spec": fixtures.join(file).display().to_string(), "namespace": namespace, "lenient": true}),
+            famous_spec(namespace, file),
         )
         .await;
     }
     println!("| `/mcp` view, four specs loaded | tools | bytes of `tools/list` (all pages) |");
     println!("|---|---|---|");
     for view in ["all", "discover", "code"] {
-        let mut mcp = McpHttp::connect(&format!("{url}/mcp?tools={view}"), Some(&token)).await;
-        let (mut tools, mut bytes) = (0, 0);
-        let mut cursor: Option<String> = None;
-        loop {
-            let params = match &cursor {
-                Some(c) => json!({"cursor": c}),
-                None => json!({}),
-            };
-            let page = mcp.request("tools/list", params).await;
-            tools += page["result"]["tools"].as_array().map_or(0, Vec::len);
-            bytes += page["result"]["tools"].to_string().len();
-            cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
-            if cursor.is_none() {
-                break;
-            }
-        }
-        println!("| `?tools={view}` | {tools} | {bytes} |");
-    }
-    println!();
-    // The whole catalog over MCP right after a restart (nothing built
-    // yet), then warm.
-    let _ = child.kill();
-    let _ = child.wait();
-    let (mut child, url, token) = start_service_in(home.path());
-    println!("| every tool over `/mcp?tools=all`, four specs | first page | whole catalog |");
-    println!("|---|---|---|");
-    for label in ["first listing after a restart", "warm"] {
-        let mut mcp = McpHttp::connect(&format!("{url}/mcp?tools=all"), Some(&token)).await;
-        let started = Instant::now();
-        let mut first = None;
-        let mut cursor: Option<String> = None;
-        loop {
-            let params = match &cursor {
-                Some(c) => json!({"cursor": c}),
-                None => json!({}),
-            };
-            let page = mcp.request("tools/list", params).await;
-            first.get_or_insert(started.elapsed());
-            cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
-            if cursor.is_none() {
-                break;
-            }
-        }
+        let listing = list_all(&url, &token, view).await;
         println!(
-            "| {label} | {} | {} |",
-            us(first.unwrap_or_default()),
-            us(started.elapsed())
+            "| `?tools={view}` | {} | {} |",
+            listing.tools, listing.bytes
         );
     }
     println!();
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// GitHub, Stripe, Kubernetes and OpenAI: namespaces and files in the
+/// corpus's `openapi/famous/`.
+const FOUR_SPECS: [(&str, &str); 4] = [
+    ("github", "github-api.github.com.json"),
+    ("stripe", "stripe-spec3-2023-09-12.yaml"),
+    ("kubernetes", "kubernetes-swagger-2.0.json"),
+    ("openai", "openai-openapi.yaml"),
+];
+
+/// `executor.openapi.addSource`'s input for a spec of the corpus's
+/// `openapi/famous/`.
+fn famous_spec(namespace: &str, file: &str) -> Value {
+    let spec = corpus::corpus().join("openapi/famous").join(file);
+    json!({"spec": spec.display().to_string(), "namespace": namespace, "lenient": true})
+}
+
+/// What one listing of every page of `tools/list` took and gave.
+struct Listing {
+    first_page: Duration,
+    whole: Duration,
+    tools: usize,
+    bytes: usize,
+}
+
+/// Every page of `tools/list` on a fresh session of `/mcp?tools=<view>`.
+async fn list_all(url: &str, token: &str, view: &str) -> Listing {
+    let mut mcp = McpHttp::connect(&format!("{url}/mcp?tools={view}"), Some(token)).await;
+    let started = Instant::now();
+    let mut first_page = None;
+    let (mut tools, mut bytes) = (0, 0);
+    let mut cursor: Option<String> = None;
+    loop {
+        let params = match &cursor {
+            Some(c) => json!({"cursor": c}),
+            None => json!({}),
+        };
+        let page = mcp.request("tools/list", params).await;
+        first_page.get_or_insert(started.elapsed());
+        tools += page["result"]["tools"].as_array().map_or(0, Vec::len);
+        bytes += page["result"]["tools"].to_string().len();
+        cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Listing {
+        first_page: first_page.unwrap_or_default(),
+        whole: started.elapsed(),
+        tools,
+        bytes,
+    }
 }
 
 /// The load tests' scenarios (tests/load.rs) timed on the release binary:

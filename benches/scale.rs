@@ -23,28 +23,15 @@ fn memory(pid: u32) -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Every page of `tools/list` on a fresh session: the time to the first
-/// page, to the last, and the tools listed.
-async fn list_all(url: &str, token: &str) -> (Duration, Duration, usize) {
-    let mut mcp = McpHttp::connect(&format!("{url}/mcp?tools=all"), Some(token)).await;
-    let started = Instant::now();
-    let mut first = None;
-    let mut cursor: Option<String> = None;
-    let mut tools = 0;
-    loop {
-        let params = match &cursor {
-            Some(c) => json!({"cursor": c}),
-            None => json!({}),
-        };
-        let page = mcp.request("tools/list", params).await;
-        first.get_or_insert(started.elapsed());
-        tools += page["result"]["tools"].as_array().map_or(0, Vec::len);
-        cursor = page["result"]["nextCursor"].as_str().map(str::to_owned);
-        if cursor.is_none() {
-            break;
-        }
-    }
-    (first.unwrap_or_default(), started.elapsed(), tools)
+/// Lists every tool over `/mcp?tools=all` and prints the table row.
+async fn list_row(url: &str, token: &str, label: &str) {
+    let listing = list_all(url, token, "all").await;
+    println!(
+        "| {label} | {} | {} | {} |",
+        ms(listing.first_page),
+        ms(listing.whole),
+        listing.tools
+    );
 }
 
 fn ms(d: Duration) -> String {
@@ -59,13 +46,7 @@ pub async fn scale_bench() {
     println!("service started, one small source: RSS {rss:.1} MiB\n");
     println!("| add (in this order) | time | service RSS after | service peak so far |");
     println!("|---|---|---|---|");
-    let fixtures = corpus::corpus().join("openapi/famous");
-    for (namespace, file) in [
-        ("github", "github-api.github.com.json"),
-        ("stripe", "stripe-spec3-2023-09-12.yaml"),
-        ("kubernetes", "kubernetes-swagger-2.0.json"),
-        ("openai", "openai-openapi.yaml"),
-    ] {
+    for (namespace, file) in FOUR_SPECS {
         // The add alone: parsed, validated, normalised, stored, indexed and
         // servable when it answers. The allow rule comes after.
         let started = Instant::now();
@@ -73,7 +54,7 @@ pub async fn scale_bench() {
             &http,
             &format!("{url}/api/tools/invoke/executor.openapi.addSource"),
             &token,
-            &json!({"spec": fixtures.join(file).display().to_string(), "namespace": namespace, "lenient": true}),
+            &famous_spec(namespace, file),
         )
         .await;
         let took = started.elapsed();
@@ -97,14 +78,8 @@ pub async fn scale_bench() {
         "| `tools/list` over `/mcp?tools=all`, every page | first page | whole catalog | tools |"
     );
     println!("|---|---|---|---|");
-    let (first, whole, tools) = list_all(&url, &token).await;
-    println!(
-        "| first listing after a restart | {} | {} | {tools} |",
-        ms(first),
-        ms(whole)
-    );
-    let (first, whole, tools) = list_all(&url, &token).await;
-    println!("| warm | {} | {} | {tools} |", ms(first), ms(whole));
+    list_row(&url, &token, "first listing after a restart").await;
+    list_row(&url, &token, "warm").await;
     let (listed, _) = memory(child.id());
 
     // 1,000 calls of the bench source's tool over MCP.
@@ -133,15 +108,10 @@ pub async fn scale_bench() {
         &url,
         &token,
         "executor.openapi.addSource",
-        json!({"spec": fixtures.join("oxide-nexus.json").display().to_string(), "namespace": "oxide", "lenient": true}),
+        famous_spec("oxide", "oxide-nexus.json"),
     )
     .await;
-    let (first, whole, tools) = list_all(&url, &token).await;
-    println!(
-        "| first listing after adding a source (Oxide) | {} | {} | {tools} |",
-        ms(first),
-        ms(whole)
-    );
+    list_row(&url, &token, "first listing after adding a source (Oxide)").await;
     println!();
     println!("| service memory | RSS |");
     println!("|---|---|");

@@ -4,6 +4,7 @@
 
 mod support;
 
+use generator::ir::SchemaRole;
 use rmcp::ServiceExt;
 use rmcp::model::PaginatedRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -64,11 +65,27 @@ async fn a_listing_right_after_a_start_is_the_warm_one() {
     // without building it: the tools listed with one have one of at most
     // 16 KiB, and those listed without have a larger one (as
     // `GET /api/tools/{path}` builds it), give or take the measure's slack.
+    // The live catalog keeps definitions as compact text and parses what a
+    // tool reaches: the schemas it gives are those of the stored catalog
+    // (read whole, as `executor generate` reads it).
+    let stored = runtime::state::stored_catalog(&runtime::home::Home {
+        dir: home.path().to_path_buf(),
+    })
+    .unwrap();
     let limit = runtime::mcp::MAX_OUTPUT_SCHEMA_BYTES;
     let (mut with, mut without) = (0, 0);
     for tool in &cold {
         let (status, body) = service.get(&format!("/api/tools/{}", tool.name)).await;
         assert_eq!(status, 200, "{body}");
+        let ir = stored.tool(&tool.name).unwrap();
+        for (role, key) in [(SchemaRole::Input, "input"), (SchemaRole::Output, "output")] {
+            assert_eq!(
+                body["data"][key],
+                stored.standalone_schema(ir, role),
+                "{} {key}",
+                tool.name
+            );
+        }
         let built = body["data"]["output"].to_string().len();
         if tool.output_schema.is_some() {
             with += 1;

@@ -461,6 +461,16 @@ pub enum SchemaRole {
     Output,
 }
 
+impl Tool {
+    /// One of the tool's schemas.
+    pub fn schema(&self, role: SchemaRole) -> &Value {
+        match role {
+            SchemaRole::Input => &self.input,
+            SchemaRole::Output => &self.output,
+        }
+    }
+}
+
 impl Catalog {
     /// Adds an integration and its tools, keeping the catalog ordered.
     /// An integration of the same name is replaced along with its tools.
@@ -502,10 +512,7 @@ impl Catalog {
     /// A self-contained JSON Schema document for one of a tool's schemas:
     /// `$schema` set, and only the definitions it reaches under `$defs`.
     pub fn standalone_schema(&self, tool: &Tool, role: SchemaRole) -> Value {
-        let schema = match role {
-            SchemaRole::Input => &tool.input,
-            SchemaRole::Output => &tool.output,
-        };
+        let schema = tool.schema(role);
         // Borrowed, never cloned: an integration's definitions can be
         // megabytes (GitHub's), and this runs for every tool of a listing.
         let empty = Map::new();
@@ -514,30 +521,6 @@ impl Catalog {
             .map_or(&empty, |i| &i.defs);
         let reached = reachable_defs(schema, defs);
         standalone(schema, defs, reached.iter().map(String::as_str))
-    }
-
-    /// [`Catalog::standalone_schema`], with the reachable definitions
-    /// found through the integration's [`DefGraph`] (the same document).
-    pub fn standalone_schema_in(&self, tool: &Tool, role: SchemaRole, graph: &DefGraph) -> Value {
-        let schema = match role {
-            SchemaRole::Input => &tool.input,
-            SchemaRole::Output => &tool.output,
-        };
-        let empty = Map::new();
-        let defs = self
-            .integration(&tool.integration)
-            .map_or(&empty, |i| &i.defs);
-        standalone(schema, defs, graph.reached(schema).0.into_iter())
-    }
-
-    /// Bytes of [`Catalog::standalone_schema`] as compact JSON, give or
-    /// take a few, measured without building it.
-    pub fn standalone_len(&self, tool: &Tool, role: SchemaRole, graph: &DefGraph) -> usize {
-        let schema = match role {
-            SchemaRole::Input => &tool.input,
-            SchemaRole::Output => &tool.output,
-        };
-        json_len(schema) + JSON_SCHEMA_DIALECT.len() + 24 + graph.reached(schema).1
     }
 }
 
@@ -599,37 +582,7 @@ pub struct DefGraph {
 }
 
 impl DefGraph {
-    pub fn new(defs: &Map<String, Value>) -> DefGraph {
-        let mut names: Vec<String> = defs.keys().cloned().collect();
-        names.sort();
-        let index: std::collections::HashMap<String, usize> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i))
-            .collect();
-        let mut refs = Vec::with_capacity(names.len());
-        let mut sizes = Vec::with_capacity(names.len());
-        let mut found = Vec::new();
-        for name in &names {
-            let def = &defs[name];
-            found.clear();
-            collect_def_refs(def, &mut found);
-            let mut targets: Vec<usize> =
-                found.iter().filter_map(|n| index.get(n).copied()).collect();
-            targets.sort_unstable();
-            targets.dedup();
-            refs.push(targets);
-            sizes.push(json_len(&Value::String(name.clone())) + 1 + json_len(def));
-        }
-        DefGraph {
-            index,
-            names,
-            refs,
-            sizes,
-        }
-    }
-
-    /// The same graph from definitions held as compact JSON text (each as
+    /// The graph of definitions held as compact JSON text (each as
     /// `serde_json::to_string` wrote it), `(name, text)`; one that does not
     /// parse has no refs.
     pub fn from_texts<'a>(defs: impl Iterator<Item = (&'a str, &'a str)>) -> DefGraph {
@@ -693,6 +646,13 @@ impl DefGraph {
                 .collect(),
             bytes,
         )
+    }
+
+    /// Bytes of `schema` as a standalone document (see
+    /// [`Catalog::standalone_schema`]) as compact JSON, give or take a few,
+    /// measured without building it.
+    pub fn standalone_len(&self, schema: &Value) -> usize {
+        json_len(schema) + JSON_SCHEMA_DIALECT.len() + 24 + self.reached(schema).1
     }
 }
 
@@ -914,22 +874,17 @@ mod tests {
 
         // The graph finds the same definitions, and measures the document
         // without building it.
-        let graph = DefGraph::new(&catalog.integrations[0].defs);
-        assert_eq!(graph.reached(&tool.input).0, ["A", "B"]);
         let texts: Vec<(String, String)> = catalog.integrations[0]
             .defs
             .iter()
             .map(|(n, d)| (n.clone(), d.to_string()))
             .collect();
-        let from_texts = DefGraph::from_texts(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())));
-        assert_eq!(from_texts.reached(&tool.input), graph.reached(&tool.input));
-        assert_eq!(
-            catalog.standalone_schema_in(&tool, SchemaRole::Input, &graph),
-            doc
-        );
+        let graph = DefGraph::from_texts(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        assert_eq!(graph.reached(&tool.input).0, ["A", "B"]);
+        assert_eq!(graph.reached(&tool.output).0, Vec::<&str>::new());
         for role in [SchemaRole::Input, SchemaRole::Output] {
             let built = json_len(&catalog.standalone_schema(&tool, role));
-            let measured = catalog.standalone_len(&tool, role, &graph);
+            let measured = graph.standalone_len(tool.schema(role));
             assert!(
                 measured.abs_diff(built) <= 32,
                 "{role:?}: measured {measured}, built {built}"

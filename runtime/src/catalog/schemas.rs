@@ -99,10 +99,7 @@ impl Live {
     /// [`Live::standalone`] for many tools in a row (a listing's page):
     /// the definitions they share are parsed once per `parsed`.
     pub fn standalone_in(&self, tool: &Tool, role: SchemaRole, parsed: &mut Parsed) -> Value {
-        let schema = match role {
-            SchemaRole::Input => &tool.input,
-            SchemaRole::Output => &tool.output,
-        };
+        let schema = tool.schema(role);
         generator::ir::standalone_document(schema, self.reached_defs_in(tool, &[schema], parsed))
     }
 }

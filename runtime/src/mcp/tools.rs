@@ -115,9 +115,7 @@ impl View {
 /// Whether a tool's output schema is small enough to list (see
 /// [`MAX_OUTPUT_SCHEMA_BYTES`]), measured without building it.
 fn output_listed(live: &Live, tool: &IrTool) -> bool {
-    live.catalog
-        .standalone_len(tool, SchemaRole::Output, live.graph(&tool.integration))
-        <= MAX_OUTPUT_SCHEMA_BYTES
+    live.graph(&tool.integration).standalone_len(&tool.output) <= MAX_OUTPUT_SCHEMA_BYTES
 }
 
 /// One source's tools under their own names: an upstream MCP server's
