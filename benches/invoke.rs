@@ -627,7 +627,14 @@ fn search_bench() {
         let mut loader = runtime::files::DirLoader::for_spec(path);
         if let Ok(ingested) = generator::ingest::openapi::ingest(&text, &options, Some(&mut loader))
         {
-            catalog.insert(ingested.integration, ingested.tools);
+            catalog.insert(
+                ingested.integration,
+                ingested
+                    .tools
+                    .into_iter()
+                    .map(generator::ir::Tool::into_text)
+                    .collect(),
+            );
         }
     }
     let started = Instant::now();

@@ -10,7 +10,7 @@ fn plain_language_queries_find_the_right_github_tools() {
     let spec = support::corpus_openapi().join("famous/github-api.github.com.json");
     let loaded = support::load(&spec, "github").unwrap();
     let catalog = support::catalog_of(&loaded.ingested);
-    let index = SearchIndex::build(&catalog);
+    let index = SearchIndex::build(&catalog.into_text());
     let cases = [
         ("create an issue", "issues.create", 3),
         ("list pull requests", "pulls.list", 3),

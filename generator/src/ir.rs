@@ -14,11 +14,12 @@ use serde_json::{Map, Value};
 
 /// Every integration and every tool, in deterministic order (integrations by
 /// name, tools by path).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Catalog {
+#[schemars(rename = "Catalog")]
+pub struct Catalog<S = Value> {
     pub integrations: Vec<Integration>,
-    pub tools: Vec<Tool>,
+    pub tools: Vec<Tool<S>>,
 }
 
 /// One source of tools (an OpenAPI description, a GraphQL schema, an MCP server).
@@ -126,7 +127,8 @@ pub const DEFAULT_CONNECTION: &str = "main";
 /// One callable tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Tool {
+#[schemars(rename = "Tool")]
+pub struct Tool<S = Value> {
     /// Canonical path `<integration>.<owner>.<connection>.<name>`, unique in
     /// the catalog and within MCP's name rule `[A-Za-z0-9_.-]{1,128}`.
     pub path: String,
@@ -139,9 +141,9 @@ pub struct Tool {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// JSON Schema of the one input object.
-    pub input: Value,
+    pub input: S,
     /// JSON Schema of `data` in a successful result.
-    pub output: Value,
+    pub output: S,
     pub annotations: Annotations,
     pub default_policy: Policy,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -461,20 +463,152 @@ pub enum SchemaRole {
     Output,
 }
 
-impl Tool {
+impl<S> Tool<S> {
     /// One of the tool's schemas.
-    pub fn schema(&self, role: SchemaRole) -> &Value {
+    pub fn schema(&self, role: SchemaRole) -> &S {
         match role {
             SchemaRole::Input => &self.input,
             SchemaRole::Output => &self.output,
         }
     }
+
+    /// The same tool with its schemas converted by `f` (to and from
+    /// [`SchemaText`]).
+    pub fn map_schemas<T>(self, mut f: impl FnMut(S) -> T) -> Tool<T> {
+        let Tool {
+            path,
+            integration,
+            connection,
+            name,
+            title,
+            description,
+            input,
+            output,
+            annotations,
+            default_policy,
+            deprecated,
+            binding,
+        } = self;
+        Tool {
+            path,
+            integration,
+            connection,
+            name,
+            title,
+            description,
+            input: f(input),
+            output: f(output),
+            annotations,
+            default_policy,
+            deprecated,
+            binding,
+        }
+    }
 }
 
-impl Catalog {
+impl Tool<Value> {
+    /// The tool with its schemas as compact JSON text.
+    pub fn into_text(self) -> Tool<SchemaText> {
+        self.map_schemas(|s| SchemaText::from(&s))
+    }
+}
+
+impl Tool<SchemaText> {
+    /// The tool with its schemas parsed.
+    pub fn parsed(&self) -> Tool<Value> {
+        self.clone().map_schemas(|s| s.parse())
+    }
+}
+
+impl Catalog<Value> {
+    /// The catalog with every tool's schemas as compact JSON text.
+    pub fn into_text(self) -> Catalog<SchemaText> {
+        Catalog {
+            integrations: self.integrations,
+            tools: self.tools.into_iter().map(Tool::into_text).collect(),
+        }
+    }
+}
+
+impl Catalog<SchemaText> {
+    /// The catalog with every tool's schemas parsed.
+    pub fn parsed(&self) -> Catalog<Value> {
+        Catalog {
+            integrations: self.integrations.clone(),
+            tools: self.tools.iter().map(Tool::parsed).collect(),
+        }
+    }
+}
+
+/// A schema kept as compact JSON text rather than a `Value` tree: how the
+/// runtime holds its catalog's tools, read straight from the stored IR (a
+/// tree takes three to four times the memory of its text, and most schemas
+/// are never looked at between two reloads). Clones share the text.
+#[derive(Clone)]
+pub struct SchemaText(std::sync::Arc<serde_json::value::RawValue>);
+
+impl SchemaText {
+    /// The schema as a `Value` tree.
+    pub fn parse(&self) -> Value {
+        // The text was produced by serde_json (from a `Value` or read back
+        // as a `RawValue`), so it is always valid JSON.
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl From<&Value> for SchemaText {
+    fn from(value: &Value) -> SchemaText {
+        let raw = serde_json::value::to_raw_value(value)
+            .unwrap_or_else(|_| unreachable!("a Value always serialises"));
+        SchemaText(raw.into())
+    }
+}
+
+impl std::fmt::Debug for SchemaText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.get())
+    }
+}
+
+impl PartialEq for SchemaText {
+    fn eq(&self, other: &SchemaText) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Serialize for SchemaText {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SchemaText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<SchemaText, D::Error> {
+        // Only serde_json's deserializer can hand out raw text; the stored
+        // IR is always read with it.
+        Box::<serde_json::value::RawValue>::deserialize(deserializer)
+            .map(|raw| SchemaText(raw.into()))
+    }
+}
+
+// By hand: the derive would ask `S: Default`, which no schema needs.
+impl<S> Default for Catalog<S> {
+    fn default() -> Self {
+        Catalog {
+            integrations: Vec::new(),
+            tools: Vec::new(),
+        }
+    }
+}
+
+impl<S> Catalog<S> {
     /// Adds an integration and its tools, keeping the catalog ordered.
     /// An integration of the same name is replaced along with its tools.
-    pub fn insert(&mut self, integration: Integration, tools: Vec<Tool>) {
+    pub fn insert(&mut self, integration: Integration, tools: Vec<Tool<S>>) {
         let name = integration.name.clone();
         self.integrations.retain(|i| i.name != name);
         self.tools.retain(|t| t.integration != name);
@@ -488,7 +622,7 @@ impl Catalog {
         self.integrations.iter().find(|i| i.name == name)
     }
 
-    pub fn tool(&self, path: &str) -> Option<&Tool> {
+    pub fn tool(&self, path: &str) -> Option<&Tool<S>> {
         self.tools
             .binary_search_by(|t| t.path.as_str().cmp(path))
             .ok()
@@ -496,7 +630,10 @@ impl Catalog {
     }
 
     /// Only the named integration and its tools.
-    pub fn filtered(&self, integration: &str) -> Option<Catalog> {
+    pub fn filtered(&self, integration: &str) -> Option<Catalog<S>>
+    where
+        S: Clone,
+    {
         let found = self.integration(integration)?.clone();
         Some(Catalog {
             integrations: vec![found],
@@ -508,7 +645,9 @@ impl Catalog {
                 .collect(),
         })
     }
+}
 
+impl Catalog {
     /// A self-contained JSON Schema document for one of a tool's schemas:
     /// `$schema` set, and only the definitions it reaches under `$defs`.
     pub fn standalone_schema(&self, tool: &Tool, role: SchemaRole) -> Value {

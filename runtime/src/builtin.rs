@@ -201,7 +201,7 @@ pub const POLICIES_MOVE: &str = "policies.move";
 /// policies). Agents calling these over MCP always need a person's
 /// approval, whatever the rules say, so an agent cannot widen its own
 /// permissions.
-pub fn changes_settings(tool: &Tool) -> bool {
+pub fn changes_settings<S>(tool: &Tool<S>) -> bool {
     tool.integration == NAMESPACE && tool.annotations.read_only_hint != Some(true)
 }
 

@@ -207,7 +207,11 @@ pub fn derive(integration: &Integration, username: Option<&str>) -> Result<Auth,
 
 /// Every tool of an integration once per connection, under the
 /// connection's subtree; unchanged when it has none.
-pub fn expand(integration: &str, tools: Vec<Tool>, connections: &[(Owner, String)]) -> Vec<Tool> {
+pub fn expand<S: Clone>(
+    integration: &str,
+    tools: Vec<Tool<S>>,
+    connections: &[(Owner, String)],
+) -> Vec<Tool<S>> {
     if connections.is_empty() {
         return tools;
     }

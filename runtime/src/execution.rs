@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use crate::catalog::LiveTool as Tool;
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::Tool;
 use serde_json::{Value, json};
 
 use crate::caller::Caller;

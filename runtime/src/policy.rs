@@ -106,7 +106,7 @@ impl Pattern {
     }
 
     /// Whether the pattern covers a tool.
-    pub fn matches(&self, tool: &Tool) -> bool {
+    pub fn matches<S>(&self, tool: &Tool<S>) -> bool {
         if self.short {
             let short = format!("{}.{}", tool.integration, tool.name);
             self.matches_path(&short)
@@ -177,7 +177,7 @@ impl Rules {
         Rules { rules }
     }
 
-    pub fn decide(&self, tool: &Tool) -> Decision {
+    pub fn decide<S>(&self, tool: &Tool<S>) -> Decision {
         for (rule, pattern) in &self.rules {
             if pattern.matches(tool) {
                 return Decision {

@@ -8,8 +8,7 @@
 
 use std::collections::HashMap;
 
-use generator::ir::{Catalog, Tool};
-use serde_json::Value;
+use generator::ir::{Catalog, SchemaText, Tool};
 
 const K1: f64 = 1.2;
 
@@ -58,7 +57,7 @@ pub struct Hit {
 }
 
 impl SearchIndex {
-    pub fn build(catalog: &Catalog) -> SearchIndex {
+    pub fn build(catalog: &Catalog<SchemaText>) -> SearchIndex {
         let n = catalog.tools.len();
         let mut postings: HashMap<String, Vec<Posting>> = HashMap::new();
         let mut lengths = Vec::with_capacity(n);
@@ -175,16 +174,24 @@ impl SearchIndex {
     }
 }
 
-fn field_text(tool: &Tool, field: Field) -> String {
+fn field_text(tool: &Tool<SchemaText>, field: Field) -> String {
     match field {
         Field::Name => tool.name.clone(),
         Field::Title => tool.title.clone().unwrap_or_default(),
         Field::Path => tool.integration.clone(),
         Field::Description => tool.description.clone().unwrap_or_default(),
-        Field::Params => match tool.input.get("properties") {
-            Some(Value::Object(props)) => props.keys().cloned().collect::<Vec<_>>().join(" "),
-            _ => String::new(),
-        },
+        Field::Params => {
+            // Only the top-level property names, read from the schema's
+            // text without building its tree.
+            #[derive(serde::Deserialize)]
+            struct Properties {
+                #[serde(default)]
+                properties: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+            }
+            serde_json::from_str::<Properties>(tool.input.text())
+                .map(|p| p.properties.into_keys().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default()
+        }
     }
 }
 

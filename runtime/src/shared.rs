@@ -222,5 +222,9 @@ pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
     let store = SqliteStore::open_read_only(&home.database())?;
     let rules = Rules::new(store.policies()?);
     // Blocked tools are left out of exports, as they are of listings.
-    Ok(crate::catalog::visible(with_builtins(store.catalog()?), &rules).0)
+    Ok(
+        crate::catalog::visible(with_builtins(store.catalog()?), &rules)
+            .0
+            .parsed(),
+    )
 }

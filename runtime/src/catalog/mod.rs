@@ -7,13 +7,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::{Catalog, DefGraph, Policy, SchemaRole, Tool};
+use generator::ir::{DefGraph, Policy, SchemaRole, SchemaText};
 use serde_json::{Value, json};
 
 use crate::builtin;
 use crate::errors::error;
 use crate::policy::Rules;
 use crate::search::SearchIndex;
+
+/// A tool as the live catalog holds it: its schemas as compact JSON text
+/// ([`SchemaText`]), parsed when a request needs them.
+pub type LiveTool = generator::ir::Tool<SchemaText>;
+/// The live catalog's tools and integrations (see [`LiveTool`]).
+pub type LiveCatalog = generator::ir::Catalog<SchemaText>;
 
 mod compact;
 mod schemas;
@@ -91,10 +97,10 @@ impl Views {
 
 pub struct Live {
     /// The tools callers may see: every tool not blocked by a policy.
-    pub catalog: Catalog,
+    pub catalog: LiveCatalog,
     /// Tools a policy blocks: gone from listings, search, MCP and exports;
     /// calling one answers `tool_blocked`.
-    pub blocked: Vec<Tool>,
+    pub blocked: Vec<LiveTool>,
     pub rules: Rules,
     pub index: SearchIndex,
     pub sources: HashMap<String, SourceRuntime>,
@@ -136,7 +142,7 @@ impl Live {
             .unwrap_or_default()
     }
 
-    pub fn new(stored: Catalog, sources: HashMap<String, SourceRuntime>, rules: Rules) -> Live {
+    pub fn new(stored: LiveCatalog, sources: HashMap<String, SourceRuntime>, rules: Rules) -> Live {
         let (mut catalog, blocked) = visible(with_builtins(stored), &rules);
         let defs = catalog
             .integrations
@@ -174,11 +180,11 @@ impl Live {
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or
     /// short path (`github.issues.create`, when one connection matches).
-    pub fn resolve(&self, path: &str) -> Result<&Tool, ToolError> {
+    pub fn resolve(&self, path: &str) -> Result<&LiveTool, ToolError> {
         if let Some(tool) = self.catalog.tool(path) {
             return Ok(tool);
         }
-        let matches: Vec<&Tool> = match path.split_once('.') {
+        let matches: Vec<&LiveTool> = match path.split_once('.') {
             Some((integration, name)) => self
                 .catalog
                 .tools
@@ -235,18 +241,18 @@ impl Live {
     }
 
     /// The credential of a tool's connection, if it has one.
-    pub fn credential(&self, tool: &Tool) -> Option<&crate::credential::Credential> {
+    pub fn credential(&self, tool: &LiveTool) -> Option<&crate::credential::Credential> {
         self.credentials.get(&self.credential_key(tool))
     }
 
     /// `<integration>.<owner>.<name>` of a tool's connection.
-    pub fn credential_key(&self, tool: &Tool) -> String {
+    pub fn credential_key(&self, tool: &LiveTool) -> String {
         let owner = crate::credential::owner_name(tool.connection.owner);
         format!("{}.{owner}.{}", tool.integration, tool.connection.name)
     }
 
     /// A blocked tool by canonical or (unambiguous) short path.
-    fn blocked_tool(&self, path: &str) -> Option<&Tool> {
+    fn blocked_tool(&self, path: &str) -> Option<&LiveTool> {
         if let Some(tool) = self.blocked.iter().find(|t| t.path == path) {
             return Some(tool);
         }
@@ -260,7 +266,7 @@ impl Live {
     }
 
     /// Tools whose canonical or short path lies under `prefix` (segment-wise).
-    pub fn under(&self, prefix: &str) -> Vec<&Tool> {
+    pub fn under(&self, prefix: &str) -> Vec<&LiveTool> {
         let prefix = prefix.trim_matches('.');
         let within = |path: &str| {
             prefix.is_empty()
@@ -278,7 +284,7 @@ impl Live {
 
     /// Checks an input against the tool's schema; the error names every
     /// offending property by JSON pointer.
-    pub fn validate_input(&self, tool: &Tool, input: &Value) -> Result<(), ToolError> {
+    pub fn validate_input(&self, tool: &LiveTool, input: &Value) -> Result<(), ToolError> {
         let validator = self.validator(tool, SchemaRole::Input)?;
         let problems: Vec<Value> = validator
             .iter_errors(input)
@@ -315,7 +321,7 @@ impl Live {
 
     /// Checks a tool's answer against its output schema (what MCP clients
     /// were promised): a mismatch is the upstream's fault, said as such.
-    pub fn validate_output(&self, tool: &Tool, data: &Value) -> Result<(), ToolError> {
+    pub fn validate_output(&self, tool: &LiveTool, data: &Value) -> Result<(), ToolError> {
         let validator = self.validator(tool, SchemaRole::Output)?;
         let problems: Vec<Value> = validator
             .iter_errors(data)
@@ -339,7 +345,7 @@ impl Live {
 
     fn validator(
         &self,
-        tool: &Tool,
+        tool: &LiveTool,
         role: SchemaRole,
     ) -> Result<Arc<jsonschema::Validator>, ToolError> {
         let key = (tool.path.clone(), role == SchemaRole::Input);
@@ -374,8 +380,8 @@ impl Live {
 
 /// Splits a catalog into the tools callers may see and those a policy
 /// blocks. Integrations stay, so a fully blocked source still has a name.
-pub fn visible(mut catalog: Catalog, rules: &Rules) -> (Catalog, Vec<Tool>) {
-    let (blocked, shown): (Vec<Tool>, Vec<Tool>) = std::mem::take(&mut catalog.tools)
+pub fn visible(mut catalog: LiveCatalog, rules: &Rules) -> (LiveCatalog, Vec<LiveTool>) {
+    let (blocked, shown): (Vec<LiveTool>, Vec<LiveTool>) = std::mem::take(&mut catalog.tools)
         .into_iter()
         .partition(|t| rules.decide(t).action == Policy::Block);
     catalog.tools = shown;
@@ -383,9 +389,15 @@ pub fn visible(mut catalog: Catalog, rules: &Rules) -> (Catalog, Vec<Tool>) {
 }
 
 /// The stored catalog with executor's own tools added.
-pub fn with_builtins(mut catalog: Catalog) -> Catalog {
+pub fn with_builtins(mut catalog: LiveCatalog) -> LiveCatalog {
     let (integration, tools) = builtin::integration();
-    catalog.insert(integration, tools);
+    catalog.insert(
+        integration,
+        tools
+            .into_iter()
+            .map(generator::ir::Tool::into_text)
+            .collect(),
+    );
     catalog
 }
 
@@ -395,14 +407,14 @@ mod tests {
 
     #[test]
     fn validators_dropped_from_the_cache_still_validate() {
-        let live = Live::new(Catalog::default(), HashMap::new(), Rules::default());
+        let live = Live::new(LiveCatalog::default(), HashMap::new(), Rules::default());
         *live.validators.lock().unwrap() = Validators::new(2);
         let paths: Vec<String> = live
             .catalog
             .tools
             .iter()
             .filter(|t| {
-                t.input["required"]
+                t.input.parse()["required"]
                     .as_array()
                     .is_some_and(|r| !r.is_empty())
             })

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use generator::ir::{Catalog, DefGraph, SchemaRole, Tool};
+use generator::ir::{Catalog, DefGraph, SchemaRole};
 use serde_json::Value;
 
-use super::Live;
+use super::{Live, LiveTool};
 
 impl Live {
     pub(super) fn graphs(&self) -> &HashMap<String, DefGraph> {
@@ -20,25 +20,29 @@ impl Live {
     }
 
     /// The definitions of a tool's integration that `schemas` reach, parsed.
-    fn reached_defs(&self, tool: &Tool, schemas: &[&Value]) -> serde_json::Map<String, Value> {
-        self.reached_defs_in(tool, schemas, &mut Parsed::default())
+    fn reached_defs(
+        &self,
+        integration: &str,
+        schemas: &[&Value],
+    ) -> serde_json::Map<String, Value> {
+        self.reached_defs_in(integration, schemas, &mut Parsed::default())
     }
 
     /// [`Live::reached_defs`], parsing each definition once per `parsed`.
     fn reached_defs_in(
         &self,
-        tool: &Tool,
+        integration: &str,
         schemas: &[&Value],
         parsed: &mut Parsed,
     ) -> serde_json::Map<String, Value> {
-        let graph = self.graph(&tool.integration);
+        let graph = self.graph(integration);
         let mut names: Vec<&str> = schemas.iter().flat_map(|s| graph.reached(s).0).collect();
         names.sort_unstable();
         names.dedup();
-        let Some(defs) = self.defs.get(&tool.integration) else {
+        let Some(defs) = self.defs.get(integration) else {
             return serde_json::Map::new();
         };
-        let known = parsed.0.entry(tool.integration.clone()).or_default();
+        let known = parsed.0.entry(integration.to_owned()).or_default();
         names
             .into_iter()
             .filter_map(|name| {
@@ -57,12 +61,13 @@ impl Live {
 
     /// One tool and its integration with the definitions the tool reaches:
     /// what the TypeScript emitter needs to print it.
-    pub fn catalog_for(&self, tool: &Tool) -> Catalog {
+    pub fn catalog_for(&self, tool: &LiveTool) -> Catalog {
         let mut catalog = Catalog::default();
         if let Some(integration) = self.catalog.integration(&tool.integration) {
             let mut integration = integration.clone();
-            integration.defs = self.reached_defs(tool, &[&tool.input, &tool.output]);
-            catalog.insert(integration, vec![tool.clone()]);
+            let tool = tool.parsed();
+            integration.defs = self.reached_defs(&tool.integration, &[&tool.input, &tool.output]);
+            catalog.insert(integration, vec![tool]);
         }
         catalog
     }
@@ -71,8 +76,8 @@ impl Live {
     /// or only one integration's; `None` for an unknown integration.
     pub fn full_catalog(&self, integration: Option<&str>) -> Option<Catalog> {
         let mut catalog = match integration {
-            Some(name) => self.catalog.filtered(name)?,
-            None => self.catalog.clone(),
+            Some(name) => self.catalog.filtered(name)?.parsed(),
+            None => self.catalog.parsed(),
         };
         for integration in &mut catalog.integrations {
             if let Some(defs) = self.defs.get(&integration.name) {
@@ -92,15 +97,19 @@ impl Live {
 
     /// A tool's schema as a self-contained document (what MCP lists and
     /// validation compiles).
-    pub fn standalone(&self, tool: &Tool, role: SchemaRole) -> Value {
-        self.standalone_in(tool, role, &mut Parsed::default())
+    pub fn standalone(&self, tool: &LiveTool, role: SchemaRole) -> Value {
+        self.standalone_in(
+            &tool.integration,
+            &tool.schema(role).parse(),
+            &mut Parsed::default(),
+        )
     }
 
     /// [`Live::standalone`] for many tools in a row (a listing's page):
     /// the definitions they share are parsed once per `parsed`.
-    pub fn standalone_in(&self, tool: &Tool, role: SchemaRole, parsed: &mut Parsed) -> Value {
-        let schema = tool.schema(role);
-        generator::ir::standalone_document(schema, self.reached_defs_in(tool, &[schema], parsed))
+    pub fn standalone_in(&self, integration: &str, schema: &Value, parsed: &mut Parsed) -> Value {
+        let defs = self.reached_defs_in(integration, &[schema], parsed);
+        generator::ir::standalone_document(schema, defs)
     }
 }
 

@@ -21,7 +21,7 @@ pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
             json!({
                 "path": tool.path,
                 "description": first_line(tool.description.as_deref().or(tool.title.as_deref())),
-                "signature": generator::emit::typescript::tool_signature(&live.catalog_for(tool), tool),
+                "signature": emitted(&live, tool, generator::emit::typescript::tool_signature),
             })
         })
         .collect();
@@ -36,8 +36,23 @@ pub fn describe(state: &AppState, path: &str) -> Result<Value, ToolError> {
     Ok(json!({
         "path": tool.path,
         "description": tool.description,
-        "declarations": generator::emit::typescript::tool_declarations(&live.catalog_for(tool), tool),
+        "declarations": emitted(&live, tool, generator::emit::typescript::tool_declarations),
     }))
+}
+
+/// What the TypeScript emitter prints for one tool, given the tool with
+/// its schemas parsed and the definitions it reaches.
+fn emitted(
+    live: &Live,
+    tool: &crate::catalog::LiveTool,
+    emit: fn(&generator::ir::Catalog, &generator::ir::Tool) -> String,
+) -> String {
+    let catalog = live.catalog_for(tool);
+    catalog
+        .tools
+        .first()
+        .map(|t| emit(&catalog, t))
+        .unwrap_or_default()
 }
 
 /// What the `execute` tool says of itself: every integration with a

@@ -60,7 +60,7 @@ pub(super) struct ListQuery {
 }
 
 /// A tool as listings show it.
-fn summary(tool: &generator::ir::Tool) -> Value {
+fn summary(tool: &crate::catalog::LiveTool) -> Value {
     json!({
         "path": tool.path,
         "integration": tool.integration,
@@ -79,7 +79,7 @@ pub(super) async fn list_tools(
     let live = state.live();
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
     let offset = query.offset.unwrap_or(0);
-    let in_namespace = |t: &generator::ir::Tool| {
+    let in_namespace = |t: &crate::catalog::LiveTool| {
         query
             .namespace
             .as_deref()
@@ -107,7 +107,7 @@ pub(super) async fn list_tools(
             (hits.len(), items)
         }
         (_, prefix) => {
-            let tools: Vec<&generator::ir::Tool> = match prefix {
+            let tools: Vec<&crate::catalog::LiveTool> = match prefix {
                 Some(prefix) => live.under(prefix),
                 None => live.catalog.tools.iter().collect(),
             };

@@ -4,7 +4,9 @@
 //! in the details. (Adding a GraphQL source is `sources::graphql`.)
 
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::{GraphqlBinding, Tool};
+use generator::ir::GraphqlBinding;
+
+use crate::catalog::LiveTool as Tool;
 use serde_json::{Map, Value, json};
 
 use crate::catalog::SourceRuntime;

@@ -8,7 +8,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::{BodyShape, HttpBinding, ResponseKind, Server, Tool};
+use generator::ir::{BodyShape, HttpBinding, ResponseKind, Server};
+
+use crate::catalog::LiveTool as Tool;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
@@ -306,7 +308,9 @@ fn property_for(shape: &BodyShape, wire_name: &str) -> String {
 
 /// Whether an input property holds base64 bytes (a file, or files).
 fn is_file_property(tool: &Tool, property: &str) -> bool {
-    let Some(schema) = tool.input.pointer(&format!(
+    // Parsed here: only multipart and raw bodies ask, once per property.
+    let input = tool.input.parse();
+    let Some(schema) = input.pointer(&format!(
         "/properties/{}",
         generator::ir::escape_pointer_token(property)
     )) else {

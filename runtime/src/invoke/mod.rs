@@ -8,7 +8,9 @@ pub mod http;
 pub mod wire;
 
 use generator::envelope::{ErrorCode, ToolError};
-use generator::ir::{Binding, Policy, Tool};
+use generator::ir::{Binding, Policy};
+
+use crate::catalog::LiveTool as Tool;
 use serde_json::Value;
 
 use crate::catalog::Live;

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use generator::ir::{SchemaRole, Tool as IrTool};
+use generator::ir::SchemaRole;
+
+use crate::catalog::LiveTool as IrTool;
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 
@@ -103,7 +105,7 @@ impl View {
             View::Catalog => live
                 .catalog
                 .tool(name)
-                .is_some_and(|tool| output_listed(live, tool)),
+                .is_some_and(|tool| output_listed(live, &tool.integration, &tool.output.parse())),
             View::Built(tools) => tools
                 .by_name
                 .get(name)
@@ -114,8 +116,8 @@ impl View {
 
 /// Whether a tool's output schema is small enough to list (see
 /// [`MAX_OUTPUT_SCHEMA_BYTES`]), measured without building it.
-fn output_listed(live: &Live, tool: &IrTool) -> bool {
-    live.graph(&tool.integration).standalone_len(&tool.output) <= MAX_OUTPUT_SCHEMA_BYTES
+fn output_listed(live: &Live, integration: &str, output: &Value) -> bool {
+    live.graph(integration).standalone_len(output) <= MAX_OUTPUT_SCHEMA_BYTES
 }
 
 /// One source's tools under their own names: an upstream MCP server's
@@ -134,7 +136,7 @@ pub(super) fn source_tools(live: &Live, namespace: &str) -> McpTools {
         let (name, mut mcp) = match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
                 let mut mcp = mcp_tool(live, tool);
-                let output = &tool.output;
+                let output = tool.output.parse();
                 mcp.output_schema = (output.as_object().is_some_and(|o| !o.is_empty()))
                     .then(|| Arc::new(object(live.standalone(tool, SchemaRole::Output))));
                 (binding.tool_name.clone(), mcp)
@@ -164,9 +166,11 @@ pub(super) fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
 }
 
 fn mcp_tool_in(live: &Live, tool: &IrTool, parsed: &mut Parsed) -> Tool {
-    let input = object(live.standalone_in(tool, SchemaRole::Input, parsed));
-    let output =
-        output_listed(live, tool).then(|| live.standalone_in(tool, SchemaRole::Output, parsed));
+    let integration = tool.integration.as_str();
+    let input = object(live.standalone_in(integration, &tool.input.parse(), parsed));
+    let output = tool.output.parse();
+    let output = output_listed(live, integration, &output)
+        .then(|| live.standalone_in(integration, &output, parsed));
     let description = tool
         .description
         .clone()

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use generator::Diagnostic;
-use generator::ir::{Catalog, Integration, Tool};
+use generator::ir::{Catalog, Integration, SchemaText, Tool};
 use serde::{Deserialize, Serialize};
 
 mod sqlite;
@@ -138,7 +138,8 @@ pub struct SourceRecord {
     pub document: String,
     pub options: SourceOptions,
     pub integration: Integration,
-    pub tools: Vec<Tool>,
+    /// Read back with their schemas as text: what the live catalog keeps.
+    pub tools: Vec<Tool<SchemaText>>,
     pub diagnostics: Vec<Diagnostic>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -160,7 +161,7 @@ impl SourceRecord {
             document,
             options,
             integration: ingested.integration,
-            tools: ingested.tools,
+            tools: ingested.tools.into_iter().map(Tool::into_text).collect(),
             diagnostics: ingested.diagnostics,
             created_at: 0,
             updated_at: 0,
@@ -291,7 +292,7 @@ pub trait Store: Send {
     fn runs_in_state(&self, state: &str) -> anyhow::Result<Vec<StoredRun>>;
 
     /// The catalog of every stored source.
-    fn catalog(&self) -> anyhow::Result<Catalog>;
+    fn catalog(&self) -> anyhow::Result<Catalog<SchemaText>>;
 }
 
 /// A code-mode run as stored: `state` is `paused`, `running`, `completed`

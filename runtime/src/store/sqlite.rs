@@ -528,7 +528,7 @@ impl Store for SqliteStore {
         Ok(runs)
     }
 
-    fn catalog(&self) -> anyhow::Result<Catalog> {
+    fn catalog(&self) -> anyhow::Result<Catalog<generator::ir::SchemaText>> {
         let mut catalog = Catalog::default();
         for source in self.sources()? {
             catalog.insert(source.integration, source.tools);
