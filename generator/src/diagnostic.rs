@@ -52,6 +52,13 @@ impl Diagnostics {
         self.push(Severity::Error, location.into(), message.into());
     }
 
+    /// Adds diagnostics gathered elsewhere, after these, skipping repeats.
+    pub fn append(&mut self, list: Vec<Diagnostic>) {
+        for d in list {
+            self.push(d.severity, d.location, d.message);
+        }
+    }
+
     fn push(&mut self, severity: Severity, location: String, message: String) {
         let diagnostic = Diagnostic {
             severity,

@@ -675,19 +675,19 @@ fn standalone<'a>(
             sub.insert(name.to_owned(), def.clone());
         }
     }
-    standalone_document(schema, sub)
+    standalone_document(schema.clone(), sub)
 }
 
 /// `schema` as a self-contained document: `$schema` set, and `defs` (the
 /// definitions it reaches, by name) under `$defs`.
-pub fn standalone_document(schema: &Value, defs: Map<String, Value>) -> Value {
+pub fn standalone_document(schema: Value, defs: Map<String, Value>) -> Value {
     let mut out = match schema {
-        Value::Object(map) => map.clone(),
+        Value::Object(map) => map,
         Value::Bool(true) => Map::new(),
         other => {
             // `false`: nothing validates; keep it as `not: {}`.
             let mut m = Map::new();
-            if other == &Value::Bool(false) {
+            if other == Value::Bool(false) {
                 m.insert("not".into(), Value::Object(Map::new()));
             }
             m
@@ -696,13 +696,12 @@ pub fn standalone_document(schema: &Value, defs: Map<String, Value>) -> Value {
     if !defs.is_empty() {
         out.insert("$defs".into(), Value::Object(defs));
     }
-    let mut doc = Map::new();
-    doc.insert(
-        "$schema".into(),
-        Value::String(JSON_SCHEMA_DIALECT.to_owned()),
-    );
-    doc.extend(out);
-    Value::Object(doc)
+    // `$schema` first (a schema's own, if it names one).
+    let dialect = out
+        .shift_remove("$schema")
+        .unwrap_or_else(|| Value::String(JSON_SCHEMA_DIALECT.to_owned()));
+    out.shift_insert(0, "$schema".into(), dialect);
+    Value::Object(out)
 }
 
 /// One integration's definitions as a graph: each one's direct refs and

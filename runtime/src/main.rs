@@ -9,5 +9,6 @@ use std::process::ExitCode;
 static GLOBAL: alloc_shim::MiMalloc = alloc_shim::MiMalloc;
 
 fn main() -> ExitCode {
+    alloc_shim::configure();
     runtime::cli::main()
 }

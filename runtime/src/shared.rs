@@ -187,7 +187,7 @@ impl Shared {
         tracing::debug!(
             read_ms = read.as_millis() as u64,
             assembled_ms = (assembled - read).as_millis() as u64,
-            indexed_ms = (started.elapsed() - assembled).as_millis() as u64,
+            built_ms = (started.elapsed() - assembled).as_millis() as u64,
             "catalog reloaded"
         );
         live.credentials = credentials;

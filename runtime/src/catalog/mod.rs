@@ -102,7 +102,9 @@ pub struct Live {
     /// calling one answers `tool_blocked`.
     pub blocked: Vec<LiveTool>,
     pub rules: Rules,
-    pub index: SearchIndex,
+    /// The search index, built in the background right after a reload
+    /// ([`Live::prepare`]): a search that comes sooner waits for it.
+    index: std::sync::OnceLock<SearchIndex>,
     pub sources: HashMap<String, SourceRuntime>,
     /// Connections' credentials (secrets open), by `<integration>.<owner>.<name>`.
     pub credentials: HashMap<String, crate::credential::Credential>,
@@ -156,7 +158,7 @@ impl Live {
             .collect();
         Live {
             defs,
-            index: SearchIndex::build(&catalog),
+            index: std::sync::OnceLock::new(),
             catalog,
             blocked,
             rules,
@@ -175,7 +177,13 @@ impl Live {
     /// Makes what listings and validation derive from this catalog, so
     /// that no request pays for it: run in the background after a reload.
     pub fn prepare(&self) {
+        self.index();
         self.graphs();
+    }
+
+    /// The search index over the tools callers may see.
+    pub fn index(&self) -> &SearchIndex {
+        self.index.get_or_init(|| SearchIndex::build(&self.catalog))
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or
@@ -209,7 +217,7 @@ impl Live {
             }
             [] => {
                 let candidates: Vec<String> = self
-                    .index
+                    .index()
                     .search(&path.replace('.', " "), 5)
                     .into_iter()
                     .map(|h| h.path)

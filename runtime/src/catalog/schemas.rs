@@ -100,15 +100,15 @@ impl Live {
     pub fn standalone(&self, tool: &LiveTool, role: SchemaRole) -> Value {
         self.standalone_in(
             &tool.integration,
-            &tool.schema(role).parse(),
+            tool.schema(role).parse(),
             &mut Parsed::default(),
         )
     }
 
     /// [`Live::standalone`] for many tools in a row (a listing's page):
     /// the definitions they share are parsed once per `parsed`.
-    pub fn standalone_in(&self, integration: &str, schema: &Value, parsed: &mut Parsed) -> Value {
-        let defs = self.reached_defs_in(integration, &[schema], parsed);
+    pub fn standalone_in(&self, integration: &str, schema: Value, parsed: &mut Parsed) -> Value {
+        let defs = self.reached_defs_in(integration, &[&schema], parsed);
         generator::ir::standalone_document(schema, defs)
     }
 }

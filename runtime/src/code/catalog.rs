@@ -13,7 +13,7 @@ use crate::state::AppState;
 pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
     let live = state.live();
     let hits: Vec<Value> = live
-        .index
+        .index()
         .search(query, limit)
         .into_iter()
         .filter_map(|hit| live.catalog.tool(&hit.path))

@@ -88,7 +88,7 @@ pub(super) async fn list_tools(
     let (total, items): (usize, Vec<Value>) = match (&query.q, &query.prefix) {
         (Some(q), _) if !q.trim().is_empty() => {
             let hits: Vec<_> = live
-                .index
+                .index()
                 .search(q, usize::MAX)
                 .into_iter()
                 .filter_map(|h| live.catalog.tool(&h.path).map(|t| (t, h.score)))

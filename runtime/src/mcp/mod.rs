@@ -625,7 +625,7 @@ impl Handler {
                     .unwrap_or(10)
                     .clamp(1, 50) as usize;
                 let hits: Vec<Value> = live
-                    .index
+                    .index()
                     .search(&query, limit)
                     .into_iter()
                     .filter_map(|h| live.catalog.tool(&h.path))

@@ -167,10 +167,10 @@ pub(super) fn mcp_tool(live: &Live, tool: &IrTool) -> Tool {
 
 fn mcp_tool_in(live: &Live, tool: &IrTool, parsed: &mut Parsed) -> Tool {
     let integration = tool.integration.as_str();
-    let input = object(live.standalone_in(integration, &tool.input.parse(), parsed));
+    let input = object(live.standalone_in(integration, tool.input.parse(), parsed));
     let output = tool.output.parse();
     let output = output_listed(live, integration, &output)
-        .then(|| live.standalone_in(integration, &output, parsed));
+        .then(|| live.standalone_in(integration, output, parsed));
     let description = tool
         .description
         .clone()

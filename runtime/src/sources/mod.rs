@@ -124,10 +124,20 @@ async fn index(
             let mut loader =
                 (origin.starts_with('/')).then(|| DirLoader::for_spec(Path::new(&origin)));
             let loader = loader.as_mut().map(|l| l as &mut dyn openapi::RefLoader);
-            (
-                openapi::ingest(&document, &ingest_options, loader),
-                document,
-            )
+            let parsed = generator::ingest::text::parse(&document);
+            // A spec read from a file or URL is read there again on
+            // refresh; only one given inline has nowhere else to come from
+            // and is stored. The others' text (GitHub's is 13 MB) is let
+            // go as soon as it is parsed, before the service's peak.
+            let document = if origin == "inline" {
+                document
+            } else {
+                String::new()
+            };
+            let ingested = parsed
+                .map_err(openapi::IngestError::from)
+                .and_then(|value| openapi::ingest_value(value, &ingest_options, loader));
+            (ingested, document)
         })
         .await
         .map_err(|e| internal(e.into()))?
@@ -143,14 +153,6 @@ async fn index(
         options.base_url = derived_base_url(&origin, &ingested.integration.servers);
     }
     tracing::debug!(namespace = %namespace, ms = started.elapsed().as_millis() as u64, "spec ingested");
-    // A spec read from a file or URL is read there again on refresh; only
-    // one given inline has nowhere else to come from. Not storing the
-    // others (GitHub's is 13 MB) took a third off the time to store an add.
-    let document = if origin == "inline" {
-        document
-    } else {
-        String::new()
-    };
     save(
         state,
         SourceRecord::new(namespace, origin, document, options, ingested.into()),

@@ -87,11 +87,11 @@ pub(crate) struct DocSet<'l> {
 }
 
 impl<'l> DocSet<'l> {
-    pub fn new(root: Value, loader: Option<&'l mut dyn RefLoader>) -> Self {
+    pub fn new(root: Rc<Value>, loader: Option<&'l mut dyn RefLoader>) -> Self {
         DocSet {
             docs: vec![Doc {
                 path: String::new(),
-                value: Ok(Rc::new(root)),
+                value: Ok(root),
             }],
             loader,
         }
@@ -316,7 +316,7 @@ mod tests {
             ("defs/person.yaml", "type: string"),
         ]));
         let root = json!({"a": {"b~c": {"x": 1}}, "r": {"$ref": "#/a/b~0c"}});
-        let mut docs = DocSet::new(root.clone(), Some(&mut files));
+        let mut docs = DocSet::new(Rc::new(root.clone()), Some(&mut files));
         assert_eq!(
             docs.resolve(0, "#/a/b~0c").unwrap(),
             Location {
@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn without_a_loader_file_refs_are_reported() {
-        let mut docs = DocSet::new(json!({}), None);
+        let mut docs = DocSet::new(Rc::new(json!({})), None);
         assert!(matches!(
             docs.resolve(0, "x.yaml"),
             Err(RefError::NoLoader { .. })
@@ -363,7 +363,7 @@ mod tests {
     #[test]
     fn ref_cycles_between_objects_end() {
         let root = json!({"a": {"$ref": "#/b"}, "b": {"$ref": "#/a"}});
-        let mut docs = DocSet::new(root.clone(), None);
+        let mut docs = DocSet::new(Rc::new(root.clone()), None);
         assert!(matches!(
             docs.follow(0, &root["a"], "/a"),
             Err(RefError::Cycle(_))
