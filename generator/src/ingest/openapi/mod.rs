@@ -144,12 +144,22 @@ pub fn ingest_value(
     options: &Options,
     loader: Option<&mut dyn RefLoader>,
 ) -> Result<Ingested, IngestError> {
+    ingest_document(&Rc::new(document), options, loader)
+}
+
+/// Ingests a parsed OpenAPI document the caller keeps: a large document's
+/// tree takes milliseconds to free (GitHub's: 8 ms), which a service may
+/// rather do off its request's path.
+pub fn ingest_document(
+    document: &Rc<Value>,
+    options: &Options,
+    loader: Option<&mut dyn RefLoader>,
+) -> Result<Ingested, IngestError> {
     if !is_valid_namespace(&options.namespace) {
         return Err(IngestError::InvalidNamespace(options.namespace.clone()));
     }
-    let version = detect_version(&document)?;
-    let document = Rc::new(document);
-    let shared: &Value = &document;
+    let version = detect_version(document)?;
+    let shared: &Value = document;
     // The document is checked against the OpenAPI schema on a second
     // thread while it is normalised: both only read it, and the check is a
     // quarter of the normaliser's time on a large spec (GitHub's: 13 of
@@ -176,13 +186,6 @@ pub fn ingest_value(
         diags.warn(format!("#{}", v.pointer), message);
     }
     diags.append(reader_diagnostics);
-    // A large document's tree takes milliseconds to free (GitHub's: 8 ms):
-    // it is dropped on a thread of its own, off the caller's path.
-    if let Ok(document) = Rc::try_unwrap(document) {
-        let _ = std::thread::Builder::new()
-            .name("drop-document".into())
-            .spawn(move || drop(document));
-    }
     Ok(Ingested {
         integration,
         tools,
