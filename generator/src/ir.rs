@@ -950,6 +950,53 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn schema_text_keeps_the_stored_text_and_parses_back() {
+        let schema = json!({"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}, "required": ["b"]});
+        let text = SchemaText::from(&schema);
+        assert_eq!(text.text(), schema.to_string());
+        assert_eq!(text.parse(), schema);
+        // Read from stored JSON, the text is the stored bytes: no tree is
+        // built, nothing is reordered.
+        let stored = r##"{"z":1,"a":{"$ref":"#/$defs/A"}}"##;
+        let read: SchemaText = serde_json::from_str(stored).unwrap();
+        assert_eq!(read.text(), stored);
+        assert_eq!(serde_json::to_string(&read).unwrap(), stored);
+        assert_ne!(read, text);
+        // A clone shares the text.
+        assert!(std::ptr::eq(read.clone().text(), read.text()));
+    }
+
+    #[test]
+    fn a_tool_and_a_catalog_round_trip_through_text() {
+        let tool = Tool {
+            path: "t.org.main.get".into(),
+            integration: "t".into(),
+            connection: ConnectionRef::default(),
+            name: "get".into(),
+            title: None,
+            description: Some("d".into()),
+            input: json!({"type": "object", "properties": {"id": {"type": "integer"}}}),
+            output: json!({"$ref": "#/$defs/Item"}),
+            annotations: Annotations::default(),
+            default_policy: Policy::Allow,
+            deprecated: false,
+            binding: Binding::Builtin(BuiltinBinding {
+                operation: "x".into(),
+            }),
+        };
+        let mut catalog = Catalog::default();
+        catalog.tools.push(tool.clone());
+        let text = catalog.clone().into_text();
+        assert_eq!(text.tools[0].input.text(), tool.input.to_string());
+        assert_eq!(text.parsed(), catalog);
+        // What the store writes from text is what it wrote from trees.
+        assert_eq!(
+            serde_json::to_string(&text.tools[0]).unwrap(),
+            serde_json::to_string(&tool).unwrap()
+        );
+    }
+
+    #[test]
     fn def_refs_round_trip_through_escaping() {
         let name = "a/b~c";
         assert_eq!(def_ref(name), "#/$defs/a~1b~0c");

@@ -504,3 +504,55 @@ fn swagger_servers(root: &Value) -> Vec<Server> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// `info.version` missing (invalid against the OpenAPI schema) and a
+    /// server without a `url` (which the normaliser reports too).
+    fn invalid_spec() -> Value {
+        json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t"},
+            "servers": [{"description": "no url"}],
+            "paths": {"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}}
+        })
+    }
+
+    #[test]
+    fn the_schema_check_beside_the_normaliser_still_refuses_and_reports_first() {
+        let strict = ingest_value(invalid_spec(), &Options::new("t"), None);
+        assert!(
+            matches!(strict, Err(IngestError::Invalid { .. })),
+            "{strict:?}"
+        );
+        let lenient = Options {
+            lenient: true,
+            ..Options::new("t")
+        };
+        let ingested = ingest_value(invalid_spec(), &lenient, None).unwrap();
+        assert_eq!(ingested.tools.len(), 1);
+        let messages: Vec<&str> = ingested
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        let first_normaliser = messages
+            .iter()
+            .position(|m| m.contains("server without a url"))
+            .expect("the normaliser's warning is kept");
+        assert!(
+            messages[..first_normaliser]
+                .iter()
+                .any(|m| m.starts_with("not valid OpenAPI 3.1")),
+            "the schema check's findings come first: {messages:?}"
+        );
+        // The same document shared with the caller gives the same result.
+        let shared = Rc::new(invalid_spec());
+        let again = ingest_document(&shared, &lenient, None).unwrap();
+        assert_eq!(again.diagnostics, ingested.diagnostics);
+        assert_eq!(again.tools, ingested.tools);
+    }
+}
