@@ -24,6 +24,10 @@ mod corpus;
 #[path = "scale.rs"]
 mod scale;
 
+// The same workload on the npm product, when it is installed.
+#[path = "product.rs"]
+mod product;
+
 const SEQUENTIAL: usize = 3000;
 const CONCURRENCY: usize = 16;
 const LOAD_SECONDS: u64 = 4;
@@ -59,6 +63,12 @@ fn main() {
     }
     if run("scale") {
         rt.block_on(scale::scale_bench());
+        match product::product_bin() {
+            Some(bin) => rt.block_on(product::product_bench(bin)),
+            None => println!(
+                "the npm product is not installed: `npm install --prefix benches/product executor@1.5.9` adds it beside these figures\n"
+            ),
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 use super::*;
 
 /// `(VmRSS, VmHWM)` of a process, in MiB.
-fn memory(pid: u32) -> (f64, f64) {
+pub fn memory(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -34,7 +34,7 @@ async fn list_row(url: &str, token: &str, label: &str) {
     );
 }
 
-fn ms(d: Duration) -> String {
+pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 

@@ -177,8 +177,10 @@ impl Live {
     /// Makes what listings and validation derive from this catalog, so
     /// that no request pays for it: run in the background after a reload.
     pub fn prepare(&self) {
-        self.index();
+        // Graphs first: listings and validation wait for them, only
+        // searches for the index.
         self.graphs();
+        self.index();
     }
 
     /// The search index over the tools callers may see.

@@ -133,6 +133,9 @@ async fn index(
             let document = if origin == "inline" {
                 document
             } else {
+                // Dropped here: a shadowed binding would live on to the
+                // end of the closure.
+                drop(document);
                 String::new()
             };
             let (ingested, tree) = match parsed {
