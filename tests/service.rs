@@ -776,3 +776,34 @@ async fn sources_from_urls_refresh_page_and_export_by_integration() {
     );
     assert_eq!(export("?integration=nope").await.unwrap().status(), 404);
 }
+
+/// Sources added at once are all in the live catalog once every add has
+/// answered: reloads take turns. (Before, a reload that had read fewer
+/// sources could swap its catalog in after one that had read more, and
+/// a source was missing from listings and calls until the next reload.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_added_at_once_are_all_in_the_live_catalog() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    // Rounds of eight: the old race showed in about one round of four.
+    for round in 0..6 {
+        let names: Vec<String> = (0..8).map(|i| format!("echo{round}x{i}")).collect();
+        let adds = names.iter().map(|name| {
+            service.invoke(
+                "executor.openapi.addSource",
+                json!({
+                    "spec": echo_spec(),
+                    "namespace": name,
+                    "baseUrl": "http://127.0.0.1:9/v1",
+                }),
+            )
+        });
+        for answer in futures::future::join_all(adds).await {
+            data(answer);
+        }
+        for name in &names {
+            let listed = data(service.get(&format!("/api/tools?namespace={name}")).await);
+            assert_eq!(listed["total"], 12, "round {round}, {name}: {listed}");
+        }
+    }
+}

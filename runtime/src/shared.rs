@@ -40,6 +40,11 @@ pub struct Shared {
     /// The storage backend (SQLite, embedded).
     store: Mutex<Box<dyn Store>>,
     live: RwLock<Arc<Live>>,
+    /// Held by a reload from reading the store to swapping the catalog in,
+    /// so that reloads take turns: a slower one never swaps in a catalog
+    /// older than a faster one's (two adds at once each kept only its own
+    /// source until the next reload).
+    reloading: Mutex<()>,
     /// Seconds an unanswered pause waits before it expires.
     pub approval_ttl: i64,
 }
@@ -81,6 +86,7 @@ impl Shared {
                 HashMap::new(),
                 Rules::default(),
             ))),
+            reloading: Mutex::new(()),
             approval_ttl,
         })
     }
@@ -95,11 +101,44 @@ impl Shared {
 
     /// Rebuilds the live catalog from the store and swaps it in.
     pub fn reload(&self) -> anyhow::Result<()> {
+        let _turn = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        self.rebuild(None)
+    }
+
+    /// Stores a source (one transaction) and swaps in the catalog with it:
+    /// the last step of every add, refresh and re-listing. The record is
+    /// not read back from the store.
+    pub fn store_source(&self, record: crate::store::SourceRecord) -> anyhow::Result<()> {
+        let _turn = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let started = std::time::Instant::now();
-        let (records, rules, connections) = {
+        self.store().put_source(&record)?;
+        let stored = started.elapsed();
+        self.rebuild(Some(record))?;
+        tracing::debug!(
+            stored_ms = stored.as_millis() as u64,
+            reloaded_ms = (started.elapsed() - stored).as_millis() as u64,
+            "source stored and the catalog reloaded"
+        );
+        Ok(())
+    }
+
+    /// Builds the live catalog from the store (and `fresh`, just stored,
+    /// in place of its stored copy) and swaps it in; the caller holds
+    /// `reloading`.
+    fn rebuild(&self, fresh: Option<crate::store::SourceRecord>) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        let (mut records, rules, connections) = {
             let store = self.store();
-            (store.sources()?, store.policies()?, store.connections()?)
+            let records = match &fresh {
+                Some(fresh) => store.sources_except(&fresh.namespace)?,
+                None => store.sources()?,
+            };
+            (records, store.policies()?, store.connections()?)
         };
+        if let Some(fresh) = fresh {
+            let at = records.partition_point(|r| r.namespace < fresh.namespace);
+            records.insert(at, fresh);
+        }
         let mut credentials = HashMap::new();
         let mut subtrees: HashMap<String, Vec<(generator::ir::Owner, String)>> = HashMap::new();
         for row in connections {

@@ -184,8 +184,7 @@ pub async fn relist_mcp(state: &AppState, namespace: &str) -> Result<usize, Tool
     let (tools, server) = crate::upstream::list(&client).await?;
     let record = mcp_record(namespace, existing.origin, existing.options, &tools, server);
     let count = record.tools.len();
-    state.store().put_source(&record).map_err(internal)?;
-    state.reload().map_err(internal)?;
+    state.store_source(record).map_err(internal)?;
     tracing::info!(
         namespace,
         tools = count,

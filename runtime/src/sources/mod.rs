@@ -177,26 +177,17 @@ async fn index(
 /// Stores an indexed source in one transaction, swaps the live catalog,
 /// and reports what it now has: the last step of every add and refresh.
 pub(crate) fn save(state: &AppState, record: SourceRecord) -> Result<SourceReport, ToolError> {
-    let started = std::time::Instant::now();
-    state.store().put_source(&record).map_err(internal)?;
-    let stored = started.elapsed();
-    state.reload().map_err(internal)?;
-    tracing::debug!(
-        stored_ms = stored.as_millis() as u64,
-        reloaded_ms = (started.elapsed() - stored).as_millis() as u64,
-        "source stored and the catalog reloaded"
-    );
-    let tools = record.tools.len();
-    let kind = record.kind();
-    tracing::info!(namespace = %record.namespace, kind = kind.as_str(), tools, "source indexed");
-    Ok(SourceReport {
+    let report = SourceReport {
         diagnostics: record.diagnostics.iter().map(ToString::to_string).collect(),
-        namespace: record.namespace,
-        kind,
-        tools,
-        base_url: record.options.base_url,
+        namespace: record.namespace.clone(),
+        kind: record.kind(),
+        tools: record.tools.len(),
+        base_url: record.options.base_url.clone(),
         authorization_url: None,
-    })
+    };
+    state.store_source(record).map_err(internal)?;
+    tracing::info!(namespace = %report.namespace, kind = report.kind.as_str(), tools = report.tools, "source indexed");
+    Ok(report)
 }
 
 /// Relative servers of a spec fetched from a URL resolve against that URL.

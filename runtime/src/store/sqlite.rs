@@ -143,12 +143,17 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn sources(&self) -> anyhow::Result<Vec<SourceRecord>> {
+        // No namespace is empty (`check_namespace`), so this is every one.
+        self.sources_except("")
+    }
+
+    fn sources_except(&self, namespace: &str) -> anyhow::Result<Vec<SourceRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT namespace, kind, origin, CASE kind WHEN 'graphql' THEN document ELSE '' END,
                     options, integration, tools, diagnostics, created_at, updated_at
-             FROM sources ORDER BY namespace",
+             FROM sources WHERE namespace != ?1 ORDER BY namespace",
         )?;
-        let rows = stmt.query_map([], row_to_raw)?;
+        let rows = stmt.query_map([namespace], row_to_raw)?;
         rows.map(|r| r.map_err(anyhow::Error::from).and_then(RawSource::decode))
             .collect()
     }
