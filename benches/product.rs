@@ -36,15 +36,23 @@ struct Product {
 }
 
 impl Product {
-    /// Runs its CLI against its server; stdout.
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.bin)
-            .args(args)
-            .args(["--base-url", &self.url])
+    /// Its CLI, on its own data directory.
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.bin);
+        command
             .env("HOME", self.data.path())
             .env("EXECUTOR_DATA_DIR", self.data.path())
             .env("EXECUTOR_SCOPE_DIR", self.data.path())
-            .current_dir(self.data.path())
+            .current_dir(self.data.path());
+        command
+    }
+
+    /// Runs its CLI against its server; stdout.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = self
+            .command()
+            .args(args)
+            .args(["--base-url", &self.url])
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -52,12 +60,9 @@ impl Product {
     }
 
     fn start(&self) -> std::process::Child {
-        let child = Command::new(&self.bin)
+        let child = self
+            .command()
             .args(["web", "--port", &self.port.to_string()])
-            .env("HOME", self.data.path())
-            .env("EXECUTOR_DATA_DIR", self.data.path())
-            .env("EXECUTOR_SCOPE_DIR", self.data.path())
-            .current_dir(self.data.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
