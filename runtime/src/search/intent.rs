@@ -1,0 +1,175 @@
+//! What an operation does: create, read one, list, change or delete.
+//!
+//! A tool's intent is read from what the IR knows: the HTTP method and
+//! whether the path ends at a collection (`/pods`), at one item
+//! (`/pods/{name}`) or at a singleton (`/user`, `/v1/balance`), and the verb
+//! its name leads with (`issues.addLabels`). Stripe-style names
+//! (`getCustomersCustomer`) lead with the HTTP method, which says nothing
+//! the binding does not, so only the binding counts for them.
+
+use generator::ir::{Binding, SchemaText, Tool};
+
+use super::text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Create,
+    Get,
+    List,
+    Update,
+    Delete,
+}
+
+/// A set of intents (a verb such as "add" or "subscribe" may create or
+/// change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Intents(u8);
+
+impl Intents {
+    pub const NONE: Intents = Intents(0);
+
+    pub fn of(intents: &[Intent]) -> Intents {
+        Intents(intents.iter().fold(0, |m, i| m | i.bit()))
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn meets(self, other: Intents) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub fn names(self) -> Vec<&'static str> {
+        ALL.iter()
+            .filter(|i| self.0 & i.bit() != 0)
+            .map(|i| i.as_str())
+            .collect()
+    }
+}
+
+const ALL: [Intent; 5] = [
+    Intent::Create,
+    Intent::Get,
+    Intent::List,
+    Intent::Update,
+    Intent::Delete,
+];
+
+impl Intent {
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Create => "create",
+            Intent::Get => "get",
+            Intent::List => "list",
+            Intent::Update => "update",
+            Intent::Delete => "delete",
+        }
+    }
+}
+
+/// The intent a tool's name names by its leading verb.
+fn of_name_verb(word: &str) -> Option<Intent> {
+    Some(match word {
+        "create" | "add" | "insert" | "new" | "post" | "send" | "upload" | "register" => {
+            Intent::Create
+        }
+        "get" | "retrieve" | "read" | "fetch" | "show" | "describe" | "view" | "lookup" => {
+            Intent::Get
+        }
+        "list" | "search" | "query" | "browse" => Intent::List,
+        "update" | "edit" | "patch" | "put" | "set" | "replace" | "modify" | "change"
+        | "rename" | "configure" => Intent::Update,
+        "delete" | "remove" | "destroy" | "drop" | "erase" | "purge" | "unset" => Intent::Delete,
+        _ => return None,
+    })
+}
+
+/// The verb a tool's name leads with (`issues.addLabels` → add) or, in
+/// names that put it last, ends with (Docker's `containerList` → list).
+pub fn name_verb(tool: &Tool<SchemaText>) -> Option<String> {
+    let (group, last) = tool.name.rsplit_once('.').unwrap_or(("", &tool.name));
+    let words = text::words(last);
+    let first = words.first()?;
+    if of_name_verb(first).is_some() || words.len() == 1 {
+        return Some(first.clone());
+    }
+    let end = words.last()?;
+    // `container.containerStart`: a name that repeats its group's noun
+    // first puts its verb last.
+    if of_name_verb(end).is_some() || text::words(group).contains(first) {
+        return Some(end.clone());
+    }
+    Some(first.clone())
+}
+
+/// A tool's intents: what its binding does and, when it says more, what
+/// its name's verb says. Both may be unknown (actions such as `merge`).
+pub fn of_tool(tool: &Tool<SchemaText>) -> Intents {
+    let verb = name_verb(tool).unwrap_or_default();
+    let named = of_name_verb(&verb);
+    let found: Vec<Intent> = match &tool.binding {
+        Binding::Http(http) => {
+            let method = http.method.to_ascii_lowercase();
+            let by_route = of_route(&method, &http.path_template);
+            // `getCustomers`: the verb is the method's; the route knows
+            // better whether it lists or reads one.
+            let named = named.filter(|_| verb != method);
+            by_route.into_iter().chain(named).collect()
+        }
+        _ => named.into_iter().collect(),
+    };
+    Intents::of(&found)
+}
+
+/// Method and route: GET on a collection lists, GET on an item or a
+/// singleton reads, POST to a collection creates, POST to an item (Stripe)
+/// updates, POST to a singular word (`/merge`) is an action.
+fn of_route(method: &str, path: &str) -> Option<Intent> {
+    // `/containers/json`: a format, not what the route is about.
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .find(|s| !matches!(*s, "json" | "xml" | "yaml"))
+        .unwrap_or_default();
+    let item = last.starts_with('{');
+    let word = text::words(last).pop().unwrap_or_default();
+    let collection =
+        !item && (text::is_plural(&word) || matches!(word.as_str(), "search" | "list" | "query"));
+    match method {
+        "get" | "head" if collection => Some(Intent::List),
+        "get" | "head" => Some(Intent::Get),
+        "post" if collection => Some(Intent::Create),
+        "post" if item => Some(Intent::Update),
+        "post" => None,
+        "put" | "patch" => Some(Intent::Update),
+        "delete" => Some(Intent::Delete),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_say_what_an_operation_does() {
+        assert_eq!(of_route("get", "/v1/customers"), Some(Intent::List));
+        assert_eq!(of_route("get", "/v1/customers/{id}"), Some(Intent::Get));
+        assert_eq!(of_route("get", "/user"), Some(Intent::Get));
+        assert_eq!(of_route("post", "/v1/customers"), Some(Intent::Create));
+        assert_eq!(of_route("post", "/v1/customers/{id}"), Some(Intent::Update));
+        assert_eq!(of_route("post", "/repos/{o}/{r}/merge"), None);
+        assert_eq!(of_route("delete", "/gists/{id}"), Some(Intent::Delete));
+        assert_eq!(
+            of_route("get", "/api/v1/namespaces/{namespace}/pods"),
+            Some(Intent::List)
+        );
+        assert_eq!(of_route("get", "/containers/json"), Some(Intent::List));
+        assert_eq!(of_route("get", "/v1/customers/search"), Some(Intent::List));
+    }
+}
