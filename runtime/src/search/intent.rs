@@ -90,10 +90,17 @@ fn of_name_verb(word: &str) -> Option<Intent> {
 }
 
 /// The verb a tool's name leads with (`issues.addLabels` → add) or, in
-/// names that put it last, ends with (Docker's `containerList` → list).
+/// names that put it last, ends with (Docker's `containerList` → list). A
+/// leading HTTP method (Telegram's `postSendPoll`) is not the verb.
 pub fn name_verb(tool: &Tool<SchemaText>) -> Option<String> {
     let (group, last) = tool.name.rsplit_once('.').unwrap_or(("", &tool.name));
-    let words = text::words(last);
+    let mut words = text::words(last);
+    if let Binding::Http(http) = &tool.binding
+        && words.len() > 1
+        && words[0].eq_ignore_ascii_case(&http.method)
+    {
+        words.remove(0);
+    }
     let first = words.first()?;
     if of_name_verb(first).is_some() || words.len() == 1 {
         return Some(first.clone());
@@ -110,16 +117,14 @@ pub fn name_verb(tool: &Tool<SchemaText>) -> Option<String> {
 /// A tool's intents: what its binding does and, when it says more, what
 /// its name's verb says. Both may be unknown (actions such as `merge`).
 pub fn of_tool(tool: &Tool<SchemaText>) -> Intents {
-    let verb = name_verb(tool).unwrap_or_default();
-    let named = of_name_verb(&verb);
+    let named = name_verb(tool).and_then(|verb| of_name_verb(&verb));
     let found: Vec<Intent> = match &tool.binding {
         Binding::Http(http) => {
             let method = http.method.to_ascii_lowercase();
-            let by_route = of_route(&method, &http.path_template);
-            // `getCustomers`: the verb is the method's; the route knows
-            // better whether it lists or reads one.
-            let named = named.filter(|_| verb != method);
-            by_route.into_iter().chain(named).collect()
+            of_route(&method, &http.path_template)
+                .into_iter()
+                .chain(named)
+                .collect()
         }
         _ => named.into_iter().collect(),
     };

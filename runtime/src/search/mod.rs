@@ -35,6 +35,9 @@ pub use text::tokens;
 
 const K1: f64 = 1.2;
 
+/// Query words scored apart; later ones share the last slot.
+const MAX_SOURCES: usize = 16;
+
 /// Fields, their weights and length normalisation: a match in the tool's
 /// own name counts most; long descriptions are normalised hardest.
 const FIELDS: [(Field, f64, f64); FIELD_COUNT] = [
@@ -44,8 +47,9 @@ const FIELDS: [(Field, f64, f64); FIELD_COUNT] = [
     (Field::Route, 0.8, 0.5),
     (Field::Params, 0.5, 0.75),
     (Field::Description, 1.0, 0.75),
+    (Field::Phrase, 1.0, 0.3),
 ];
-const FIELD_COUNT: usize = 6;
+const FIELD_COUNT: usize = 7;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,6 +60,10 @@ pub enum Field {
     Route,
     Params,
     Description,
+    /// Pairs of words side by side in the name or title (`service
+    /// account`), so a query that says them together prefers the tool
+    /// that does.
+    Phrase,
 }
 
 /// One tool's occurrences of one term, per field.
@@ -131,7 +139,9 @@ pub struct TermMatch {
 /// A document's running total while a query is scored.
 #[derive(Default)]
 struct Acc {
-    text: f64,
+    /// Per query word, its best term's share: a word looked up as several
+    /// terms ("my" → auth, current, me) counts once.
+    best: [f64; MAX_SOURCES],
     /// Bit per query source matched.
     sources: u64,
     name_hits: u16,
@@ -159,9 +169,19 @@ impl SearchIndex {
             let mut distinct = [0u16; 2];
             let mut name_terms = Vec::new();
             for (f, (field, _, _)) in FIELDS.iter().enumerate() {
-                let text = field_text(tool, *field, &integration_words);
+                let terms = match field {
+                    Field::Phrase => {
+                        let mut pairs = Vec::new();
+                        for field in [Field::Name, Field::Title] {
+                            let terms = text::tokens(&field_text(tool, field, &integration_words));
+                            pairs.extend(terms.windows(2).map(|w| format!("{} {}", w[0], w[1])));
+                        }
+                        pairs
+                    }
+                    _ => text::tokens(&field_text(tool, *field, &integration_words)),
+                };
                 let mut seen = std::collections::HashSet::new();
-                for token in text::tokens(&text) {
+                for token in terms {
                     if *field == Field::Integration && is_generic_title_word(&token) {
                         continue;
                     }
@@ -221,6 +241,7 @@ impl SearchIndex {
     fn rank(&self, query: &str, limit: usize, explain: bool) -> Vec<(Hit, Option<Explanation>)> {
         let mut analysis = query::analyze(query);
         query::join_pairs(&mut analysis, |term| self.postings.contains_key(term));
+        query::add_phrases(&mut analysis);
         if analysis.terms.is_empty() || self.docs.is_empty() {
             return Vec::new();
         }
@@ -235,16 +256,23 @@ impl SearchIndex {
             for posting in list {
                 let lengths = &self.docs[posting.doc as usize].lengths;
                 let mut tf = 0.0;
-                for (f, (_, weight, b)) in FIELDS.iter().enumerate() {
+                for (f, (field, weight, b)) in FIELDS.iter().enumerate() {
                     let count = posting.counts[f];
-                    if count > 0 {
+                    // Expansions ("my" → current) mean something in a
+                    // tool's name, not anywhere in its description.
+                    let strong = matches!(field, Field::Name | Field::Title | Field::Route);
+                    if count > 0 && (strong || !qt.names_only) {
                         let norm = 1.0 - b + b * f64::from(lengths[f]) / self.avg_lengths[f];
                         tf += weight * f64::from(count) / norm;
                     }
                 }
+                if tf == 0.0 {
+                    continue;
+                }
                 let share = qt.weight * idf * tf / (K1 + tf);
                 let entry = acc.entry(posting.doc).or_default();
-                entry.text += share;
+                let slot = &mut entry.best[qt.source.min(MAX_SOURCES - 1)];
+                *slot = slot.max(share);
                 entry.sources |= 1 << qt.source.min(63);
                 entry.name_hits += u16::from(posting.counts[0] > 0);
                 entry.title_hits += u16::from(posting.counts[1] > 0);
@@ -289,7 +317,10 @@ impl SearchIndex {
         explain: bool,
     ) -> (Hit, Option<Explanation>) {
         let d = &self.docs[doc as usize];
-        let intent_matched = analysis.intent.meets(d.intents);
+        // A tool named after the query's own verb (`containerStart` for
+        // "start a container") does what was asked, whatever its route.
+        let verb_named = matches!((&analysis.verb, &d.verb), (Some(a), Some(b)) if a == b);
+        let intent_matched = analysis.intent.meets(d.intents) || verb_named;
         // Coverage: the query's required words the tool matched, and its
         // intent, met by the operation or by a word of the verb itself.
         let mut wanted = 0u32;
@@ -332,15 +363,13 @@ impl SearchIndex {
         } else {
             0.9
         };
-        let verb = match (&analysis.verb, &d.verb) {
-            (Some(asked), Some(named)) if asked == named => 1.25,
-            _ => 1.0,
-        };
+        let verb = if verb_named { 1.25 } else { 1.0 };
         let mut prior = d.prior;
         if d.all_qualifier && !analysis.wants_all {
             prior *= 0.8;
         }
-        let score = acc.text * coverage * coverage * focus * intent * verb * prior;
+        let text: f64 = acc.best.iter().sum();
+        let score = text * coverage * coverage * focus * intent * verb * prior;
         let hit = Hit {
             path: d.path.clone(),
             score,
@@ -348,7 +377,7 @@ impl SearchIndex {
         let why = explain.then(|| Explanation {
             path: d.path.clone(),
             score: round(score),
-            text: round(acc.text),
+            text: round(text),
             terms: acc.terms,
             coverage: round(coverage),
             focus: round(focus),
@@ -414,6 +443,7 @@ fn field_text(
             _ => String::new(),
         },
         Field::Description => tool.description.clone().unwrap_or_default(),
+        Field::Phrase => String::new(),
         Field::Params => {
             // Only the top-level property names, read from the schema's
             // text without building its tree.

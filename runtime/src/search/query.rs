@@ -22,6 +22,8 @@ pub struct QueryTerm {
     pub weight: f64,
     /// The query word it stands for (an index into `Analysis::sources`).
     pub source: usize,
+    /// Counts only in a tool's name, title and route.
+    pub names_only: bool,
 }
 
 /// One word of the query that matching is measured against.
@@ -71,10 +73,8 @@ fn verb(word: &str) -> Option<&'static [Intent]> {
     Some(match word {
         "create" | "make" | "new" | "open" | "post" | "publish" | "register" | "generate"
         | "start" | "launch" | "build" | "write" | "insert" | "send" | "upload" | "spin"
-        | "provision" | "invite" | "schedule" | "book" | "kick" | "setup" | "leave" | "store"
-        | "place" | "buy" | "take" | "share" | "save" | "file" | "report" | "run" | "trigger" => {
-            &[Create]
-        }
+        | "provision" | "invite" | "schedule" | "book" | "setup" | "leave" | "store" | "place"
+        | "buy" | "take" | "share" | "save" | "file" | "report" | "run" | "trigger" => &[Create],
         "add" | "submit" | "subscribe" | "attach" | "assign" | "put" => &[Create, Update],
         "get" | "show" | "view" | "see" | "read" | "fetch" | "retrieve" | "display" | "look"
         | "lookup" | "find" | "inspect" | "check" | "describe" | "download" | "tell" | "give"
@@ -86,7 +86,7 @@ fn verb(word: &str) -> Option<&'static [Intent]> {
         | "lock" | "unlock" | "pin" | "unpin" => &[Update],
         "delete" | "remove" | "destroy" | "drop" | "erase" | "purge" | "trash" | "discard"
         | "uninstall" | "unsubscribe" | "wipe" | "revoke" | "prune" | "clear" | "cancel"
-        | "detach" | "unassign" => &[Delete],
+        | "detach" | "unassign" | "kick" | "evict" => &[Delete],
         "whoami" => &[Get],
         _ => return None,
     })
@@ -133,7 +133,6 @@ fn verb_is_only_intent(word: &str) -> bool {
             | "open"
             | "setup"
             | "spin"
-            | "kick"
             | "turn"
             | "switch"
             | "leave"
@@ -155,6 +154,7 @@ fn expansion(word: &str) -> Option<&'static [&'static str]> {
         "ask" => &["request"],
         "promo" => &["promo", "promot"],
         "tag" => &["tag", "label"],
+        "vm" | "vms" | "server" | "servers" => &["vm", "server", "instanc"],
         "song" | "songs" => &["song", "track"],
         "repo" | "repos" => &["repo"],
         "whoami" => SELF_TERMS,
@@ -197,7 +197,11 @@ const PHRASES: &[(&str, &str)] = &[
     ("who am i", "whoami"),
     ("set up", "setup"),
     ("spin up", "spin"),
-    ("kick off", "kick"),
+    ("kick off", "trigger"),
+    ("power off", "shutdown"),
+    ("shut down", "shutdown"),
+    ("power on", "boot"),
+    ("boot up", "boot"),
     ("look up", "lookup"),
     ("turn on", "enable"),
     ("switch on", "enable"),
@@ -296,11 +300,13 @@ pub fn analyze(query: &str) -> Analysis {
             for term in SELF_TERMS {
                 push_term(&mut analysis, (*term).to_owned(), 0.5, source);
             }
+            names_only(&mut analysis, source);
             continue;
         }
         if matches!(word, "all" | "every" | "across" | "everywhere") {
             let source = push_source(&mut analysis, word, false);
             push_term(&mut analysis, "all".to_owned(), 0.5, source);
+            names_only(&mut analysis, source);
             continue;
         }
         if matches!(
@@ -324,6 +330,13 @@ pub fn analyze(query: &str) -> Analysis {
     analysis
 }
 
+/// The terms of `source` count only in names, titles and routes.
+fn names_only(analysis: &mut Analysis, source: usize) {
+    for term in analysis.terms.iter_mut().filter(|t| t.source == source) {
+        term.names_only = true;
+    }
+}
+
 fn push_source(analysis: &mut Analysis, word: &str, required: bool) -> usize {
     analysis.sources.push(Source {
         word: word.to_owned(),
@@ -345,6 +358,7 @@ fn push_term(analysis: &mut Analysis, term: String, weight: f64, source: usize) 
         term,
         weight,
         source,
+        names_only: false,
     });
 }
 
@@ -369,6 +383,28 @@ pub fn join_pairs(analysis: &mut Analysis, known: impl Fn(&str) -> bool) {
                 analysis.sources[first].required = true;
             }
         }
+    }
+}
+
+/// Each pair of required words side by side, as one more term that only
+/// tools saying them together match (a bonus, never demanded).
+pub fn add_phrases(analysis: &mut Analysis) {
+    let words: Vec<String> = analysis
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.required)
+        .filter_map(|(i, _)| {
+            analysis
+                .terms
+                .iter()
+                .find(|t| t.source == i && t.weight >= 1.0)
+                .map(|t| t.term.clone())
+        })
+        .collect();
+    for pair in words.windows(2) {
+        let source = push_source(analysis, &format!("{} {}", pair[0], pair[1]), false);
+        push_term(analysis, format!("{} {}", pair[0], pair[1]), 0.25, source);
     }
 }
 
