@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::builtin;
 use crate::errors::error;
 use crate::policy::Rules;
-use crate::search::SearchIndex;
+use crate::search::{Explanation, Hit, SearchIndex};
 
 /// A tool as the live catalog holds it: its schemas as compact JSON text
 /// ([`SchemaText`]), parsed when a request needs them.
@@ -184,8 +184,49 @@ impl Live {
     }
 
     /// The search index over the tools callers may see.
-    pub fn index(&self) -> &SearchIndex {
+    fn index(&self) -> &SearchIndex {
         self.index.get_or_init(|| SearchIndex::build(&self.catalog))
+    }
+
+    /// Tool search, best first: the one ranking behind `executor tools
+    /// search`, `GET /api/tools?q=`, MCP discovery and code mode's
+    /// `tools.search`, optionally within one integration.
+    pub fn search(&self, query: &str, integration: Option<&str>, limit: usize) -> Vec<Hit> {
+        match integration {
+            None => self.index().search(query, limit),
+            Some(integration) => self
+                .index()
+                .search(query, usize::MAX)
+                .into_iter()
+                .filter(|hit| self.in_integration(&hit.path, integration))
+                .take(limit)
+                .collect(),
+        }
+    }
+
+    /// [`search`](Self::search) with each hit's reasons.
+    pub fn explain(
+        &self,
+        query: &str,
+        integration: Option<&str>,
+        limit: usize,
+    ) -> Vec<Explanation> {
+        match integration {
+            None => self.index().explain(query, limit),
+            Some(integration) => self
+                .index()
+                .explain(query, usize::MAX)
+                .into_iter()
+                .filter(|why| self.in_integration(&why.path, integration))
+                .take(limit)
+                .collect(),
+        }
+    }
+
+    fn in_integration(&self, path: &str, integration: &str) -> bool {
+        self.catalog
+            .tool(path)
+            .is_some_and(|tool| tool.integration == integration)
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or
@@ -219,8 +260,7 @@ impl Live {
             }
             [] => {
                 let candidates: Vec<String> = self
-                    .index()
-                    .search(&path.replace('.', " "), 5)
+                    .search(&path.replace('.', " "), None, 5)
                     .into_iter()
                     .map(|h| h.path)
                     .collect();

@@ -28,6 +28,11 @@ pub enum ToolsCommand {
         /// How many results
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        /// Show why each tool ranked where it did: the words it matched and
+        /// where, and the factors of its score (text × coverage × focus ×
+        /// intent × verb × prior)
+        #[arg(long)]
+        explain: bool,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -283,11 +288,15 @@ pub async fn tools(home: &Home, command: ToolsCommand) -> anyhow::Result<ExitCod
             query,
             namespace,
             limit,
+            explain,
             json,
         } => {
             let mut route = format!("/api/tools?q={}&limit={limit}", urlencode(&query));
             if let Some(ns) = namespace {
                 route.push_str(&format!("&namespace={}", urlencode(&ns)));
+            }
+            if explain {
+                route.push_str("&explain=true");
             }
             let found = data(client.get(&route).await?)?;
             let tools = found["tools"].as_array().cloned().unwrap_or_default();
@@ -307,6 +316,9 @@ pub async fn tools(home: &Home, command: ToolsCommand) -> anyhow::Result<ExitCod
                         .unwrap_or_default(),
                 );
                 println!("{}\n    {line}", tool["path"].as_str().unwrap_or_default());
+                if explain {
+                    print!("{}", why(&tool["why"]));
+                }
             }
         }
         ToolsCommand::Describe { path, json } => {
@@ -328,4 +340,46 @@ pub async fn tools(home: &Home, command: ToolsCommand) -> anyhow::Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--explain`: a hit's score and what made it, indented under the hit.
+fn why(why: &Value) -> String {
+    let number = |key: &str| why[key].as_f64().unwrap_or_default();
+    let names = |key: &str| {
+        let names: Vec<&str> = why[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if names.is_empty() {
+            "-".to_owned()
+        } else {
+            names.join("/")
+        }
+    };
+    let mut out = format!(
+        "    score {:.3} = text {:.3} × coverage² {:.2}² × focus {:.2} × intent {:.2} (asked {}, does {}) × verb {:.2} × prior {:.3}\n",
+        number("score"),
+        number("text"),
+        number("coverage"),
+        number("focus"),
+        number("intent"),
+        names("queryIntents"),
+        names("toolIntents"),
+        number("verb"),
+        number("prior"),
+    );
+    for term in why["terms"].as_array().into_iter().flatten() {
+        let fields: Vec<&str> = term["fields"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "      {:>7.3}  {:?} as {:?} in {}\n",
+            term["score"].as_f64().unwrap_or_default(),
+            term["word"].as_str().unwrap_or_default(),
+            term["term"].as_str().unwrap_or_default(),
+            fields.join(", ")
+        ));
+    }
+    out
 }

@@ -10,11 +10,10 @@ use crate::state::AppState;
 
 /// `tools.search`: the best matches, each with its TypeScript signature,
 /// so that one search is enough to write the call.
-pub fn search(state: &AppState, query: &str, limit: usize) -> Value {
+pub fn search(state: &AppState, query: &str, integration: Option<&str>, limit: usize) -> Value {
     let live = state.live();
     let hits: Vec<Value> = live
-        .index()
-        .search(query, limit)
+        .search(query, integration, limit)
         .into_iter()
         .filter_map(|hit| live.catalog.tool(&hit.path))
         .map(|tool| {
@@ -62,7 +61,7 @@ pub fn description(live: &Live) -> String {
         "Run a TypeScript program against executor's tools and return what it computes. \
 The code is the body of an async function: `await` works at the top and `return` gives the result. \
 Call a tool as `await tools.<path>(input)`; it answers `{ ok: true, data } | { ok: false, error }`. \
-Find tools with `await tools.search(\"what you need\", { limit: 5 })` (each hit has its TypeScript signature) \
+Find tools with `await tools.search(\"what you need\", { limit: 5 })` (each hit has its TypeScript signature; `integration: \"github\"` keeps to one API) \
 and read one with `await tools.describe(path)`. `console.log` goes to the logs. \
 No network, files or timers beyond setTimeout; calls that need approval pause the whole run.\n\nIntegrations:\n",
     );

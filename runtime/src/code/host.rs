@@ -142,7 +142,8 @@ impl Host for RunHost {
     fn search(&mut self, query: &str, options: &str) -> String {
         let options: Value = serde_json::from_str(options).unwrap_or(Value::Null);
         let limit = options["limit"].as_u64().unwrap_or(10).clamp(1, 50) as usize;
-        search(&self.state, query, limit).to_string()
+        let integration = options["integration"].as_str();
+        search(&self.state, query, integration, limit).to_string()
     }
 
     fn describe(&mut self, path: &str) -> String {

@@ -57,6 +57,9 @@ pub(super) struct ListQuery {
     prefix: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
+    /// With `q`: each hit carries `why`, the factors of its score.
+    #[serde(default)]
+    explain: bool,
 }
 
 /// A tool as listings show it.
@@ -87,21 +90,30 @@ pub(super) async fn list_tools(
     };
     let (total, items): (usize, Vec<Value>) = match (&query.q, &query.prefix) {
         (Some(q), _) if !q.trim().is_empty() => {
-            let hits: Vec<_> = live
-                .index()
-                .search(q, usize::MAX)
-                .into_iter()
-                .filter_map(|h| live.catalog.tool(&h.path).map(|t| (t, h.score)))
-                .filter(|(t, _)| in_namespace(t))
-                .collect();
+            let namespace = query.namespace.as_deref();
+            // One ranking for both: the explained hits are the same hits.
+            let hits: Vec<(String, f64, Option<Value>)> = if query.explain {
+                live.explain(q, namespace, usize::MAX)
+                    .into_iter()
+                    .map(|why| (why.path.clone(), why.score, Some(json!(why))))
+                    .collect()
+            } else {
+                live.search(q, namespace, usize::MAX)
+                    .into_iter()
+                    .map(|hit| (hit.path, hit.score, None))
+                    .collect()
+            };
             let items = hits
                 .iter()
                 .skip(offset)
                 .take(limit)
-                .map(|(t, score)| {
-                    let mut s = summary(t);
+                .filter_map(|(path, score, why)| {
+                    let mut s = summary(live.catalog.tool(path)?);
                     s["score"] = json!((score * 1000.0).round() / 1000.0);
-                    s
+                    if let Some(why) = why {
+                        s["why"] = why.clone();
+                    }
+                    Some(s)
                 })
                 .collect();
             (hits.len(), items)

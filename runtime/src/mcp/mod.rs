@@ -624,9 +624,9 @@ impl Handler {
                     .and_then(Value::as_u64)
                     .unwrap_or(10)
                     .clamp(1, 50) as usize;
+                let integration = text("integration");
                 let hits: Vec<Value> = live
-                    .index()
-                    .search(&query, limit)
+                    .search(&query, integration.as_deref(), limit)
                     .into_iter()
                     .filter_map(|h| live.catalog.tool(&h.path))
                     .map(|t| json!({ "path": t.path, "title": t.title, "description": first_line(t.description.as_deref()) }))
@@ -666,7 +666,8 @@ impl Handler {
             "search" => {
                 let query = input["query"].as_str().unwrap_or_default();
                 let limit = input["limit"].as_u64().unwrap_or(10).clamp(1, 50) as usize;
-                Ok(json!({ "tools": crate::code::search(&self.state, query, limit) }))
+                let integration = input["integration"].as_str();
+                Ok(json!({ "tools": crate::code::search(&self.state, query, integration, limit) }))
             }
             "describe" => {
                 crate::code::describe(&self.state, input["path"].as_str().unwrap_or_default())

@@ -239,7 +239,8 @@ fn search_tool(description: &'static str) -> Tool {
             "type": "object",
             "properties": {
                 "query": { "type": "string", "description": "What you want to do, e.g. \"create an issue\"" },
-                "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" }
+                "limit": { "type": "integer", "minimum": 1, "maximum": 50, "description": "How many results (default 10)" },
+                "integration": { "type": "string", "description": "Only this integration's tools (the first segment of a path, e.g. \"github\")" }
             },
             "required": ["query"],
             "additionalProperties": false

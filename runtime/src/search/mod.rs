@@ -378,7 +378,7 @@ impl SearchIndex {
             path: d.path.clone(),
             score: round(score),
             text: round(text),
-            terms: acc.terms,
+            terms: best_terms(acc.terms),
             coverage: round(coverage),
             focus: round(focus),
             query_intents: analysis.intent.names(),
@@ -389,6 +389,19 @@ impl SearchIndex {
         });
         (hit, why)
     }
+}
+
+/// Per query word, the term that counted (the others were outscored).
+fn best_terms(terms: Vec<TermMatch>) -> Vec<TermMatch> {
+    let mut best: Vec<TermMatch> = Vec::new();
+    for term in terms {
+        match best.iter_mut().find(|b| b.word == term.word) {
+            Some(b) if b.score < term.score => *b = term,
+            Some(_) => {}
+            None => best.push(term),
+        }
+    }
+    best
 }
 
 fn round(x: f64) -> f64 {
