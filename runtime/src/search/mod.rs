@@ -136,12 +136,23 @@ pub struct TermMatch {
     pub score: f64,
 }
 
+/// What a tool's score is made of.
+struct Factors {
+    score: f64,
+    text: f64,
+    coverage: f64,
+    focus: f64,
+    intent: f64,
+    verb: f64,
+    prior: f64,
+}
+
 /// A document's running total while a query is scored.
 #[derive(Default)]
 struct Acc {
     /// Per query word, its best term's share: a word looked up as several
     /// terms ("my" → auth, current, me) counts once.
-    best: [f64; MAX_SOURCES],
+    best: [f32; MAX_SOURCES],
     /// Bit per query source matched.
     sources: u64,
     name_hits: u16,
@@ -160,60 +171,85 @@ impl SearchIndex {
                 (i.name.as_str(), format!("{} {title}", i.name))
             })
             .collect();
-        let mut postings: HashMap<String, Vec<Posting>> = HashMap::new();
+        let mut vocab = text::Vocab::default();
+        let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
+        // Per term (by number), the tools holding it.
+        let mut by_term: Vec<Vec<Posting>> = Vec::new();
         let mut docs = Vec::with_capacity(n);
         let mut totals = [0.0; FIELD_COUNT];
+        let mut counts: HashMap<u32, [u16; FIELD_COUNT]> = HashMap::new();
         for (doc, tool) in catalog.tools.iter().enumerate() {
-            let mut counts: HashMap<String, [u16; FIELD_COUNT]> = HashMap::new();
+            counts.clear();
             let mut lengths = [0.0f32; FIELD_COUNT];
-            let mut distinct = [0u16; 2];
-            let mut name_terms = Vec::new();
+            let name = vocab.tokens(&field_text(tool, Field::Name, &integration_words));
+            let title = vocab.tokens(&field_text(tool, Field::Title, &integration_words));
             for (f, (field, _, _)) in FIELDS.iter().enumerate() {
                 let terms = match field {
-                    Field::Phrase => {
-                        let mut pairs = Vec::new();
-                        for field in [Field::Name, Field::Title] {
-                            let terms = text::tokens(&field_text(tool, field, &integration_words));
-                            pairs.extend(terms.windows(2).map(|w| format!("{} {}", w[0], w[1])));
-                        }
-                        pairs
-                    }
-                    _ => text::tokens(&field_text(tool, *field, &integration_words)),
+                    Field::Name => name.clone(),
+                    Field::Title => title.clone(),
+                    Field::Phrase => name
+                        .windows(2)
+                        .chain(title.windows(2))
+                        .map(|w| {
+                            *pairs.entry((w[0], w[1])).or_insert_with(|| {
+                                let term = format!(
+                                    "{} {}",
+                                    vocab.terms[w[0] as usize], vocab.terms[w[1] as usize]
+                                );
+                                vocab.intern(term)
+                            })
+                        })
+                        .collect(),
+                    _ => vocab.tokens(&field_text(tool, *field, &integration_words)),
                 };
-                let mut seen = std::collections::HashSet::new();
-                for token in terms {
-                    if *field == Field::Integration && is_generic_title_word(&token) {
+                for id in terms {
+                    if *field == Field::Integration
+                        && is_generic_title_word(&vocab.terms[id as usize])
+                    {
                         continue;
                     }
                     lengths[f] += 1.0;
-                    let entry = counts.entry(token.clone()).or_default();
+                    let entry = counts.entry(id).or_default();
                     entry[f] = entry[f].saturating_add(1);
-                    seen.insert(token);
-                }
-                if f < 2 {
-                    distinct[f] = seen.len() as u16;
-                }
-                if *field == Field::Name {
-                    name_terms = seen.into_iter().collect();
                 }
                 totals[f] += f64::from(lengths[f]);
             }
-            for (term, counts) in counts {
-                postings.entry(term).or_default().push(Posting {
+            for (&id, &counts) in &counts {
+                let id = id as usize;
+                if by_term.len() <= id {
+                    by_term.resize_with(vocab.terms.len().max(id + 1), Vec::new);
+                }
+                by_term[id].push(Posting {
                     doc: doc as u32,
                     counts,
                 });
             }
+            let distinct = |ids: &[u32]| {
+                let mut ids = ids.to_vec();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.len() as u16
+            };
             docs.push(Doc {
                 path: tool.path.clone(),
                 lengths,
-                distinct,
+                distinct: [distinct(&name), distinct(&title)],
                 intents: intent::of_tool(tool),
                 verb: intent::name_verb(tool).map(|v| text::term(&v)),
                 prior: prior(tool),
-                all_qualifier: name_terms.iter().any(|t| t == "all"),
+                all_qualifier: name.iter().any(|&id| vocab.terms[id as usize] == "all"),
             });
         }
+        let postings: HashMap<String, Vec<Posting>> = vocab
+            .terms
+            .into_iter()
+            .zip(by_term.into_iter().chain(std::iter::repeat_with(Vec::new)))
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(term, mut list)| {
+                list.shrink_to_fit();
+                (term, list)
+            })
+            .collect();
         let count = n.max(1) as f64;
         SearchIndex {
             postings,
@@ -246,7 +282,10 @@ impl SearchIndex {
             return Vec::new();
         }
         let n = self.docs.len() as f64;
-        let mut acc: HashMap<u32, Acc> = HashMap::new();
+        // Matched tools' running totals: `slots` maps a tool to its entry
+        // (cheaper than hashing every posting's tool).
+        let mut slots = vec![u32::MAX; self.docs.len()];
+        let mut accs: Vec<(u32, Acc)> = Vec::new();
         for qt in &analysis.terms {
             let Some(list) = self.postings.get(&qt.term) else {
                 continue;
@@ -270,9 +309,14 @@ impl SearchIndex {
                     continue;
                 }
                 let share = qt.weight * idf * tf / (K1 + tf);
-                let entry = acc.entry(posting.doc).or_default();
-                let slot = &mut entry.best[qt.source.min(MAX_SOURCES - 1)];
-                *slot = slot.max(share);
+                let slot = &mut slots[posting.doc as usize];
+                if *slot == u32::MAX {
+                    *slot = accs.len() as u32;
+                    accs.push((posting.doc, Acc::default()));
+                }
+                let entry = &mut accs[*slot as usize].1;
+                let best = &mut entry.best[qt.source.min(MAX_SOURCES - 1)];
+                *best = best.max(share as f32);
                 entry.sources |= 1 << qt.source.min(63);
                 entry.name_hits += u16::from(posting.counts[0] > 0);
                 entry.title_hits += u16::from(posting.counts[1] > 0);
@@ -291,31 +335,52 @@ impl SearchIndex {
                 }
             }
         }
-        let mut hits: Vec<(Hit, Option<Explanation>)> = acc
-            .into_iter()
-            .map(|(doc, acc)| self.finish(doc, acc, &analysis, explain))
+        // Scores first; paths and reasons only for the tools that make it.
+        let mut ranked: Vec<(f64, usize)> = accs
+            .iter()
+            .enumerate()
+            .map(|(i, (doc, acc))| (self.factors(*doc, acc, &analysis).score, i))
             .collect();
-        let by_rank = |a: &(Hit, Option<Explanation>), b: &(Hit, Option<Explanation>)| {
-            b.0.score
-                .total_cmp(&a.0.score)
-                .then_with(|| a.0.path.cmp(&b.0.path))
+        let path = |i: usize| self.docs[accs[i].0 as usize].path.as_str();
+        let by_rank = |a: &(f64, usize), b: &(f64, usize)| {
+            b.0.total_cmp(&a.0).then_with(|| path(a.1).cmp(path(b.1)))
         };
-        if hits.len() > limit {
-            hits.select_nth_unstable_by(limit, by_rank);
-            hits.truncate(limit);
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit, by_rank);
+            ranked.truncate(limit);
         }
-        hits.sort_by(by_rank);
-        hits
+        ranked.sort_by(by_rank);
+        ranked
+            .into_iter()
+            .map(|(score, i)| {
+                let (doc, acc) = &mut accs[i];
+                let hit = Hit {
+                    path: self.docs[*doc as usize].path.clone(),
+                    score,
+                };
+                let why = explain.then(|| {
+                    let f = self.factors(*doc, acc, &analysis);
+                    Explanation {
+                        path: hit.path.clone(),
+                        score: round(f.score),
+                        text: round(f.text),
+                        terms: best_terms(std::mem::take(&mut acc.terms)),
+                        coverage: round(f.coverage),
+                        focus: round(f.focus),
+                        query_intents: analysis.intent.names(),
+                        tool_intents: self.docs[*doc as usize].intents.names(),
+                        intent: f.intent,
+                        verb: f.verb,
+                        prior: round(f.prior),
+                    }
+                });
+                (hit, why)
+            })
+            .collect()
     }
 
-    /// One tool's score from its matches: every factor but the text's.
-    fn finish(
-        &self,
-        doc: u32,
-        acc: Acc,
-        analysis: &query::Analysis,
-        explain: bool,
-    ) -> (Hit, Option<Explanation>) {
+    /// One tool's score and its factors, from its matches.
+    fn factors(&self, doc: u32, acc: &Acc, analysis: &query::Analysis) -> Factors {
         let d = &self.docs[doc as usize];
         // A tool named after the query's own verb (`containerStart` for
         // "start a container") does what was asked, whatever its route.
@@ -368,26 +433,16 @@ impl SearchIndex {
         if d.all_qualifier && !analysis.wants_all {
             prior *= 0.8;
         }
-        let text: f64 = acc.best.iter().sum();
-        let score = text * coverage * coverage * focus * intent * verb * prior;
-        let hit = Hit {
-            path: d.path.clone(),
-            score,
-        };
-        let why = explain.then(|| Explanation {
-            path: d.path.clone(),
-            score: round(score),
-            text: round(text),
-            terms: best_terms(acc.terms),
-            coverage: round(coverage),
-            focus: round(focus),
-            query_intents: analysis.intent.names(),
-            tool_intents: d.intents.names(),
+        let text: f64 = acc.best.iter().map(|&b| f64::from(b)).sum();
+        Factors {
+            score: text * coverage * coverage * focus * intent * verb * prior,
+            text,
+            coverage,
+            focus,
             intent,
             verb,
-            prior: round(prior),
-        });
-        (hit, why)
+            prior,
+        }
     }
 }
 

@@ -41,51 +41,57 @@ const FOLDS: &[(&str, &str)] = &[
 /// Lowercase words of `text`, split at non-alphanumerics and camelCase
 /// boundaries, HTML tags skipped.
 pub fn words(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
+    for_each_word(text, |w| out.push(w.to_owned()));
+    out
+}
+
+/// [`words`] without a `String` per word: each is lent to `f` in turn.
+pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
     let mut word = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    let mut flush = |word: &mut String| {
+        if !word.is_empty() {
+            f(word);
+            word.clear();
+        }
+    };
+    let mut chars = text.char_indices().peekable();
+    let mut prev: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
         // `<p>`, `</a>`, `<a href="...">`: markup, not words.
         if c == '<'
-            && chars
-                .get(i + 1)
-                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '!')
-            && let Some(end) = chars[i..].iter().position(|&c| c == '>')
+            && next.is_some_and(|n| n.is_ascii_alphabetic() || n == '/' || n == '!')
+            && let Some(end) = text[i..].find('>')
         {
-            flush(&mut out, &mut word);
-            i += end + 1;
+            flush(&mut word);
+            while chars.peek().is_some_and(|&(j, _)| j <= i + end) {
+                chars.next();
+            }
+            prev = Some('>');
             continue;
         }
         if !c.is_alphanumeric() {
-            flush(&mut out, &mut word);
-            i += 1;
+            flush(&mut word);
+            prev = Some(c);
             continue;
         }
-        if let Some(&p) = i.checked_sub(1).and_then(|j| chars.get(j))
+        if let Some(p) = prev
             && p.is_alphanumeric()
         {
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            let next_lower = next.is_some_and(char::is_lowercase);
             let boundary = (p.is_lowercase() && c.is_uppercase())
                 // `APIGroup`: the last capital of a run starts a new word.
                 || (p.is_uppercase() && c.is_uppercase() && next_lower)
                 || (p.is_alphabetic() != c.is_alphabetic());
             if boundary {
-                flush(&mut out, &mut word);
+                flush(&mut word);
             }
         }
         word.extend(c.to_lowercase());
-        i += 1;
+        prev = Some(c);
     }
-    flush(&mut out, &mut word);
-    out
-}
-
-fn flush(out: &mut Vec<String>, word: &mut String) {
-    if !word.is_empty() {
-        out.push(std::mem::take(word));
-    }
+    flush(&mut word);
 }
 
 /// Whether a word is left out of the index and of queries.
@@ -109,6 +115,48 @@ pub fn tokens(text: &str) -> Vec<String> {
         .filter(|w| !is_stop_word(w))
         .map(|w| term(w))
         .collect()
+}
+
+/// Terms interned as numbers while an index is built, each word's term
+/// remembered: a build stems the same few thousand words hundreds of
+/// thousands of times.
+#[derive(Default)]
+pub struct Vocab {
+    by_word: std::collections::HashMap<String, u32>,
+    by_term: std::collections::HashMap<String, u32>,
+    pub terms: Vec<String>,
+}
+
+impl Vocab {
+    /// The terms of `text`, stop words left out, as numbers.
+    pub fn tokens(&mut self, text: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        for_each_word(text, |w| {
+            if is_stop_word(w) {
+                return;
+            }
+            let id = match self.by_word.get(w) {
+                Some(&id) => id,
+                None => {
+                    let id = self.intern(term(w));
+                    self.by_word.insert(w.to_owned(), id);
+                    id
+                }
+            };
+            out.push(id);
+        });
+        out
+    }
+
+    pub fn intern(&mut self, term: String) -> u32 {
+        if let Some(&id) = self.by_term.get(&term) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.terms.push(term.clone());
+        self.by_term.insert(term, id);
+        id
+    }
 }
 
 /// Whether a word reads as a plural noun (`pods`, `repositories`), as far
