@@ -116,8 +116,8 @@ pub fn name_verb(tool: &Tool<SchemaText>) -> Option<String> {
 
 /// A tool's intents: what its binding does and, when it says more, what
 /// its name's verb says. Both may be unknown (actions such as `merge`).
-pub fn of_tool(tool: &Tool<SchemaText>) -> Intents {
-    let named = name_verb(tool).and_then(|verb| of_name_verb(&verb));
+pub fn of_tool(tool: &Tool<SchemaText>, name_verb: Option<&str>) -> Intents {
+    let named = name_verb.and_then(of_name_verb);
     let found: Vec<Intent> = match &tool.binding {
         Binding::Http(http) => {
             let method = http.method.to_ascii_lowercase();

@@ -178,6 +178,7 @@ impl SearchIndex {
         let mut docs = Vec::with_capacity(n);
         let mut totals = [0.0; FIELD_COUNT];
         let mut counts: HashMap<u32, [u16; FIELD_COUNT]> = HashMap::new();
+        let mut integration_terms: HashMap<&str, Vec<u32>> = HashMap::new();
         for (doc, tool) in catalog.tools.iter().enumerate() {
             counts.clear();
             let mut lengths = [0.0f32; FIELD_COUNT];
@@ -200,6 +201,15 @@ impl SearchIndex {
                             })
                         })
                         .collect(),
+                    // One integration's words are every one of its tools'.
+                    Field::Integration => match integration_terms.get(tool.integration.as_str()) {
+                        Some(terms) => terms.clone(),
+                        None => {
+                            let terms = vocab.tokens(&field_text(tool, *field, &integration_words));
+                            integration_terms.insert(&tool.integration, terms.clone());
+                            terms
+                        }
+                    },
                     _ => vocab.tokens(&field_text(tool, *field, &integration_words)),
                 };
                 for id in terms {
@@ -230,12 +240,13 @@ impl SearchIndex {
                 ids.dedup();
                 ids.len() as u16
             };
+            let verb = intent::name_verb(tool);
             docs.push(Doc {
                 path: tool.path.clone(),
                 lengths,
                 distinct: [distinct(&name), distinct(&title)],
-                intents: intent::of_tool(tool),
-                verb: intent::name_verb(tool).map(|v| text::term(&v)),
+                intents: intent::of_tool(tool, verb.as_deref()),
+                verb: verb.map(|v| text::term(&v)),
                 prior: prior(tool),
                 all_qualifier: name.iter().any(|&id| vocab.terms[id as usize] == "all"),
             });
@@ -516,12 +527,19 @@ fn field_text(
             // Only the top-level property names, read from the schema's
             // text without building its tree.
             #[derive(serde::Deserialize)]
-            struct Properties {
-                #[serde(default)]
-                properties: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+            struct Properties<'a> {
+                #[serde(default, borrow)]
+                properties:
+                    std::collections::BTreeMap<std::borrow::Cow<'a, str>, serde::de::IgnoredAny>,
             }
             serde_json::from_str::<Properties>(tool.input.text())
-                .map(|p| p.properties.into_keys().collect::<Vec<_>>().join(" "))
+                .map(|p| {
+                    p.properties
+                        .keys()
+                        .map(|name| name.as_ref())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .unwrap_or_default()
         }
     }
