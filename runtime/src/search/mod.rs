@@ -21,15 +21,18 @@
 //! under a millisecond; tantivy would be the heaviest dependency of the
 //! build, and its scoring knows nothing of intents or routes.
 
+mod fields;
 mod intent;
 mod query;
 mod text;
 
 use std::collections::HashMap;
 
-use generator::ir::{Binding, Catalog, SchemaText, Tool};
+use generator::ir::{Catalog, SchemaText};
 use serde::Serialize;
 
+pub use fields::Field;
+use fields::{FIELD_COUNT, FIELDS, field_text, is_generic_title_word, prior};
 pub use intent::{Intent, Intents};
 pub use text::tokens;
 
@@ -37,34 +40,6 @@ const K1: f64 = 1.2;
 
 /// Query words scored apart; later ones share the last slot.
 const MAX_SOURCES: usize = 16;
-
-/// Fields, their weights and length normalisation: a match in the tool's
-/// own name counts most; long descriptions are normalised hardest.
-const FIELDS: [(Field, f64, f64); FIELD_COUNT] = [
-    (Field::Name, 3.0, 0.5),
-    (Field::Title, 2.0, 0.5),
-    (Field::Integration, 2.0, 0.3),
-    (Field::Route, 0.8, 0.5),
-    (Field::Params, 0.5, 0.75),
-    (Field::Description, 1.0, 0.75),
-    (Field::Phrase, 1.0, 0.3),
-];
-const FIELD_COUNT: usize = 7;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Field {
-    Name,
-    Title,
-    Integration,
-    Route,
-    Params,
-    Description,
-    /// Pairs of words side by side in the name or title (`service
-    /// account`), so a query that says them together prefers the tool
-    /// that does.
-    Phrase,
-}
 
 /// One tool's occurrences of one term, per field.
 struct Posting {
@@ -102,8 +77,8 @@ pub struct Hit {
     pub score: f64,
 }
 
-/// Why a tool ranked where it did: the score is `text × coverage × focus ×
-/// intent × prior`.
+/// Why a tool ranked where it did: the score is `text × coverage² × focus
+/// × intent × verb × prior`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
@@ -472,75 +447,4 @@ fn best_terms(terms: Vec<TermMatch>) -> Vec<TermMatch> {
 
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
-}
-
-/// Words of an integration's title that every tool of every API would
-/// share ("API", "REST", versions).
-fn is_generic_title_word(term: &str) -> bool {
-    matches!(term, "api" | "rest" | "openapi" | "v" | "servic")
-        || term.chars().all(|c| c.is_ascii_digit())
-}
-
-/// A tool's prior, before any query: deeper routes and deprecated tools
-/// rank a little below their plain siblings.
-fn prior(tool: &Tool<SchemaText>) -> f64 {
-    let mut prior = 1.0;
-    if let Binding::Http(http) = &tool.binding {
-        let depth = http
-            .path_template
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .count() as f64;
-        prior /= 1.0 + 0.02 * depth;
-    }
-    if tool.deprecated {
-        prior *= 0.8;
-    }
-    prior
-}
-
-fn field_text(
-    tool: &Tool<SchemaText>,
-    field: Field,
-    integrations: &HashMap<&str, String>,
-) -> String {
-    match field {
-        Field::Name => tool.name.clone(),
-        Field::Title => tool.title.clone().unwrap_or_default(),
-        Field::Integration => integrations
-            .get(tool.integration.as_str())
-            .cloned()
-            .unwrap_or_else(|| tool.integration.clone()),
-        Field::Route => match &tool.binding {
-            // The route's fixed words: `/repos/{owner}/{repo}/issues` → repos issues.
-            Binding::Http(http) => http
-                .path_template
-                .split('/')
-                .filter(|s| !s.starts_with('{'))
-                .collect::<Vec<_>>()
-                .join(" "),
-            _ => String::new(),
-        },
-        Field::Description => tool.description.clone().unwrap_or_default(),
-        Field::Phrase => String::new(),
-        Field::Params => {
-            // Only the top-level property names, read from the schema's
-            // text without building its tree.
-            #[derive(serde::Deserialize)]
-            struct Properties<'a> {
-                #[serde(default, borrow)]
-                properties:
-                    std::collections::BTreeMap<std::borrow::Cow<'a, str>, serde::de::IgnoredAny>,
-            }
-            serde_json::from_str::<Properties>(tool.input.text())
-                .map(|p| {
-                    p.properties
-                        .keys()
-                        .map(|name| name.as_ref())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default()
-        }
-    }
 }
