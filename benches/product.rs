@@ -12,7 +12,9 @@
 //! addSpec` with the spec by URL (served here from the corpus), and the
 //! add pauses for approval, so the time is that of `executor resume
 //! --action accept`, which does the work. Both are its CLI, so they
-//! include its start-up, printed for reference.
+//! include its start-up, printed for reference. Each added API then gets a
+//! connection (`POST /api/connections`, no credential): the product makes
+//! an integration's tools per connection, and has none without one.
 
 use super::*;
 use scale::{memory, ms};
@@ -133,8 +135,8 @@ pub async fn product_bench(bin: PathBuf) {
         let started = Instant::now();
         let done = product.cli(&["resume", "--execution-id", &execution, "--action", "accept"]);
         let took = started.elapsed();
-        let (rss, peak) = memory(server.id());
         if !done.contains("toolCount") {
+            let (rss, peak) = memory(server.id());
             // It refuses Swagger 2 (Kubernetes' spec), for one.
             let said: Value = serde_json::from_str(&done).unwrap_or(Value::Null);
             println!(
@@ -143,6 +145,22 @@ pub async fn product_bench(bin: PathBuf) {
             );
             continue;
         }
+        // An added integration has no tools until it has a connection (the
+        // product makes its tools per connection): without one, the
+        // figures below would be those of an empty catalogue.
+        let connection = json!({"owner": "org", "name": "main", "integration": namespace, "template": "none", "values": {}});
+        let connected = reqwest::Client::new()
+            .post(format!("{}/api/connections", product.url))
+            .json(&connection)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            connected.status().is_success(),
+            "{namespace}: the product refused the connection: {}",
+            connected.text().await.unwrap_or_default()
+        );
+        let (rss, peak) = memory(server.id());
         println!(
             "| {namespace} | {} | {rss:.1} MiB | {peak:.1} MiB |",
             ms(took)
