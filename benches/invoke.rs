@@ -690,7 +690,7 @@ fn search_bench() {
         for _ in 0..rounds {
             for q in queries {
                 let started = Instant::now();
-                std::hint::black_box(index.search(q, 10));
+                std::hint::black_box(index.search(q, None, 10));
                 samples.push(started.elapsed());
             }
         }

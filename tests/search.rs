@@ -123,11 +123,7 @@ fn score(index: &SearchIndex, queries: &[Query], scoped: bool) -> (Figures, Vec<
     let (mut top1, mut top5, mut rr) = (0usize, 0usize, 0.0);
     let mut misses = Vec::new();
     for q in queries {
-        let mut hits = index.search(&q.query, if scoped { usize::MAX } else { 100 });
-        if scoped {
-            let prefix = format!("{}.", q.api);
-            hits.retain(|h| h.path.starts_with(&prefix));
-        }
+        let hits = index.search(&q.query, scoped.then_some(q.api.as_str()), 100);
         let rank = hits.iter().position(|h| q.expected.contains(&h.path));
         match rank {
             Some(0) => top1 += 1,
@@ -183,7 +179,7 @@ fn the_labelled_queries_find_their_tools() {
             got.mrr
         );
         if let Ok(query) = std::env::var("SEARCH_EXPLAIN") {
-            for why in index.explain(&query, 5) {
+            for why in index.explain(&query, None, 5) {
                 eprintln!("{}", serde_json::to_string(&why).unwrap());
             }
         }
@@ -227,7 +223,7 @@ fn plain_language_queries_find_the_right_github_tools() {
     ];
     let mut misses = Vec::new();
     for (query, expected, within) in cases {
-        let hits = index.search(query, within);
+        let hits = index.search(query, None, within);
         let paths: Vec<&str> = hits
             .iter()
             .map(|h| h.path.trim_start_matches("github.org.main."))
@@ -294,23 +290,17 @@ async fn every_surface_ranks_with_the_same_function() {
         );
 
         let arguments = json!({"query": query, "limit": 5});
-        let discovered = sdk(
-            &format!("{}/mcp?tools=discover", service.url),
-            &service.mcp_token,
-            "none",
-            json!([{"call": "search", "arguments": arguments}]),
-        );
-        let discovered = &discovered["results"][0]["structuredContent"]["data"]["tools"];
-        assert_eq!(paths(discovered), cli, "{query:?}: MCP discovery");
-        let code_view = sdk(
-            &format!("{}/mcp?tools=code", service.url),
-            &service.mcp_token,
-            "none",
-            json!([{"call": "search", "arguments": arguments}]),
-        );
-        let code_view = &code_view["results"][0]["structuredContent"]["data"]["tools"];
-        assert_eq!(paths(code_view), cli, "{query:?}: code mode's MCP view");
-
+        // MCP discovery's `search` and code mode's: the same tool in both views.
+        for view in ["discover", "code"] {
+            let out = sdk(
+                &format!("{}/mcp?tools={view}", service.url),
+                &service.mcp_token,
+                "none",
+                json!([{"call": "search", "arguments": arguments}]),
+            );
+            let found = &out["results"][0]["structuredContent"]["data"]["tools"];
+            assert_eq!(paths(found), cli, "{query:?}: MCP, the {view} view");
+        }
         let script = format!(
             "return (await tools.search({}, {{ limit: 5 }})).map((h) => ({{ path: h.path }}));",
             json!(query)

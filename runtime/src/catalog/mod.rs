@@ -192,16 +192,7 @@ impl Live {
     /// search`, `GET /api/tools?q=`, MCP discovery and code mode's
     /// `tools.search`, optionally within one integration.
     pub fn search(&self, query: &str, integration: Option<&str>, limit: usize) -> Vec<Hit> {
-        match integration {
-            None => self.index().search(query, limit),
-            Some(integration) => self
-                .index()
-                .search(query, usize::MAX)
-                .into_iter()
-                .filter(|hit| self.in_integration(&hit.path, integration))
-                .take(limit)
-                .collect(),
-        }
+        self.index().search(query, integration, limit)
     }
 
     /// [`search`](Self::search) with each hit's reasons.
@@ -211,22 +202,7 @@ impl Live {
         integration: Option<&str>,
         limit: usize,
     ) -> Vec<Explanation> {
-        match integration {
-            None => self.index().explain(query, limit),
-            Some(integration) => self
-                .index()
-                .explain(query, usize::MAX)
-                .into_iter()
-                .filter(|why| self.in_integration(&why.path, integration))
-                .take(limit)
-                .collect(),
-        }
-    }
-
-    fn in_integration(&self, path: &str, integration: &str) -> bool {
-        self.catalog
-            .tool(path)
-            .is_some_and(|tool| tool.integration == integration)
+        self.index().explain(query, integration, limit)
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or

@@ -34,7 +34,6 @@ use serde::Serialize;
 pub use fields::Field;
 use fields::{FIELD_COUNT, FIELDS, field_text, is_generic_title_word, prior};
 pub use intent::{Intent, Intents};
-pub use text::tokens;
 
 const K1: f64 = 1.2;
 
@@ -50,6 +49,7 @@ struct Posting {
 /// What the index keeps of one tool besides its postings.
 struct Doc {
     path: String,
+    integration: String,
     lengths: [f32; FIELD_COUNT],
     /// Distinct terms in its name and in its title.
     distinct: [u16; 2],
@@ -218,6 +218,7 @@ impl SearchIndex {
             let verb = intent::name_verb(tool);
             docs.push(Doc {
                 path: tool.path.clone(),
+                integration: tool.integration.clone(),
                 lengths,
                 distinct: [distinct(&name), distinct(&title)],
                 intents: intent::of_tool(tool, verb.as_deref()),
@@ -244,23 +245,35 @@ impl SearchIndex {
         }
     }
 
-    /// The best `limit` tools for `query`, best first (ties by path).
-    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        self.rank(query, limit, false)
+    /// The best `limit` tools for `query`, best first (ties by path),
+    /// optionally only `integration`'s.
+    pub fn search(&self, query: &str, integration: Option<&str>, limit: usize) -> Vec<Hit> {
+        self.rank(query, integration, limit, false)
             .into_iter()
             .map(|(hit, _)| hit)
             .collect()
     }
 
     /// The same ranking as [`search`](Self::search), each hit with why.
-    pub fn explain(&self, query: &str, limit: usize) -> Vec<Explanation> {
-        self.rank(query, limit, true)
+    pub fn explain(
+        &self,
+        query: &str,
+        integration: Option<&str>,
+        limit: usize,
+    ) -> Vec<Explanation> {
+        self.rank(query, integration, limit, true)
             .into_iter()
             .filter_map(|(_, why)| why)
             .collect()
     }
 
-    fn rank(&self, query: &str, limit: usize, explain: bool) -> Vec<(Hit, Option<Explanation>)> {
+    fn rank(
+        &self,
+        query: &str,
+        integration: Option<&str>,
+        limit: usize,
+        explain: bool,
+    ) -> Vec<(Hit, Option<Explanation>)> {
         let mut analysis = query::analyze(query);
         query::join_pairs(&mut analysis, |term| self.postings.contains_key(term));
         query::add_phrases(&mut analysis);
@@ -279,7 +292,11 @@ impl SearchIndex {
             let df = list.len() as f64;
             let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
             for posting in list {
-                let lengths = &self.docs[posting.doc as usize].lengths;
+                let doc = &self.docs[posting.doc as usize];
+                if integration.is_some_and(|i| doc.integration != i) {
+                    continue;
+                }
+                let lengths = &doc.lengths;
                 let mut tf = 0.0;
                 for (f, (field, weight, b)) in FIELDS.iter().enumerate() {
                     let count = posting.counts[f];

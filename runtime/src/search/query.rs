@@ -377,11 +377,10 @@ pub fn join_pairs(analysis: &mut Analysis, known: impl Fn(&str) -> bool) {
         if known(&joined) {
             let (first, second) = (pair[0].0, pair[1].0);
             push_term(analysis, joined, 1.0, first);
-            // Either half standing alone is no longer demanded.
+            // The joined word is demanded (through the first half's
+            // source); the second half alone no longer is.
+            analysis.sources[first].required = true;
             analysis.sources[second].required = false;
-            if !analysis.sources[first].required {
-                analysis.sources[first].required = true;
-            }
         }
     }
 }

@@ -108,6 +108,7 @@ pub fn term(word: &str) -> String {
     }
 }
 
+#[cfg(test)]
 /// The terms of `text`, stop words left out.
 pub fn tokens(text: &str) -> Vec<String> {
     words(text)
