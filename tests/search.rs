@@ -37,16 +37,16 @@ const FLOORS: [(&str, &str, Figures); 4] = [
         "queries.tsv",
         "mixed",
         Figures {
-            top1: 0.67,
-            top5: 0.84,
-            mrr: 0.75,
+            top1: 0.68,
+            top5: 0.85,
+            mrr: 0.76,
         },
     ),
     (
         "queries.tsv",
         "scoped",
         Figures {
-            top1: 0.77,
+            top1: 0.78,
             top5: 0.92,
             mrr: 0.84,
         },
@@ -55,7 +55,7 @@ const FLOORS: [(&str, &str, Figures); 4] = [
         "heldout.tsv",
         "mixed",
         Figures {
-            top1: 0.63,
+            top1: 0.64,
             top5: 0.82,
             mrr: 0.72,
         },
@@ -235,6 +235,38 @@ fn plain_language_queries_find_the_right_github_tools() {
         }
     }
     assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
+/// A word only a tool's group description says (an OpenAPI tag's) finds
+/// the group's tools, and the explanation names that field.
+#[test]
+fn a_group_description_finds_its_tools() {
+    let spec = serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Shop", "version": "1"},
+        "tags": [{"name": "carts", "description": "Baskets of merchandise awaiting checkout."}],
+        "paths": {
+            "/carts": {"post": {"operationId": "create", "tags": ["carts"],
+                "responses": {"201": {"description": "ok"}}}},
+            "/orders": {"post": {"operationId": "create", "tags": ["orders"],
+                "responses": {"201": {"description": "ok"}}}}
+        }
+    });
+    let ingested = generator::ingest::openapi::ingest_value(
+        spec,
+        &generator::ingest::openapi::Options::new("shop"),
+        None,
+    )
+    .unwrap();
+    let mut catalog = Catalog::default();
+    catalog.insert(ingested.integration, ingested.tools);
+    let index = SearchIndex::build(&catalog.into_text());
+    let hits = index.explain("create a basket", None, 5);
+    // Only the carts tool says "basket", and only in its group's text.
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].path, "shop.org.main.carts.create", "{hits:?}");
+    assert_eq!(hits[0].terms[0].word, "basket", "{hits:?}");
+    assert_eq!(hits[0].terms[0].fields, [runtime::search::Field::Group]);
 }
 
 /// `executor tools search`, `GET /api/tools?q=` (plain and explained), MCP

@@ -42,6 +42,10 @@ pub struct Integration {
     /// Authentication schemes the source declares, by the source's name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub security_schemes: BTreeMap<String, SecurityScheme>,
+    /// What each group of tools is for, by the group's name as it leads
+    /// tool names (`issues` in `issues.create`): OpenAPI tag descriptions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, String>,
     /// Shared JSON Schema definitions, the target of every `#/$defs/Name`
     /// ref in this integration's tool schemas.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
@@ -1029,6 +1033,7 @@ mod tests {
             version: None,
             servers: vec![],
             security_schemes: BTreeMap::new(),
+            groups: BTreeMap::new(),
             defs,
         };
         let tool = Tool {

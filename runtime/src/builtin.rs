@@ -244,6 +244,7 @@ pub fn integration() -> (Integration, Vec<Tool>) {
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         servers: Vec::new(),
         security_schemes: BTreeMap::new(),
+        groups: BTreeMap::new(),
         defs: serde_json::Map::new(),
     };
     let tools = vec![

@@ -843,6 +843,7 @@ fn build(schema: &Schema, options: &Options, diagnostics: Vec<Diagnostic>) -> In
             version: None,
             servers: Vec::new(),
             security_schemes: BTreeMap::new(),
+            groups: BTreeMap::new(),
             defs: builder.defs,
         },
         tools,

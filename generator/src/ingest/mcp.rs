@@ -115,6 +115,7 @@ pub fn ingest(tools: &[Value], server: Option<&Value>, options: &Options) -> Ing
             version: info("version"),
             servers: Vec::new(),
             security_schemes: BTreeMap::new(),
+            groups: BTreeMap::new(),
             defs,
         },
         tools: out,

@@ -1,8 +1,9 @@
 //! Tool search: one ranking function for `executor tools search`,
 //! `GET /api/tools?q=`, MCP discovery and code mode's `tools.search`.
 //!
-//! BM25F over a tool's name, title, integration, route, parameter names and
-//! description, then three things the IR knows that words do not:
+//! BM25F over a tool's name, title, integration, route, parameter names,
+//! description and group description, then three things the IR knows that
+//! words do not:
 //! - **intent**: what the query asks done (create, read one, list, change,
 //!   delete; `query.rs`) against what the operation does (method, route,
 //!   name; `intent.rs`);
@@ -138,14 +139,7 @@ struct Acc {
 impl SearchIndex {
     pub fn build(catalog: &Catalog<SchemaText>) -> SearchIndex {
         let n = catalog.tools.len();
-        let integration_words: HashMap<&str, String> = catalog
-            .integrations
-            .iter()
-            .map(|i| {
-                let title = i.title.as_deref().unwrap_or_default();
-                (i.name.as_str(), format!("{} {title}", i.name))
-            })
-            .collect();
+        let shared = fields::Shared::new(catalog);
         let mut vocab = text::Vocab::default();
         let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
         // Per term (by number), the tools holding it.
@@ -153,12 +147,14 @@ impl SearchIndex {
         let mut docs = Vec::with_capacity(n);
         let mut totals = [0.0; FIELD_COUNT];
         let mut counts: HashMap<u32, [u16; FIELD_COUNT]> = HashMap::new();
+        // Text many tools share is read into terms once.
         let mut integration_terms: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut group_terms: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
         for (doc, tool) in catalog.tools.iter().enumerate() {
             counts.clear();
             let mut lengths = [0.0f32; FIELD_COUNT];
-            let name = vocab.tokens(&field_text(tool, Field::Name, &integration_words));
-            let title = vocab.tokens(&field_text(tool, Field::Title, &integration_words));
+            let name = vocab.tokens(&field_text(tool, Field::Name, &shared));
+            let title = vocab.tokens(&field_text(tool, Field::Title, &shared));
             for (f, (field, _, _)) in FIELDS.iter().enumerate() {
                 let terms = match field {
                     Field::Name => name.clone(),
@@ -180,12 +176,19 @@ impl SearchIndex {
                     Field::Integration => match integration_terms.get(tool.integration.as_str()) {
                         Some(terms) => terms.clone(),
                         None => {
-                            let terms = vocab.tokens(&field_text(tool, *field, &integration_words));
+                            let terms = vocab.tokens(&field_text(tool, *field, &shared));
                             integration_terms.insert(&tool.integration, terms.clone());
                             terms
                         }
                     },
-                    _ => vocab.tokens(&field_text(tool, *field, &integration_words)),
+                    Field::Group => match fields::group(tool) {
+                        None => Vec::new(),
+                        Some(group) => group_terms
+                            .entry((tool.integration.as_str(), group))
+                            .or_insert_with(|| vocab.tokens(&field_text(tool, *field, &shared)))
+                            .clone(),
+                    },
+                    _ => vocab.tokens(&field_text(tool, *field, &shared)),
                 };
                 for id in terms {
                     if *field == Field::Integration

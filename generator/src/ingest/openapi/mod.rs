@@ -230,6 +230,7 @@ fn normalise(
         version: info_text("version"),
         servers: reader.document_servers(&root),
         security_schemes: reader.security_schemes(&root),
+        groups: tag_descriptions(&root),
         defs,
     };
     (integration, tools, reader.diags.list)
@@ -406,6 +407,21 @@ impl Reader<'_> {
     }
 }
 
+/// The root `tags` descriptions, by group name as tool names carry it
+/// (the first tag, camel-cased).
+fn tag_descriptions(root: &Value) -> BTreeMap<String, String> {
+    root.get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|tag| {
+            let group = crate::naming::camel_case(text_of(tag, "name")?);
+            let description = text_of(tag, "description")?.trim();
+            (!group.is_empty() && !description.is_empty()).then(|| (group, description.to_owned()))
+        })
+        .collect()
+}
+
 fn text_of<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str)
 }
@@ -554,5 +570,32 @@ mod tests {
         let again = ingest_document(&shared, &lenient, None).unwrap();
         assert_eq!(again.diagnostics, ingested.diagnostics);
         assert_eq!(again.tools, ingested.tools);
+    }
+
+    #[test]
+    fn tag_descriptions_are_kept_by_the_group_name_tools_carry() {
+        let spec = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "tags": [
+                {"name": "pull requests", "description": "  Review and merge changes. "},
+                {"name": "empty", "description": ""},
+                {"name": "undescribed"}
+            ],
+            "paths": {"/pulls": {"get": {
+                "operationId": "list",
+                "tags": ["pull requests"],
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        let ingested = ingest_value(spec, &Options::new("t"), None).unwrap();
+        assert_eq!(ingested.tools[0].name, "pullRequests.list");
+        assert_eq!(
+            ingested.integration.groups,
+            BTreeMap::from([(
+                "pullRequests".to_owned(),
+                "Review and merge changes.".to_owned()
+            )])
+        );
     }
 }
