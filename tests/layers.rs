@@ -41,7 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("shared", &["shared"]),
     (
         "rooms with state of their own",
-        &["execution", "oauth", "policies"],
+        &["audit", "clients", "execution", "oauth", "policies"],
     ),
     ("state", &["state"]),
     ("calls", &["connections", "invoke", "sources"]),

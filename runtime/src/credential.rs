@@ -328,3 +328,9 @@ pub fn env_place(namespace: &str, name: &str) -> String {
 pub fn header_place(namespace: &str, header: &str) -> String {
     format!("source:{namespace}:header:{header}")
 }
+
+/// Compares in time that depends only on the length, so the token cannot be
+/// guessed byte by byte from response times.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

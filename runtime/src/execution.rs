@@ -82,15 +82,19 @@ pub fn pause(
             Some(json!({ "limit": max_open_pauses() })),
         );
     }
-    let stored = state
-        .store()
-        .pause(&tool.path, input, caller.as_str(), rule, state.approval_ttl);
+    let stored = state.store().pause(
+        &tool.path,
+        input,
+        &caller.record(),
+        rule,
+        state.approval_ttl,
+    );
     match stored {
         Ok(execution) => {
             tracing::info!(
                 execution = %execution.id,
                 tool = %tool.path,
-                caller = caller.as_str(),
+                caller = %caller.record(),
                 "call paused for approval"
             );
             paused_error(state, &execution)
@@ -112,9 +116,13 @@ pub fn approval_url(state: &Shared, id: &str) -> String {
     format!("http://{}/resume/{id}", state.addr)
 }
 
+/// The rule a pause records when the caller's client has every call approved.
+pub const APPROVE_ALL: &str = "client-approves-all";
+
 /// The `execution_paused` error of a stored pause.
 pub fn paused_error(state: &Shared, execution: &Execution) -> ToolError {
     let why = match &execution.rule {
+        Some(rule) if rule == APPROVE_ALL => "every call of this client needs approval".to_owned(),
         Some(rule) => format!("policy {rule} requires approval"),
         None => "its default policy requires approval for calls that change data".to_owned(),
     };

@@ -1,10 +1,12 @@
 //! The executor runtime: the CLI, the local service (axum), the invokers
 //! and the store (SQLite). The only crate with IO and async.
 
+pub mod audit;
 pub mod builtin;
 pub mod caller;
 pub mod catalog;
 pub mod cli;
+pub mod clients;
 pub mod code;
 pub mod connections;
 pub mod credential;

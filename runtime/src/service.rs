@@ -76,7 +76,20 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
             info.url
         );
     }
+    // The audit log is written in batches, off the calls' path.
+    let audit_state = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(crate::audit::FLUSH_EVERY) => {}
+                _ = audit_state.audit.full.notified() => {}
+            }
+            let flushing = audit_state.clone();
+            let _ = tokio::task::spawn_blocking(move || flushing.audit.flush(&flushing)).await;
+        }
+    });
     let signal_state = state.clone();
+    let final_state = state.clone();
     // `listen` sets TCP_NODELAY (small answers such as MCP's SSE frames must
     // not wait for the client's delayed ACK), a header-read timeout and a
     // bound on open connections.
@@ -87,6 +100,7 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
         async move { stop_signal(&signal_state).await },
     )
     .await;
+    final_state.audit.flush(&final_state);
     // Leave service.json alone if another service replaced it meanwhile.
     if read_info(&home).is_some_and(|i| i.pid == std::process::id()) {
         let _ = std::fs::remove_file(home.service_file());

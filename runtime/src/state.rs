@@ -30,6 +30,10 @@ pub struct AppState {
     pub oauth: OAuth,
     /// Sign-ins to MCP servers waiting for the provider's redirect.
     pub mcp_signins: McpSignIns,
+    /// executor's own authorization server: consents and codes in flight.
+    pub auth_server: crate::clients::AuthServer,
+    /// Audit records waiting to be written.
+    pub audit: crate::audit::Audit,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,6 +56,8 @@ impl AppState {
             in_flight: InFlight::from_env(),
             oauth: OAuth::default(),
             mcp_signins: McpSignIns::default(),
+            auth_server: crate::clients::AuthServer::default(),
+            audit: crate::audit::Audit::default(),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! compiled input validators. Rebuilt whole when a source changes, then
 //! swapped in, so readers never see half a change.
 
+use crate::caller::Caller;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -195,6 +196,12 @@ impl Live {
         self.index().search(query, integration, limit)
     }
 
+    /// [`search`](Self::search) over the tools `caller` may see.
+    pub fn search_as(&self, caller: &Caller, q: &str, within: Option<&str>, n: usize) -> Vec<Hit> {
+        let keep = |i: usize| self.catalog.tools.get(i).is_some_and(|t| caller.sees(t));
+        self.index().search_within(q, within, &keep, n)
+    }
+
     /// [`search`](Self::search) with each hit's reasons.
     pub fn explain(
         &self,
@@ -203,6 +210,22 @@ impl Live {
         limit: usize,
     ) -> Vec<Explanation> {
         self.index().explain(query, integration, limit)
+    }
+
+    /// [`resolve`](Self::resolve) for a caller held to a scope: a tool out
+    /// of scope is not found, told nothing more (no candidates, no rule).
+    pub fn resolve_as(&self, path: &str, caller: &Caller) -> Result<&LiveTool, ToolError> {
+        match self.resolve(path) {
+            Ok(tool) if caller.sees(tool) => Ok(tool),
+            _ if caller.grant.is_some() => Err(error(
+                ErrorCode::ToolNotFound,
+                format!(
+                    "no tool has the path {path:?}; search finds the tools this client may use"
+                ),
+                None,
+            )),
+            other => other,
+        }
     }
 
     /// Finds a tool by canonical path (`github.org.main.issues.create`) or

@@ -49,6 +49,7 @@ impl Client {
             .http
             .post(format!("{}/api/tools/invoke/{path}", self.url))
             .bearer_auth(&self.token)
+            .header("x-executor-via", "cli")
             .json(input)
             .send()
             .await
@@ -69,6 +70,7 @@ impl Client {
             .http
             .request(method, format!("{}{path}", self.url))
             .bearer_auth(&self.token)
+            .header("x-executor-via", "cli")
             .json(body)
             .send()
             .await
@@ -83,6 +85,7 @@ impl Client {
             .http
             .get(format!("{}{path_and_query}", self.url))
             .bearer_auth(&self.token)
+            .header("x-executor-via", "cli")
             .send()
             .await
             .with_context(|| format!("cannot reach the service at {}", self.url))

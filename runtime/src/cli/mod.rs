@@ -12,11 +12,13 @@ use client::ServiceError;
 
 mod call;
 mod client;
+mod clients;
 mod connections;
 mod daemon;
 mod executions;
 mod generate;
 mod install;
+mod logs;
 mod mcp;
 mod policies;
 mod tools;
@@ -156,6 +158,37 @@ executor policies remove pol_1a2b3c"
     )]
     Policies(PoliciesCommand),
 
+    /// Clients of /mcp: MCP clients signed in through OAuth, and tokens minted for scripts
+    #[command(
+        subcommand,
+        long_about = "Clients of /mcp besides the holder of the MCP token. An MCP client pointed at \
+http://127.0.0.1:4788/mcp with no token signs in through executor's own OAuth: you approve it on a \
+consent page in the web UI, choosing which tools it may see and call. `executor clients add` mints a \
+token for a script or CI instead. A client's token opens /mcp only (never executor's REST API, so it \
+cannot approve its own paused calls); revoking a client ends its tokens at once.",
+        after_help = "Examples:\n  \
+executor clients list\n  \
+executor clients add ci --scope 'github.*' --days 30      # prints the token once\n  \
+executor clients add reviewer --approve-all              # every call waits for approval\n  \
+executor clients revoke ci"
+    )]
+    Clients(clients::ClientsCommand),
+
+    /// The audit log: every call, who made it, the decision and the outcome
+    #[command(
+        long_about = "Every call on record, whatever door it came by (REST, this CLI, MCP, code mode, \
+generated clients): when, who (the owner, the MCP token or a client by name), the decision (allowed, \
+paused, blocked, refused, approved or declined by whom), the outcome (ok or the error code), how long \
+it took and how large its answer was. Never inputs, outputs or secrets. Records are kept \
+EXECUTOR_AUDIT_DAYS days (30).",
+        after_help = "Examples:\n  \
+executor logs\n  \
+executor logs --client ci --since 2h\n  \
+executor logs --tool github. --limit 1000\n  \
+executor logs --since 7d --json > audit.jsonl      # export as JSON lines"
+    )]
+    Logs(logs::LogsArgs),
+
     /// Export tools as an OpenAPI 3.1 document or a typed TypeScript client
     #[command(
         long_about = "Export tools as an OpenAPI 3.1 document: one `POST /api/tools/invoke/{tool path}` \
@@ -293,6 +326,8 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
             Command::Run(args) => call::run(&home, args).await,
             Command::Resume(args) => executions::resume(&home, args).await,
             Command::Policies(command) => policies::policies(&home, command).await,
+            Command::Clients(command) => clients::clients(&home, command).await,
+            Command::Logs(args) => logs::logs(&home, args).await,
             Command::Connections(command) => connections::connections(&home, command).await,
             Command::Web(args) => daemon::web(home, args).await,
             Command::Mcp {

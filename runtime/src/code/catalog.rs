@@ -5,15 +5,22 @@
 use generator::envelope::ToolError;
 use serde_json::{Value, json};
 
+use crate::caller::Caller;
 use crate::catalog::Live;
 use crate::state::AppState;
 
 /// `tools.search`: the best matches, each with its TypeScript signature,
 /// so that one search is enough to write the call.
-pub fn search(state: &AppState, query: &str, integration: Option<&str>, limit: usize) -> Value {
+pub fn search(
+    state: &AppState,
+    caller: &Caller,
+    query: &str,
+    integration: Option<&str>,
+    limit: usize,
+) -> Value {
     let live = state.live();
     let hits: Vec<Value> = live
-        .search(query, integration, limit)
+        .search_as(caller, query, integration, limit)
         .into_iter()
         .filter_map(|hit| live.catalog.tool(&hit.path))
         .map(|tool| {
@@ -29,9 +36,9 @@ pub fn search(state: &AppState, query: &str, integration: Option<&str>, limit: u
 
 /// `tools.describe`: a tool's input and output as TypeScript declarations,
 /// printed by the same emitter as `executor generate --format typescript`.
-pub fn describe(state: &AppState, path: &str) -> Result<Value, ToolError> {
+pub fn describe(state: &AppState, caller: &Caller, path: &str) -> Result<Value, ToolError> {
     let live = state.live();
-    let tool = live.resolve(path)?;
+    let tool = live.resolve_as(path, caller)?;
     Ok(json!({
         "path": tool.path,
         "description": tool.description,
@@ -56,7 +63,7 @@ fn emitted(
 
 /// What the `execute` tool says of itself: every integration with a
 /// one-line summary, how to find tools, and an example.
-pub fn description(live: &Live) -> String {
+pub fn description(live: &Live, caller: &Caller) -> String {
     let mut text = String::from(
         "Run a TypeScript program against executor's tools and return what it computes. \
 The code is the body of an async function: `await` works at the top and `return` gives the result. \
@@ -70,8 +77,11 @@ No network, files or timers beyond setTimeout; calls that need approval pause th
             .catalog
             .tools
             .iter()
-            .filter(|t| t.integration == integration.name)
+            .filter(|t| t.integration == integration.name && caller.sees(t))
             .count();
+        if count == 0 && caller.grant.is_some() {
+            continue;
+        }
         let summary = first_line(
             integration
                 .description
@@ -89,7 +99,7 @@ No network, files or timers beyond setTimeout; calls that need approval pause th
         .catalog
         .tools
         .iter()
-        .find(|t| t.integration != crate::builtin::NAMESPACE)
+        .find(|t| t.integration != crate::builtin::NAMESPACE && caller.sees(t))
         .map_or("executor.sources.list", |t| t.path.as_str());
     text.push_str(&format!(
         "\nExample:\nconst hits = await tools.search(\"list items\", {{ limit: 3 }});\nconst r = await {}({{}});\nreturn r.ok ? r.data : r.error;\n",

@@ -143,11 +143,11 @@ impl Host for RunHost {
         let options: Value = serde_json::from_str(options).unwrap_or(Value::Null);
         let limit = options["limit"].as_u64().unwrap_or(10).clamp(1, 50) as usize;
         let integration = options["integration"].as_str();
-        search(&self.state, query, integration, limit).to_string()
+        search(&self.state, &self.caller, query, integration, limit).to_string()
     }
 
     fn describe(&mut self, path: &str) -> String {
-        let envelope = envelope(&describe(&self.state, path));
+        let envelope = envelope(&describe(&self.state, &self.caller, path));
         envelope.to_string()
     }
 

@@ -150,7 +150,7 @@ pub async fn execute(state: &Arc<AppState>, source: &str, caller: &Caller) -> Ru
     };
     let body = RunBody {
         code,
-        caller: caller.as_str().to_owned(),
+        caller: caller.record(),
         records: Vec::new(),
         result: None,
         logs: Vec::new(),
@@ -166,8 +166,9 @@ pub async fn resume(
     state: &Arc<AppState>,
     id: &str,
     action: Action,
+    by: &str,
 ) -> Result<Option<Result<Value, ToolError>>, ToolError> {
-    let Some(outcome) = invoke::resume(state, id, action).await? else {
+    let Some(outcome) = invoke::resume(state, id, action, by).await? else {
         return Ok(None);
     };
     let run = state.store().run_of_execution(id).map_err(internal)?;
@@ -215,6 +216,8 @@ pub(super) fn failed(e: ToolError) -> RunOutcome {
 /// where it ended when that matters: a pause, or the end of a run that had
 /// paused before.
 async fn run(state: &Arc<AppState>, id: String, body: RunBody, caller: Caller) -> RunOutcome {
+    // A script's calls are on record as code mode's, whoever runs it.
+    let caller = caller.via("code");
     let mode = CodeMode::of(state);
     let Ok(permit) = mode.runs.clone().try_acquire_owned() else {
         return failed(error(

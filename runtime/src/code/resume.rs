@@ -11,7 +11,6 @@ use generator::envelope::{ErrorCode, ToolError};
 use serde_json::Value;
 
 use super::{Record, RunBody, RunOutcome, failed, internal, outcome_of};
-use crate::caller::Caller;
 use crate::errors::error;
 use crate::execution;
 use crate::execution::envelope;
@@ -63,7 +62,9 @@ pub(super) async fn go_on(
                         };
                     }
                 }
-                let caller = Caller::recorded(&body.caller);
+                // A client's run goes on as that client, held to its scope
+                // as it is now: revoked, its calls are refused.
+                let caller = crate::clients::recorded(state, &body.caller);
                 tracing::info!(run = %run.id, execution = id, "code-mode run goes on after an approval");
                 return super::run(state, run.id.clone(), body, caller).await;
             }

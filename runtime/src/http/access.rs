@@ -71,20 +71,51 @@ pub async fn require_token(
     if mcp_route && mcp_token {
         return next.run(request).await;
     }
+    // A client's own token (OAuth or minted): `/mcp` only, as that client.
+    let resources = crate::http::authorize::resources(&state, request.headers());
+    let client = sent
+        .filter(|t| t.starts_with("exa_"))
+        .and_then(|t| crate::clients::authenticate(&state, t, &resources));
+    if let Some(client) = &client
+        && mcp_route
+    {
+        let mut request = request;
+        request
+            .extensions_mut()
+            .insert(crate::clients::caller(client));
+        return next.run(request).await;
+    }
+    if mcp_route {
+        // The MCP authorization spec's challenge: where to sign in.
+        let challenge = crate::http::authorize::challenge(request.headers(), sent.is_some());
+        let mut response = failure(
+            StatusCode::UNAUTHORIZED,
+            error(
+                ErrorCode::Unauthorized,
+                "missing or wrong bearer token: sign in through OAuth (this server's metadata is in the WWW-Authenticate header), or send `Authorization: Bearer <token>` with the MCP token from `executor mcp --print-token`",
+                None,
+            ),
+        );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        return response;
+    }
+    let agent_token = mcp_token || client.is_some();
     // The web UI: its session cookie together with the session's CSRF token.
     if !mcp_route && crate::http::session::sessions(&state).authorizes(request.headers()) {
         return next.run(request).await;
     }
     // Local paths are not shown to whoever asks without a token.
-    let message = if mcp_token {
-        "the MCP token opens /mcp only: the REST API takes the owner's token (`executor` commands use it)".to_owned()
-    } else if mcp_route {
-        "missing or wrong bearer token: send `Authorization: Bearer <token>` with the MCP token from `executor mcp --print-token`, or the web UI's Connect card".to_owned()
+    let message = if agent_token {
+        "an agent's token (the MCP token or a client's) opens /mcp only: the REST API takes the owner's token (`executor` commands use it)".to_owned()
     } else {
         "missing or wrong bearer token: send `Authorization: Bearer <token>` with the owner's token (the file `token` in executor's home)".to_owned()
     };
     failure(
-        if mcp_token {
+        if agent_token {
             StatusCode::FORBIDDEN
         } else {
             StatusCode::UNAUTHORIZED
@@ -99,8 +130,16 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Compares in time that depends only on the length, so the token cannot be
-/// guessed byte by byte from response times.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+pub(crate) use crate::credential::same;
+
+/// The door an owner's request came by, for the audit log: the CLI says
+/// so (`x-executor-via: cli`), the web UI sends its CSRF header.
+pub fn owner_via(headers: &axum::http::HeaderMap) -> &'static str {
+    if headers.get("x-executor-via").is_some_and(|v| v == "cli") {
+        "cli"
+    } else if headers.contains_key("x-csrf-token") {
+        "web"
+    } else {
+        "api"
+    }
 }

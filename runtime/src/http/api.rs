@@ -21,6 +21,7 @@ use crate::state::AppState;
 pub(super) async fn invoke_tool(
     State(state): State<Arc<AppState>>,
     Path(path): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
@@ -44,7 +45,8 @@ pub(super) async fn invoke_tool(
             }
         }
     };
-    match invoke::invoke(&state, &path, input, &invoke::Caller::OWNER).await {
+    let caller = invoke::Caller::OWNER.via(super::access::owner_via(&headers));
+    match invoke::invoke(&state, &path, input, &caller).await {
         Ok(data) => success(data),
         Err(e) => failure(status_of(e.code), e),
     }
@@ -380,6 +382,7 @@ pub(super) struct ResumeBody {
 pub(super) async fn resume_execution(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let body = match json_body::<ResumeBody>(&body) {
@@ -399,7 +402,8 @@ pub(super) async fn resume_execution(
             ),
         );
     };
-    match crate::code::resume(&state, &id, action).await {
+    let by = format!("the owner ({})", super::access::owner_via(&headers));
+    match crate::code::resume(&state, &id, action, &by).await {
         Ok(Some(result)) => outcome(result),
         Ok(None) => no_execution(&id),
         Err(e) => failure(status_of(e.code), e),

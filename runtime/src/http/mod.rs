@@ -26,6 +26,8 @@
 
 pub mod access;
 mod api;
+mod audit;
+pub mod authorize;
 mod execute;
 pub mod listen;
 pub mod session;
@@ -86,6 +88,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/executions/{id}/resume", post(resume_execution))
         .route("/api/shutdown", post(shutdown))
         .route("/api/web/login", post(crate::http::session::login_url))
+        .route("/api/clients", get(authorize::list).post(authorize::add))
+        .route("/api/audit", get(audit::audit))
+        .route(
+            "/api/clients/{id}",
+            axum::routing::delete(authorize::revoke),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_token,
@@ -99,9 +107,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/connections", get(crate::http::web::connections))
         .route("/policies", get(crate::http::web::policies))
+        .route("/clients", get(authorize::page_of_clients))
+        .route("/audit", get(audit::page_of_audit))
         .route("/approvals", get(crate::http::web::approvals))
         .route("/resume/{id}", get(crate::http::web::approval))
         .route("/login", get(crate::http::session::login))
+        .route(
+            "/consent/{id}",
+            get(authorize::consent).post(authorize::answer),
+        )
         .route("/assets/app.js", get(crate::http::web::script))
         .route("/assets/app.css", get(crate::http::web::stylesheet))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -109,6 +123,21 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/oauth/callback", get(oauth_callback))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(authorize::resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(authorize::resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(authorize::server_metadata),
+        )
+        .route("/oauth/register", post(authorize::register))
+        .route("/oauth/authorize", get(authorize::authorize))
+        .route("/oauth/token", post(authorize::token))
         .merge(pages)
         .merge(api)
         .fallback(not_found)

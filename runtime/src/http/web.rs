@@ -23,12 +23,12 @@ pub(super) fn render<T: Template>(template: &T) -> Html<String> {
 }
 
 /// What every page's layout needs.
-struct Page {
-    csrf: String,
-    pending: usize,
+pub(super) struct Page {
+    pub(super) csrf: String,
+    pub(super) pending: usize,
 }
 
-fn page(state: &AppState, csrf: String) -> Page {
+pub(super) fn page(state: &AppState, csrf: String) -> Page {
     let pending = crate::execution::list(state, Some(crate::store::ExecutionState::Paused), 1000)
         .map(|l| l.len())
         .unwrap_or(0);
@@ -78,11 +78,10 @@ pub async fn home(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> R
         })
         .collect();
     let mcp_url = format!("http://{}/mcp", state.addr);
-    // MCP clients get the MCP token, which opens /mcp only.
+    // MCP clients sign in through OAuth (a consent page here); the MCP
+    // token, which opens /mcp only, is for clients that take a header.
     let token_path = state.home.mcp_token_path().display().to_string();
-    let add_mcp = format!(
-        "npx add-mcp {mcp_url} --transport http --name executor --header \"Authorization: Bearer $(cat {token_path})\""
-    );
+    let add_mcp = format!("npx add-mcp {mcp_url} --transport http --name executor");
     let http_config = serde_json::to_string_pretty(&json!({
         "mcpServers": { "executor": {
             "type": "http",
@@ -244,7 +243,7 @@ struct MessagePage {
     message: String,
 }
 
-fn signed_in_message(state: &AppState, csrf: String, message: &str) -> Html<String> {
+pub(super) fn signed_in_message(state: &AppState, csrf: String, message: &str) -> Html<String> {
     render(&MessagePage {
         page: page(state, csrf),
         message: message.to_owned(),
@@ -463,12 +462,21 @@ pub async fn page_headers(
         headers.insert(name, axum::http::HeaderValue::from_static(value));
     };
     set(headers, "x-frame-options", "DENY");
-    set(headers, "referrer-policy", "no-referrer");
+    // The consent page sets its own (`same-origin`): with `no-referrer`
+    // Chromium sends `Origin: null` on a form's POST, which the origin
+    // check refuses.
+    if !headers.contains_key("referrer-policy") {
+        set(headers, "referrer-policy", "no-referrer");
+    }
     set(headers, "x-content-type-options", "nosniff");
-    set(
-        headers,
-        "content-security-policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
-    );
+    // A page that sends a form elsewhere (the consent page, to the
+    // client's loopback redirect) sets its own, as strict otherwise.
+    if !headers.contains_key("content-security-policy") {
+        set(
+            headers,
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        );
+    }
     response
 }

@@ -29,11 +29,30 @@ pub async fn invoke(
     input: Value,
     caller: &Caller,
 ) -> Result<Value, ToolError> {
+    let started = std::time::Instant::now();
     let live = state.live();
-    let tool = live.resolve(path)?;
-    live.validate_input(tool, &input)?;
-    permit(state, &live, tool, &input, caller)?;
-    run(state, &live, tool, input).await
+    let mut ran = false;
+    let mut canonical = None;
+    let result = async {
+        let tool = live.resolve_as(path, caller)?;
+        canonical = Some(tool.path.as_str());
+        live.validate_input(tool, &input)?;
+        permit(state, &live, tool, &input, caller)?;
+        ran = true;
+        run(state, &live, tool, input).await
+    }
+    .await;
+    let (decision, outcome) = crate::audit::outcome_of(ran, &result);
+    state.audit.record(
+        caller,
+        canonical.unwrap_or(path),
+        decision,
+        outcome,
+        started.elapsed(),
+        result.as_ref().map_or(0, crate::audit::size),
+        result.as_ref().err().and_then(|e| e.execution_id.clone()),
+    );
+    result
 }
 
 /// Applies the policy to a resolved, validated call: `Ok` when it may run
@@ -45,22 +64,31 @@ pub fn permit(
     input: &Value,
     caller: &Caller,
 ) -> Result<(), ToolError> {
+    // A second line behind `resolve_as`: a scoped caller never runs a
+    // tool out of its scope, whichever door it came by.
+    if !caller.sees(tool) {
+        return Err(error(
+            ErrorCode::ToolNotFound,
+            format!("no tool has the path {:?}", tool.path),
+            None,
+        ));
+    }
     let decision = live.rules.decide(tool);
+    let mut rule = decision.rule.as_deref();
     let action = match decision.action {
         Policy::Allow if caller.is_agent() && builtin::changes_settings(tool) => {
+            Policy::RequireApproval
+        }
+        // A client made to ask for everything asks.
+        Policy::Allow if caller.approves_all() => {
+            rule = Some(execution::APPROVE_ALL);
             Policy::RequireApproval
         }
         action => action,
     };
     match action {
         Policy::Allow => Ok(()),
-        Policy::RequireApproval => Err(execution::pause(
-            state,
-            tool,
-            input,
-            caller,
-            decision.rule.as_deref(),
-        )),
+        Policy::RequireApproval => Err(execution::pause(state, tool, input, caller, rule)),
         // Blocked tools are not in the live catalog; this is a second line.
         Policy::Block => Err(error(
             ErrorCode::ToolBlocked,
@@ -77,14 +105,36 @@ pub async fn resume(
     state: &AppState,
     id: &str,
     action: execution::Action,
+    by: &str,
 ) -> Result<Option<Result<Value, ToolError>>, ToolError> {
-    execution::resume(state, id, action, |execution| async move {
+    let started = std::time::Instant::now();
+    let answered = execution::resume(state, id, action, |execution| async move {
         let live = state.live();
         let tool = live.resolve(&execution.tool_path)?;
         live.validate_input(tool, &execution.input)?;
         run(state, &live, tool, execution.input).await
     })
-    .await
+    .await;
+    // The answer is on record: who answered, and how the call went.
+    if let Ok(Some(result)) = &answered
+        && let Ok(Some(execution)) = execution::get(state, id)
+    {
+        let verb = match action {
+            execution::Action::Accept => "approved",
+            execution::Action::Decline => "declined",
+        };
+        let caller = crate::clients::recorded(state, &execution.caller);
+        state.audit.record(
+            &caller,
+            &execution.tool_path,
+            &format!("{verb} by {by}"),
+            crate::audit::outcome_of(true, result).1,
+            started.elapsed(),
+            result.as_ref().map_or(0, crate::audit::size),
+            Some(id.to_owned()),
+        );
+    }
+    answered
 }
 
 /// Runs a resolved, validated and permitted call through its binding.

@@ -116,7 +116,7 @@ impl Handler {
         let (path, input) = match &self.mode {
             Mode::All => (name.to_owned(), arguments.clone()),
             Mode::Source(_) => {
-                let (live, tools) = self.tools();
+                let (live, tools) = self.tools(&crate::invoke::Caller::AGENT);
                 let path = tools.path(&live, name).ok_or_else(mismatch)?.to_owned();
                 (path, arguments.clone())
             }
@@ -161,7 +161,7 @@ impl Handler {
         id: &str,
         action: crate::execution::Action,
     ) -> Result<Value, ToolError> {
-        match crate::code::resume(&self.state, id, action).await? {
+        match crate::code::resume(&self.state, id, action, "the person at the MCP client").await? {
             Some(outcome) => outcome,
             None => Err(error(
                 ErrorCode::InternalError,

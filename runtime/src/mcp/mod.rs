@@ -153,21 +153,56 @@ pub struct Handler {
     pub mode: Mode,
 }
 
+/// Who sent an MCP request: the caller `http::access` put on it (a client
+/// of its own, held to its scope), or the holder of the MCP token.
+fn caller_of(context: &RequestContext<RoleServer>) -> invoke::Caller {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<invoke::Caller>())
+        .cloned()
+        .unwrap_or(invoke::Caller::AGENT)
+}
+
 impl Handler {
-    fn tools(&self) -> (Arc<Live>, View) {
+    fn tools(&self, caller: &invoke::Caller) -> (Arc<Live>, View) {
         let live = self.state.live();
-        let view = self.view(&live);
+        let view = self.view(&live, caller);
         (live, view)
     }
 
-    fn view(&self, live: &Live) -> View {
+    /// The view for this caller: a scoped client's lists hold only the
+    /// tools it may see (made once per catalog, client and scope).
+    fn view(&self, live: &Live, caller: &invoke::Caller) -> View {
+        let scoped = caller.grant.as_ref().map(|g| {
+            let patterns: Vec<String> = g.scope.iter().map(|p| p.to_string()).collect();
+            format!("#client:{}:{}", g.client_id, patterns.join(","))
+        });
+        let key = |base: &str| match &scoped {
+            Some(scope) => format!("{base}{scope}"),
+            None => base.to_owned(),
+        };
         match &self.mode {
-            Mode::All => View::Catalog,
+            Mode::All => match &scoped {
+                None => View::Catalog,
+                Some(scope) => View::Subset(live.views.get_or_build(scope, || {
+                    live.catalog
+                        .tools
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| caller.sees(t))
+                        .map(|(i, _)| i)
+                        .collect::<Vec<usize>>()
+                })),
+            },
             Mode::Discover => View::Built(discovery_tools().clone()),
-            Mode::Code => View::Built(live.views.get_or_build("#code", || code_tools(live))),
+            Mode::Code => View::Built(
+                live.views
+                    .get_or_build(&key("#code"), || code_tools(live, caller)),
+            ),
             Mode::Source(namespace) => View::Built(
                 live.views
-                    .get_or_build(namespace, || source_tools(live, namespace)),
+                    .get_or_build(&key(namespace), || source_tools(live, namespace, caller)),
             ),
         }
     }
@@ -239,7 +274,7 @@ impl ServerHandler for Handler {
                     )
                 })?
         };
-        let view = self.view(&live);
+        let view = self.view(&live, &caller_of(&context));
         let len = view.len(&live);
         let end = (start + PAGE_SIZE).min(len);
         let mut result = ListToolsResult::with_all_items(view.page(&live, start, end));
@@ -358,7 +393,7 @@ impl ServerHandler for Handler {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        let (live, view) = self.tools();
+        let (live, view) = self.tools(&invoke::Caller::AGENT);
         view.get(&live, name)
     }
 
@@ -367,7 +402,8 @@ impl ServerHandler for Handler {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let (live, tools) = self.tools();
+        let caller = caller_of(&context);
+        let (live, tools) = self.tools(&caller);
         let name = request.name.to_string();
         if tools.path(&live, &name).is_none() {
             return Err(McpError::invalid_params(
@@ -389,24 +425,27 @@ impl ServerHandler for Handler {
             return Ok(result_of(outcome).into());
         }
         let outcome = match &self.mode {
-            Mode::All => self.run(&live, &name, arguments).await,
-            Mode::Discover => self.discover(&live, &name, arguments).await,
+            Mode::All => self.run(&live, &caller, &name, arguments).await,
+            Mode::Discover => self.discover(&live, &caller, &name, arguments).await,
             Mode::Code if name == "execute" => {
                 let code = arguments["code"].as_str().unwrap_or_default();
-                let run = crate::code::execute(&self.state, code, &invoke::Caller::AGENT).await;
+                let run = crate::code::execute(&self.state, code, &caller).await;
                 match run.result {
                     Err(paused) if paused.code == ErrorCode::ExecutionPaused => Err(paused),
                     other => return Ok(code_result(other, run.logs).into()),
                 }
             }
-            Mode::Code => self.code_helper(&name, &arguments),
+            Mode::Code => self.code_helper(&caller, &name, &arguments),
             Mode::Source(_) => {
                 let path = tools.path(&live, &name).unwrap_or_default().to_owned();
                 let relay = crate::upstream::Relay {
                     peer: Arc::new(context.peer.clone()),
                     progress_token: context.meta.get_progress_token(),
                 };
-                match self.passthrough(&live, &path, arguments, relay).await {
+                match self
+                    .passthrough(&live, &caller, &path, arguments, relay)
+                    .await
+                {
                     Ok(Passed::Verbatim(result)) => return Ok(result.into()),
                     Ok(Passed::Data(data)) => Ok(data),
                     Err(e) => Err(e),
@@ -557,13 +596,14 @@ impl Handler {
     async fn passthrough(
         &self,
         live: &Live,
+        caller: &invoke::Caller,
         path: &str,
         input: Value,
         relay: crate::upstream::Relay,
     ) -> Result<Passed, ToolError> {
-        let tool = live.resolve(path)?;
+        let tool = live.resolve_as(path, caller)?;
         live.validate_input(tool, &input)?;
-        invoke::permit(&self.state, live, tool, &input, &invoke::Caller::AGENT)?;
+        invoke::permit(&self.state, live, tool, &input, caller)?;
         match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
                 let target = live.mcp_target(&tool.integration);
@@ -605,16 +645,28 @@ fn result_of(outcome: Result<Value, ToolError>) -> CallToolResult {
 impl Handler {
     /// Runs a catalog tool; its answer must match the output schema MCP
     /// clients were promised.
-    async fn run(&self, live: &Live, path: &str, input: Value) -> Result<Value, ToolError> {
-        let data = invoke::invoke(&self.state, path, input, &invoke::Caller::AGENT).await?;
-        let promised = self.view(live).promises_output(live, path);
+    async fn run(
+        &self,
+        live: &Live,
+        caller: &invoke::Caller,
+        path: &str,
+        input: Value,
+    ) -> Result<Value, ToolError> {
+        let data = invoke::invoke(&self.state, path, input, caller).await?;
+        let promised = self.view(live, caller).promises_output(live, path);
         if promised && let Ok(tool) = live.resolve(path) {
             live.validate_output(tool, &data)?;
         }
         Ok(data)
     }
 
-    async fn discover(&self, live: &Live, name: &str, input: Value) -> Result<Value, ToolError> {
+    async fn discover(
+        &self,
+        live: &Live,
+        caller: &invoke::Caller,
+        name: &str,
+        input: Value,
+    ) -> Result<Value, ToolError> {
         let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_owned);
         match name {
             "search" => {
@@ -626,7 +678,7 @@ impl Handler {
                     .clamp(1, 50) as usize;
                 let integration = text("integration");
                 let hits: Vec<Value> = live
-                    .search(&query, integration.as_deref(), limit)
+                    .search_as(caller, &query, integration.as_deref(), limit)
                     .into_iter()
                     .filter_map(|h| live.catalog.tool(&h.path))
                     .map(|t| json!({ "path": t.path, "title": t.title, "description": first_line(t.description.as_deref()) }))
@@ -635,7 +687,7 @@ impl Handler {
             }
             "describe" => {
                 let path = text("path").unwrap_or_default();
-                let tool = live.resolve(&path)?;
+                let tool = live.resolve_as(&path, caller)?;
                 Ok(json!({
                     "path": tool.path,
                     "title": tool.title,
@@ -648,7 +700,7 @@ impl Handler {
             "call" => {
                 let path = text("path").unwrap_or_default();
                 let input = input.get("input").cloned().unwrap_or_else(|| json!({}));
-                invoke::invoke(&self.state, &path, input, &invoke::Caller::AGENT).await
+                invoke::invoke(&self.state, &path, input, caller).await
             }
             other => Err(error(
                 ErrorCode::ToolNotFound,
@@ -661,17 +713,26 @@ impl Handler {
 
 impl Handler {
     /// Code mode's `search` and `describe`.
-    fn code_helper(&self, name: &str, input: &Value) -> Result<Value, ToolError> {
+    fn code_helper(
+        &self,
+        caller: &invoke::Caller,
+        name: &str,
+        input: &Value,
+    ) -> Result<Value, ToolError> {
         match name {
             "search" => {
                 let query = input["query"].as_str().unwrap_or_default();
                 let limit = input["limit"].as_u64().unwrap_or(10).clamp(1, 50) as usize;
                 let integration = input["integration"].as_str();
-                Ok(json!({ "tools": crate::code::search(&self.state, query, integration, limit) }))
+                Ok(
+                    json!({ "tools": crate::code::search(&self.state, caller, query, integration, limit) }),
+                )
             }
-            "describe" => {
-                crate::code::describe(&self.state, input["path"].as_str().unwrap_or_default())
-            }
+            "describe" => crate::code::describe(
+                &self.state,
+                caller,
+                input["path"].as_str().unwrap_or_default(),
+            ),
             other => Err(error(
                 ErrorCode::ToolNotFound,
                 format!("unknown tool {other}"),

@@ -51,6 +51,9 @@ pub(super) enum View {
     /// definition graphs (made when the catalog is loaded), a page costs
     /// milliseconds.
     Catalog,
+    /// The catalog tools a scoped client may see, by their place in the
+    /// catalog (made once per catalog and client).
+    Subset(Arc<Vec<usize>>),
     /// A short list built once per catalog: one source's tools, or the
     /// discovery or code tools.
     Built(Arc<McpTools>),
@@ -60,6 +63,7 @@ impl View {
     pub(super) fn len(&self, live: &Live) -> usize {
         match self {
             View::Catalog => live.catalog.tools.len(),
+            View::Subset(at) => at.len(),
             View::Built(tools) => tools.list.len(),
         }
     }
@@ -78,6 +82,14 @@ impl View {
                     .map(|tool| mcp_tool_in(live, tool, &mut parsed))
                     .collect()
             }
+            View::Subset(at) => {
+                let mut parsed = Parsed::default();
+                at.get(start..end.min(at.len()))
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&i| mcp_tool_in(live, &live.catalog.tools[i], &mut parsed))
+                    .collect()
+            }
             View::Built(tools) => tools
                 .list
                 .get(start..end.min(tools.list.len()))
@@ -90,6 +102,10 @@ impl View {
     pub(super) fn get(&self, live: &Live, name: &str) -> Option<Tool> {
         match self {
             View::Catalog => live.catalog.tool(name).map(|tool| mcp_tool(live, tool)),
+            View::Subset(_) => self
+                .path(live, name)
+                .and_then(|path| live.catalog.tool(path))
+                .map(|tool| mcp_tool(live, tool)),
             View::Built(tools) => tools.by_name.get(name).map(|&i| tools.list[i].clone()),
         }
     }
@@ -98,6 +114,13 @@ impl View {
     pub(super) fn path<'a>(&'a self, live: &'a Live, name: &str) -> Option<&'a str> {
         match self {
             View::Catalog => live.catalog.tool(name).map(|t| t.path.as_str()),
+            View::Subset(at) => live
+                .catalog
+                .tools
+                .binary_search_by(|t| t.path.as_str().cmp(name))
+                .ok()
+                .filter(|i| at.binary_search(i).is_ok())
+                .map(|i| live.catalog.tools[i].path.as_str()),
             View::Built(tools) => tools.path(name),
         }
     }
@@ -106,7 +129,7 @@ impl View {
     /// must then match it).
     pub(super) fn promises_output(&self, live: &Live, name: &str) -> bool {
         match self {
-            View::Catalog => live
+            View::Catalog | View::Subset(_) => live
                 .catalog
                 .tool(name)
                 .is_some_and(|tool| output_listed(live, &tool.integration, &tool.output.parse())),
@@ -129,13 +152,17 @@ fn output_listed(live: &Live, integration: &str, output: &Value) -> bool {
 /// passed through), other sources' tools by their name within the
 /// integration (results in the envelope). With several connections, the
 /// first in path order keeps a name.
-pub(super) fn source_tools(live: &Live, namespace: &str) -> McpTools {
+pub(super) fn source_tools(
+    live: &Live,
+    namespace: &str,
+    caller: &crate::caller::Caller,
+) -> McpTools {
     let mut tools = McpTools::default();
     for tool in live
         .catalog
         .tools
         .iter()
-        .filter(|t| t.integration == namespace)
+        .filter(|t| t.integration == namespace && caller.sees(t))
     {
         let (name, mut mcp) = match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
@@ -296,11 +323,11 @@ pub(super) fn discovery_tools() -> &'static Arc<McpTools> {
 
 /// Code mode's view: `execute` (its description names every integration of
 /// this live catalog), `search` and `describe` with TypeScript.
-pub(super) fn code_tools(live: &Live) -> McpTools {
+pub(super) fn code_tools(live: &Live, caller: &crate::caller::Caller) -> McpTools {
     let list = vec![
         Tool::new(
             "execute",
-            crate::code::description(live),
+            crate::code::description(live, caller),
             Arc::new(object(json!({
                 "type": "object",
                 "properties": {

@@ -251,7 +251,19 @@ impl SearchIndex {
     /// The best `limit` tools for `query`, best first (ties by path),
     /// optionally only `integration`'s.
     pub fn search(&self, query: &str, integration: Option<&str>, limit: usize) -> Vec<Hit> {
-        self.rank(query, integration, limit, false)
+        self.search_within(query, integration, &|_| true, limit)
+    }
+
+    /// [`search`](Self::search) over the tools `keep` allows (by their
+    /// place in the catalog the index was built from): a client's scope.
+    pub fn search_within(
+        &self,
+        query: &str,
+        integration: Option<&str>,
+        keep: &dyn Fn(usize) -> bool,
+        limit: usize,
+    ) -> Vec<Hit> {
+        self.rank(query, integration, keep, limit, false)
             .into_iter()
             .map(|(hit, _)| hit)
             .collect()
@@ -264,7 +276,7 @@ impl SearchIndex {
         integration: Option<&str>,
         limit: usize,
     ) -> Vec<Explanation> {
-        self.rank(query, integration, limit, true)
+        self.rank(query, integration, &|_| true, limit, true)
             .into_iter()
             .filter_map(|(_, why)| why)
             .collect()
@@ -274,6 +286,7 @@ impl SearchIndex {
         &self,
         query: &str,
         integration: Option<&str>,
+        keep: &dyn Fn(usize) -> bool,
         limit: usize,
         explain: bool,
     ) -> Vec<(Hit, Option<Explanation>)> {
@@ -287,6 +300,8 @@ impl SearchIndex {
         // Matched tools' running totals: `slots` maps a tool to its entry
         // (cheaper than hashing every posting's tool).
         let mut slots = vec![u32::MAX; self.docs.len()];
+        // Per tool, whether `keep` allows it: unknown (0), yes (1), no (2).
+        let mut kept = vec![0u8; self.docs.len()];
         let mut accs: Vec<(u32, Acc)> = Vec::new();
         for qt in &analysis.terms {
             let Some(list) = self.postings.get(&qt.term) else {
@@ -297,6 +312,13 @@ impl SearchIndex {
             for posting in list {
                 let doc = &self.docs[posting.doc as usize];
                 if integration.is_some_and(|i| doc.integration != i) {
+                    continue;
+                }
+                let at = posting.doc as usize;
+                if kept[at] == 0 {
+                    kept[at] = if keep(at) { 1 } else { 2 };
+                }
+                if kept[at] == 2 {
                     continue;
                 }
                 let lengths = &doc.lengths;

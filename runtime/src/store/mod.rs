@@ -11,6 +11,8 @@ use generator::Diagnostic;
 use generator::ir::{Catalog, Integration, SchemaText, Tool};
 use serde::{Deserialize, Serialize};
 
+mod audit;
+mod clients;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
@@ -298,6 +300,119 @@ pub trait Store: Send {
 
     /// The catalog of every stored source.
     fn catalog(&self) -> anyhow::Result<Catalog<SchemaText>>;
+
+    /// Inserts or replaces a client record.
+    fn put_client(&mut self, client: &ClientRecord) -> anyhow::Result<()>;
+
+    /// Every client, oldest first.
+    fn clients(&self) -> anyhow::Result<Vec<ClientRecord>>;
+
+    /// One client by id.
+    fn client(&self, id: &str) -> anyhow::Result<Option<ClientRecord>>;
+
+    /// Marks a client revoked and deletes its tokens, in one transaction:
+    /// `false` when there is no such client.
+    fn revoke_client(&mut self, id: &str) -> anyhow::Result<bool>;
+
+    /// Records when a client was last used.
+    fn touch_client(&mut self, id: &str, at: i64) -> anyhow::Result<()>;
+
+    /// Stores a token by its hash.
+    fn put_token(&mut self, token: &TokenRecord) -> anyhow::Result<()>;
+
+    /// A token by its hash.
+    fn token(&self, hash: &str) -> anyhow::Result<Option<TokenRecord>>;
+
+    /// Marks a refresh token used, atomically: `false` when it was used
+    /// already (a replay) or does not exist.
+    fn use_token(&mut self, hash: &str, at: i64) -> anyhow::Result<bool>;
+
+    /// Deletes every token of a client (a replayed refresh token ends them all).
+    fn drop_tokens(&mut self, client_id: &str) -> anyhow::Result<()>;
+
+    /// Appends audit records, in one transaction.
+    fn append_audit(&mut self, records: &[AuditRecord]) -> anyhow::Result<()>;
+
+    /// Audit records matching a filter, newest first.
+    fn audit(&self, filter: &AuditFilter) -> anyhow::Result<Vec<AuditRecord>>;
+
+    /// Deletes audit records older than `before` (ms since the epoch).
+    fn prune_audit(&mut self, before: i64) -> anyhow::Result<usize>;
+}
+
+/// One call on record. Never an input, an output or a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    pub id: i64,
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The client's name, for a client of its own.
+    pub client: Option<String>,
+    /// `api`, `mcp`, or `mcp:<client id>`.
+    pub caller: String,
+    /// The door: `api`, `cli`, `web`, `mcp`, `code`.
+    pub via: String,
+    pub tool: String,
+    /// `allowed`, `paused`, `blocked`, `refused`, `approved by ...`, `declined by ...`.
+    pub decision: String,
+    /// `ok` or the error code.
+    pub outcome: String,
+    pub duration_ms: f64,
+    /// The size of the answer's `data` (0 for an error).
+    pub bytes: u64,
+    /// The paused execution, when there is one.
+    pub execution: Option<String>,
+}
+
+/// Which audit records to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// A client's name or id.
+    pub client: Option<String>,
+    /// A tool path, or a prefix ending in `.`.
+    pub tool: Option<String>,
+    /// Milliseconds since the epoch.
+    pub since: Option<i64>,
+    pub limit: usize,
+}
+
+/// One client of executor: an MCP client that signed in through OAuth, or
+/// a token the owner minted for a script. Never holds a token itself.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRecord {
+    /// `cl_<hex>`; an OAuth client's `client_id`.
+    pub id: String,
+    pub name: String,
+    /// `oauth` (registered by an MCP client) or `token` (minted by the owner).
+    pub kind: String,
+    /// Where an OAuth client may be sent back to.
+    pub redirect_uris: Vec<String>,
+    /// Tool path patterns it may see and call (`*` for all).
+    pub scope: Vec<String>,
+    /// Every call it makes waits for a person's approval.
+    pub approve_all: bool,
+    /// A person approved it (an OAuth client is registered first, approved
+    /// on the consent page).
+    pub approved: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A token as stored: only its SHA-256, never the token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub hash: String,
+    pub client_id: String,
+    /// `access` or `refresh`.
+    pub kind: String,
+    /// The resource it was issued for (`http://127.0.0.1:4788/mcp`).
+    pub resource: Option<String>,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub created_at: i64,
 }
 
 /// A code-mode run as stored: `state` is `paused`, `running`, `completed`

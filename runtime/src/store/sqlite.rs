@@ -80,6 +80,45 @@ const MIGRATIONS: &[&str] = &[
         execution_id TEXT PRIMARY KEY,
         run_id       TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE
     ) STRICT;",
+    // 5: clients (OAuth-registered MCP clients and minted tokens) and their
+    // tokens, stored hashed.
+    "CREATE TABLE clients (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        redirect_uris TEXT NOT NULL,
+        scope         TEXT NOT NULL,
+        approve_all   INTEGER NOT NULL,
+        approved      INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_used_at  INTEGER,
+        revoked_at    INTEGER
+    ) STRICT;
+    CREATE TABLE client_tokens (
+        hash       TEXT PRIMARY KEY,
+        client_id  TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,
+        resource   TEXT,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX client_tokens_by_client ON client_tokens (client_id);",
+    // 6: the audit log.
+    "CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          INTEGER NOT NULL,
+        client      TEXT,
+        caller      TEXT NOT NULL,
+        via         TEXT NOT NULL,
+        tool        TEXT NOT NULL,
+        decision    TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        duration_ms REAL NOT NULL,
+        bytes       INTEGER NOT NULL,
+        execution   TEXT
+    ) STRICT;
+    CREATE INDEX audit_by_at ON audit (at);",
 ];
 
 pub struct SqliteStore {
@@ -531,6 +570,67 @@ impl Store for SqliteStore {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(runs)
+    }
+
+    fn put_client(&mut self, client: &super::ClientRecord) -> anyhow::Result<()> {
+        super::clients::put_client(&self.conn, client)
+    }
+
+    fn clients(&self) -> anyhow::Result<Vec<super::ClientRecord>> {
+        super::clients::clients(&self.conn, None)
+    }
+
+    fn client(&self, id: &str) -> anyhow::Result<Option<super::ClientRecord>> {
+        Ok(super::clients::clients(&self.conn, Some(id))?.pop())
+    }
+
+    fn revoke_client(&mut self, id: &str) -> anyhow::Result<bool> {
+        super::clients::revoke_client(&mut self.conn, id)
+    }
+
+    fn touch_client(&mut self, id: &str, at: i64) -> anyhow::Result<()> {
+        self.conn.execute(
+            "UPDATE clients SET last_used_at = ?2 WHERE id = ?1",
+            params![id, at],
+        )?;
+        Ok(())
+    }
+
+    fn put_token(&mut self, token: &super::TokenRecord) -> anyhow::Result<()> {
+        super::clients::put_token(&self.conn, token)
+    }
+
+    fn token(&self, hash: &str) -> anyhow::Result<Option<super::TokenRecord>> {
+        super::clients::token(&self.conn, hash)
+    }
+
+    fn use_token(&mut self, hash: &str, at: i64) -> anyhow::Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE client_tokens SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL",
+            params![hash, at],
+        )? == 1)
+    }
+
+    fn drop_tokens(&mut self, client_id: &str) -> anyhow::Result<()> {
+        self.conn.execute(
+            "DELETE FROM client_tokens WHERE client_id = ?1",
+            [client_id],
+        )?;
+        Ok(())
+    }
+
+    fn append_audit(&mut self, records: &[super::AuditRecord]) -> anyhow::Result<()> {
+        super::audit::append(&mut self.conn, records)
+    }
+
+    fn audit(&self, filter: &super::AuditFilter) -> anyhow::Result<Vec<super::AuditRecord>> {
+        super::audit::read(&self.conn, filter)
+    }
+
+    fn prune_audit(&mut self, before: i64) -> anyhow::Result<usize> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM audit WHERE at < ?1", [before])?)
     }
 
     fn catalog(&self) -> anyhow::Result<Catalog<generator::ir::SchemaText>> {
