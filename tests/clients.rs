@@ -675,6 +675,20 @@ async fn a_scoped_client_sees_and_calls_only_its_integration() {
         out["results"][0]["structuredContent"]["error"]["code"], "execution_paused",
         "{out}"
     );
+    // Its own client cannot answer for the owner: it is not even asked.
+    let out = sdk(
+        &mcp,
+        &careful,
+        "approve",
+        json!([
+            {"call": "echo.org.main.items.getItem", "arguments": {"id": 4}},
+        ]),
+    );
+    assert_eq!(
+        out["results"][0]["structuredContent"]["error"]["code"], "execution_paused",
+        "{out}"
+    );
+    assert_eq!(out["elicitations"], json!([]), "{out}");
     let listed = service.cli(&["clients", "list", "--json"]);
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
     let careful_id = listed
@@ -687,7 +701,7 @@ async fn a_scoped_client_sees_and_calls_only_its_integration() {
         .unwrap()
         .to_owned();
     let (_, paused) = service.get("/api/executions?state=paused").await;
-    let pause = &paused["data"][0];
+    let pause = &paused["data"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(
         pause["caller"],
         format!("mcp:{careful_id}"),

@@ -18,6 +18,8 @@ use crate::store::ClientRecord;
 const CODE_TTL: Duration = Duration::from_secs(60);
 /// A person has this long to answer a consent page.
 const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
+/// At most this many requests wait for consent at once.
+const MAX_PENDING: usize = 100;
 
 /// An authorization request waiting for a person on the consent page.
 #[derive(Debug, Clone)]
@@ -164,6 +166,15 @@ impl AuthServer {
         let id = random_hex(16).map_err(|e| AuthorizeError::Show(internal(e).description))?;
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.retain(|_, p| p.created.elapsed() < PENDING_TTL);
+        // Bounded: the oldest request waiting gives way.
+        if pending.len() >= MAX_PENDING
+            && let Some(oldest) = pending
+                .iter()
+                .min_by_key(|(_, p)| p.created)
+                .map(|(id, _)| id.clone())
+        {
+            pending.remove(&oldest);
+        }
         pending.insert(
             id.clone(),
             Pending {
@@ -196,6 +207,9 @@ impl AuthServer {
         approval: Option<(Vec<String>, bool)>,
         issuer: &str,
     ) -> Result<String, OAuthError> {
+        if let Some((scope, _)) = &approval {
+            parse_scope(scope)?;
+        }
         let pending = self
             .pending
             .lock()
@@ -209,7 +223,6 @@ impl AuthServer {
             let mut query = url.query_pairs_mut();
             match approval {
                 Some((scope, approve_all)) => {
-                    parse_scope(&scope)?;
                     let mut client = pending.client.clone();
                     client.scope = scope;
                     client.approve_all = approve_all;
@@ -291,6 +304,8 @@ impl AuthServer {
             }
             None => found.resource.clone(),
         };
+        super::live_client(shared, &found.client_id)
+            .ok_or_else(|| fail("invalid_grant", "the client was revoked"))?;
         issue(shared, &found.client_id, &resource)
     }
 }

@@ -126,6 +126,12 @@ pub fn register(shared: &Shared, request: Registration) -> Result<ClientRecord, 
             "redirect_uris is empty: give the loopback URL executor should send the code to",
         ));
     }
+    if request.redirect_uris.len() > 10 || request.redirect_uris.iter().any(|u| u.len() > 1000) {
+        return Err(fail(
+            "invalid_redirect_uri",
+            "at most 10 redirect URIs of at most 1000 characters each",
+        ));
+    }
     if let Some(bad) = request.redirect_uris.iter().find(|u| !redirect_allowed(u)) {
         return Err(fail(
             "invalid_redirect_uri",
@@ -317,7 +323,7 @@ pub fn refresh(shared: &Shared, form: &HashMap<String, String>) -> Result<Issued
     issue(shared, &client.id, &resource)
 }
 
-fn live_client(shared: &Shared, id: &str) -> Option<ClientRecord> {
+pub(super) fn live_client(shared: &Shared, id: &str) -> Option<ClientRecord> {
     shared
         .store()
         .client(id)

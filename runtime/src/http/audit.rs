@@ -134,14 +134,28 @@ pub fn since_ms(text: &str) -> Option<i64> {
     if let Ok(ms) = text.parse::<i64>() {
         return Some(ms);
     }
-    let (number, unit) = text.split_at(text.len().checked_sub(1)?);
-    let seconds = number.parse::<i64>().ok()?
-        * match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86400,
-            _ => return None,
-        };
-    Some((crate::store::now() - seconds) * 1000)
+    let unit = text.chars().last()?;
+    let number = text.strip_suffix(unit)?.parse::<i64>().ok()?;
+    let seconds = number.checked_mul(match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        _ => return None,
+    })?;
+    crate::store::now().checked_sub(seconds)?.checked_mul(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_parse_and_bad_ones_do_not_panic() {
+        let now = crate::store::now() * 1000;
+        let two_hours = super::since_ms("2h").unwrap();
+        assert!((now - two_hours - 7_200_000).abs() < 5_000);
+        assert_eq!(super::since_ms("1700000000000"), Some(1_700_000_000_000));
+        for bad in ["", "h", "1é", "é", "2w", "99999999999999999d", "-"] {
+            assert_eq!(super::since_ms(bad), None, "{bad:?}");
+        }
+    }
 }

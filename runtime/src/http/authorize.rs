@@ -5,8 +5,8 @@
 //! S256, `iss` in the authorization response (RFC 9207), refresh tokens
 //! that rotate, and resource indicators (RFC 8707). The consent page is
 //! part of the web UI: the person signs in as for any page. The rules
-//! live in the `clients` room; this file is their HTTP side, with
-//! `/api/clients` for the owner.
+//! live in the `clients` room; this file is their HTTP side (the owner's
+//! `/api/clients` and Clients page are in `http/clients.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,14 +16,12 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use generator::envelope::ErrorCode;
-use serde_json::{Value, json};
 
-use super::session::{Signed, sessions, signed_out};
+use serde_json::json;
+
+use super::session::{sessions, signed_out};
 use super::web::{Page, page, render, signed_in_message};
 use crate::clients::{self, AuthorizeError, AuthorizeRequest, OAuthError, Registration};
-use crate::errors::error;
-use crate::http::{failure, success};
 use crate::state::AppState;
 
 /// The origin a request was addressed to (`Host` is checked against the
@@ -98,6 +96,12 @@ pub async fn server_metadata(headers: HeaderMap) -> Response {
 }
 
 fn oauth_error(status: StatusCode, e: OAuthError) -> Response {
+    // The store's failures are executor's, not the client's.
+    let status = match e.code {
+        "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+        "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => status,
+    };
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
@@ -235,8 +239,17 @@ pub async fn consent(
         )
             .into_response();
     };
+    // A custom scheme (an allowed `cursor://...`) has no origin: its scheme
+    // is the CSP source.
     let redirect_origin = reqwest::Url::parse(&pending.redirect_uri)
-        .map(|u| u.origin().ascii_serialization())
+        .map(|u| {
+            let origin = u.origin();
+            if origin.is_tuple() {
+                origin.ascii_serialization()
+            } else {
+                format!("{}:", u.scheme())
+            }
+        })
         .unwrap_or_default();
     let mut response = render(&ConsentPage {
         page: page(&state, csrf),
@@ -353,134 +366,4 @@ pub async fn token(
             .into_response(),
         Err(e) => oauth_error(StatusCode::BAD_REQUEST, e),
     }
-}
-
-/// `GET /api/clients`: every client, without any token.
-pub async fn list(State(state): State<Arc<AppState>>) -> Response {
-    match clients::list(&state) {
-        Ok(list) => success(json!({ "clients": list })),
-        Err(e) => failure(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            crate::errors::internal_error(e, "list clients"),
-        ),
-    }
-}
-
-/// `POST /api/clients` `{name, scope, approveAll?, days?}`: a client with a
-/// token of its own for `/mcp`, shown this once.
-pub async fn add(
-    State(state): State<Arc<AppState>>,
-    axum::Json(body): axum::Json<Value>,
-) -> Response {
-    let name = body["name"].as_str().unwrap_or_default();
-    if name.trim().is_empty() {
-        return failure(
-            StatusCode::BAD_REQUEST,
-            error(
-                ErrorCode::InvalidInput,
-                "name is required: what the client is, e.g. \"ci\"",
-                None,
-            ),
-        );
-    }
-    let scope: Vec<String> = match &body["scope"] {
-        Value::Null => vec!["*".to_owned()],
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        Value::String(one) => vec![one.clone()],
-        _ => Vec::new(),
-    };
-    let approve_all = body["approveAll"].as_bool().unwrap_or(false);
-    let days = body["days"].as_i64().unwrap_or(90);
-    match clients::mint(&state, name, scope, approve_all, days) {
-        Ok((client, token)) => success(json!({ "client": client, "token": token })),
-        Err(e) => failure(
-            StatusCode::BAD_REQUEST,
-            error(ErrorCode::InvalidInput, e.description, None),
-        ),
-    }
-}
-
-/// `DELETE /api/clients/{id}`: revoked at once; `{id}` may be a unique name.
-pub async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    match clients::revoke(&state, &id) {
-        Ok(client) => success(json!({ "client": client })),
-        Err(e) if e.code == "not_found" => failure(
-            StatusCode::NOT_FOUND,
-            error(ErrorCode::InvalidInput, e.description, None),
-        ),
-        Err(e) => failure(
-            StatusCode::BAD_REQUEST,
-            error(ErrorCode::InvalidInput, e.description, None),
-        ),
-    }
-}
-
-struct ClientRow {
-    id: String,
-    name: String,
-    kind: String,
-    state: &'static str,
-    scope: String,
-    created: String,
-    last_used: String,
-}
-
-#[derive(Template)]
-#[template(path = "web/clients.html")]
-struct ClientsPage {
-    page: Page,
-    clients: Vec<ClientRow>,
-}
-
-fn when(at: Option<i64>) -> String {
-    at.map(|at| {
-        let ago = crate::store::now() - at;
-        match ago {
-            ..60 => "just now".to_owned(),
-            60..3600 => format!("{} min ago", ago / 60),
-            3600..86400 => format!("{} h ago", ago / 3600),
-            _ => format!("{} days ago", ago / 86400),
-        }
-    })
-    .unwrap_or_else(|| "never".to_owned())
-}
-
-/// `/clients`: who may use `/mcp`, with their scopes; revoke buttons.
-pub async fn page_of_clients(State(state): State<Arc<AppState>>, Signed(csrf): Signed) -> Response {
-    let clients = crate::clients::list(&state)
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .map(|c| ClientRow {
-            state: if c.revoked_at.is_some() {
-                "revoked"
-            } else if c.approved {
-                "active"
-            } else {
-                "waiting for consent"
-            },
-            scope: format!(
-                "{}{}",
-                c.scope.join(", "),
-                if c.approve_all {
-                    " (every call needs approval)"
-                } else {
-                    ""
-                }
-            ),
-            created: when(Some(c.created_at)),
-            last_used: when(c.last_used_at),
-            id: c.id,
-            name: c.name,
-            kind: c.kind,
-        })
-        .collect();
-    render(&ClientsPage {
-        page: page(&state, csrf),
-        clients,
-    })
-    .into_response()
 }

@@ -28,6 +28,7 @@ pub mod access;
 mod api;
 mod audit;
 pub mod authorize;
+mod clients;
 mod execute;
 pub mod listen;
 pub mod session;
@@ -88,12 +89,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/executions/{id}/resume", post(resume_execution))
         .route("/api/shutdown", post(shutdown))
         .route("/api/web/login", post(crate::http::session::login_url))
-        .route("/api/clients", get(authorize::list).post(authorize::add))
+        .route("/api/clients", get(clients::list).post(clients::add))
         .route("/api/audit", get(audit::audit))
-        .route(
-            "/api/clients/{id}",
-            axum::routing::delete(authorize::revoke),
-        )
+        .route("/api/clients/{id}", axum::routing::delete(clients::revoke))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require_token,
@@ -107,7 +105,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/connections", get(crate::http::web::connections))
         .route("/policies", get(crate::http::web::policies))
-        .route("/clients", get(authorize::page_of_clients))
+        .route("/clients", get(clients::page_of_clients))
         .route("/audit", get(audit::page_of_audit))
         .route("/approvals", get(crate::http::web::approvals))
         .route("/resume/{id}", get(crate::http::web::approval))

@@ -49,7 +49,10 @@ impl Handler {
         let Ok(tool) = live.resolve(&execution.tool_path) else {
             return Asked::Unasked;
         };
-        if crate::builtin::changes_settings(tool) {
+        // A client made to ask for everything asked the owner, not itself.
+        if crate::builtin::changes_settings(tool)
+            || execution.rule.as_deref() == Some(crate::execution::APPROVE_ALL)
+        {
             return Asked::Unasked;
         }
         if context
@@ -97,6 +100,7 @@ impl Handler {
     pub(super) async fn answer_round(
         &self,
         live: &Live,
+        caller: &crate::invoke::Caller,
         handle: &str,
         name: &str,
         arguments: &Value,
@@ -109,14 +113,16 @@ impl Handler {
                 None,
             )
         };
+        // Only the caller that was paused may answer its round.
         let execution = crate::execution::get(&self.state, handle)
             .ok()
             .flatten()
+            .filter(|e| e.caller == caller.record())
             .ok_or_else(mismatch)?;
         let (path, input) = match &self.mode {
             Mode::All => (name.to_owned(), arguments.clone()),
             Mode::Source(_) => {
-                let (live, tools) = self.tools(&crate::invoke::Caller::AGENT);
+                let (live, tools) = self.tools(caller);
                 let path = tools.path(&live, name).ok_or_else(mismatch)?.to_owned();
                 (path, arguments.clone())
             }
@@ -141,9 +147,12 @@ impl Handler {
             }
             Mode::Code => return Err(mismatch()),
         };
-        let tool = live.resolve(&path)?;
+        let tool = live.resolve_as(&path, caller)?;
         if tool.path != execution.tool_path || input != execution.input {
             return Err(mismatch());
+        }
+        if execution.rule.as_deref() == Some(crate::execution::APPROVE_ALL) {
+            return Err(crate::execution::paused_error(&self.state, &execution));
         }
         let action = answer
             .and_then(|a| serde_json::from_value::<rmcp::model::ElicitResult>(a).ok())

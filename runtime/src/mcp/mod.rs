@@ -290,24 +290,24 @@ impl ServerHandler for Handler {
     async fn list_resources(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourcesResult, McpError> {
         if !self.forwards() {
             return Ok(Default::default());
         }
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         client.peer().list_resources(request).await.map_err(relay)
     }
 
     async fn list_resource_templates(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourceTemplatesResult, McpError> {
         if !self.forwards() {
             return Ok(Default::default());
         }
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         client
             .peer()
             .list_resource_templates(request)
@@ -318,9 +318,9 @@ impl ServerHandler for Handler {
     async fn read_resource(
         &self,
         request: rmcp::model::ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ReadResourceResponse, McpError> {
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         client
             .peer()
             .read_resource_once(request)
@@ -331,9 +331,9 @@ impl ServerHandler for Handler {
     async fn subscribe(
         &self,
         request: rmcp::model::SubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         #[allow(deprecated)]
         client.peer().subscribe(request).await.map_err(relay)
     }
@@ -341,9 +341,9 @@ impl ServerHandler for Handler {
     async fn unsubscribe(
         &self,
         request: rmcp::model::UnsubscribeRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         #[allow(deprecated)]
         client.peer().unsubscribe(request).await.map_err(relay)
     }
@@ -351,33 +351,33 @@ impl ServerHandler for Handler {
     async fn list_prompts(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListPromptsResult, McpError> {
         if !self.forwards() {
             return Ok(Default::default());
         }
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         client.peer().list_prompts(request).await.map_err(relay)
     }
 
     async fn get_prompt(
         &self,
         request: rmcp::model::GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::GetPromptResponse, McpError> {
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         client.peer().get_prompt_once(request).await.map_err(relay)
     }
 
     async fn complete(
         &self,
         request: rmcp::model::CompleteRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CompleteResult, McpError> {
         if !self.forwards() {
             return Ok(Default::default());
         }
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         client.peer().complete(request).await.map_err(relay)
     }
 
@@ -385,9 +385,9 @@ impl ServerHandler for Handler {
     async fn set_level(
         &self,
         request: rmcp::model::SetLevelRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let client = self.upstream().await?;
+        let client = self.upstream(&context).await?;
         #[allow(deprecated)]
         client.peer().set_level(request).await.map_err(relay)
     }
@@ -420,7 +420,7 @@ impl ServerHandler for Handler {
                 .and_then(|r| r.get(APPROVAL_KEY))
                 .cloned();
             let outcome = self
-                .answer_round(&live, handle, &name, &arguments, answer)
+                .answer_round(&live, &caller, handle, &name, &arguments, answer)
                 .await;
             return Ok(result_of(outcome).into());
         }
@@ -567,7 +567,10 @@ impl Handler {
     }
 
     /// The pooled session with the upstream of this source view.
-    async fn upstream(&self) -> Result<Arc<crate::upstream::Client>, McpError> {
+    async fn upstream(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Arc<crate::upstream::Client>, McpError> {
         let unsupported = || {
             McpError::new(
                 rmcp::model::ErrorCode::METHOD_NOT_FOUND,
@@ -578,6 +581,21 @@ impl Handler {
         let Mode::Source(namespace) = &self.mode else {
             return Err(unsupported());
         };
+        // Resources and prompts are the whole source's: a client whose
+        // scope holds only some of its tools (or none) gets none of them.
+        let caller = caller_of(context);
+        let whole = caller.grant.as_ref().is_none_or(|g| {
+            g.scope.iter().any(|p| {
+                let p = p.to_string();
+                p == "*" || p == format!("{namespace}.*")
+            })
+        });
+        if !whole {
+            return Err(McpError::invalid_request(
+                "this client's scope does not hold the whole source, so its resources and prompts are not served to it",
+                None,
+            ));
+        }
         let live = self.state.live();
         let target = live
             .sources
@@ -601,9 +619,37 @@ impl Handler {
         input: Value,
         relay: crate::upstream::Relay,
     ) -> Result<Passed, ToolError> {
+        let started = std::time::Instant::now();
+        let mut ran = false;
+        let result = self.pass(live, caller, path, input, relay, &mut ran).await;
+        // On record like every call (the verbatim result's size is not known).
+        let outcome = result.as_ref().map(|_| Value::Null).map_err(Clone::clone);
+        let (decision, code) = crate::audit::outcome_of(ran, &outcome);
+        self.state.audit.record(
+            caller,
+            path,
+            decision,
+            code,
+            started.elapsed(),
+            0,
+            result.as_ref().err().and_then(|e| e.execution_id.clone()),
+        );
+        result
+    }
+
+    async fn pass(
+        &self,
+        live: &Live,
+        caller: &invoke::Caller,
+        path: &str,
+        input: Value,
+        relay: crate::upstream::Relay,
+        ran: &mut bool,
+    ) -> Result<Passed, ToolError> {
         let tool = live.resolve_as(path, caller)?;
         live.validate_input(tool, &input)?;
         invoke::permit(&self.state, live, tool, &input, caller)?;
+        *ran = true;
         match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
                 let target = live.mcp_target(&tool.integration);
