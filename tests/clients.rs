@@ -21,12 +21,6 @@ use serde_json::{Value, json};
 use sha2::Digest;
 use support::service::{Service, http, sdk, start_upstream, text};
 
-fn login_url(service: &Service) -> String {
-    let out = service.cli(&["web", "--no-open"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout).trim().to_owned()
-}
-
 fn no_redirects() -> reqwest::Client {
     runtime::install_crypto_provider();
     reqwest::Client::builder()
@@ -80,7 +74,7 @@ async fn the_sdk_signs_in_with_oauth_through_the_consent_page_and_is_refused_onc
         "signin",
         &mcp,
         state,
-        &login_url(&service),
+        &service.login_url(),
         "echo.org.main.items.getItem",
         r#"{"id": 7}"#,
     ]);
@@ -184,7 +178,7 @@ async fn authorize(
         return query(&consent);
     }
     // Sign in: the one-time login URL sets the session cookie.
-    let login = http.get(login_url(service)).send().await.unwrap();
+    let login = http.get(service.login_url()).send().await.unwrap();
     let cookie = login.headers()[reqwest::header::SET_COOKIE]
         .to_str()
         .unwrap()

@@ -17,17 +17,6 @@ use std::process::Command;
 use serde_json::{Value, json};
 use support::service::{EXE, Service, start_recording_upstream, text};
 
-fn login_url(service: &Service) -> String {
-    let out = service.cli(&["web", "--no-open"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let url = text(&out.stdout).trim().to_owned();
-    assert!(
-        url.starts_with(&format!("{}/login?code=", service.url)),
-        "{url}"
-    );
-    url
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_adds_runs_and_approves_in_chromium() {
     let (upstream, seen) = start_recording_upstream().await;
@@ -38,7 +27,7 @@ async fn the_web_ui_adds_runs_and_approves_in_chromium() {
 
     let out = Command::new("node")
         .arg(support::repo_root().join("tests/node/web-e2e.mjs"))
-        .arg(login_url(&service))
+        .arg(service.login_url())
         .arg(format!("{upstream}/openapi.yaml"))
         .arg(&shots)
         .output()
@@ -228,7 +217,7 @@ async fn browser_sessions_are_one_time_http_only_and_csrf_bound() {
         "/%0d%0aSet-Cookie:x=1",
         "/\\evil.example",
     ] {
-        let url = login_url(&service);
+        let url = service.login_url();
         let r = browser
             .get(format!("{url}&next={next}"))
             .send()
@@ -237,7 +226,7 @@ async fn browser_sessions_are_one_time_http_only_and_csrf_bound() {
         assert_eq!(r.status(), 303, "{next}");
         assert_eq!(r.headers()["location"], "/", "{next}");
     }
-    let url = login_url(&service);
+    let url = service.login_url();
     let r = browser.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();

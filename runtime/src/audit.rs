@@ -70,19 +70,7 @@ fn code_name(code: ErrorCode) -> String {
 
 /// The size of a JSON value as sent, counted without keeping the text.
 pub fn size(value: &Value) -> u64 {
-    struct Count(u64);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len() as u64;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
+    generator::ir::json_len(value) as u64
 }
 
 impl Audit {

@@ -127,6 +127,18 @@ impl Service {
     }
 
     /// The CLI, pointed at this service's home.
+    /// The one-time login URL `executor web --no-open` prints.
+    pub fn login_url(&self) -> String {
+        let out = self.cli(&["web", "--no-open"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let url = text(&out.stdout).trim().to_owned();
+        assert!(
+            url.starts_with(&format!("{}/login?code=", self.url)),
+            "{url}"
+        );
+        url
+    }
+
     pub fn cli(&self, args: &[&str]) -> Output {
         self.cli_with_stdin(args, None)
     }
