@@ -373,6 +373,12 @@ async fn the_authorization_server_keeps_the_oauth_rules() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("is not a redirect URI"), "{page}");
+    assert!(
+        !page.contains("\"http://127.0.0.1:10/other\""),
+        "escaped: {page}"
+    );
     // Without PKCE, or for another resource, the client hears why.
     let (_, challenge) = pkce();
     let response = no_redirects()

@@ -46,7 +46,7 @@ fn now_ms() -> i64 {
 }
 
 /// The decision and outcome an invocation's result stands for.
-pub fn outcome_of(ran: bool, result: &Result<Value, ToolError>) -> (&'static str, String) {
+pub fn outcome_of<T>(ran: bool, result: &Result<T, ToolError>) -> (&'static str, String) {
     match result {
         Ok(_) => ("allowed", "ok".to_owned()),
         Err(e) => {
@@ -74,6 +74,30 @@ pub fn size(value: &Value) -> u64 {
 }
 
 impl Audit {
+    /// Records one call from its result: `ran` says whether it got past
+    /// the policy; `bytes`, its answer's size.
+    pub fn record_call<T>(
+        &self,
+        caller: &Caller,
+        tool: &str,
+        ran: bool,
+        result: &Result<T, ToolError>,
+        started: std::time::Instant,
+        bytes: u64,
+    ) {
+        let (decision, outcome) = outcome_of(ran, result);
+        let execution = result.as_ref().err().and_then(|e| e.execution_id.clone());
+        self.record(
+            caller,
+            tool,
+            decision,
+            outcome,
+            started.elapsed(),
+            bytes,
+            execution,
+        );
+    }
+
     /// Records one call.
     #[allow(clippy::too_many_arguments)]
     pub fn record(

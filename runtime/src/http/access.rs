@@ -72,10 +72,10 @@ pub async fn require_token(
         return next.run(request).await;
     }
     // A client's own token (OAuth or minted): `/mcp` only, as that client.
-    let resources = crate::http::authorize::resources(&state, request.headers());
-    let client = sent
-        .filter(|t| t.starts_with("exa_"))
-        .and_then(|t| crate::clients::authenticate(&state, t, &resources));
+    let client = sent.filter(|t| t.starts_with("exa_")).and_then(|t| {
+        let resources = crate::http::authorize::resources(&state, request.headers());
+        crate::clients::authenticate(&state, t, &resources)
+    });
     if let Some(client) = &client
         && mcp_route
     {

@@ -187,19 +187,15 @@ pub async fn authorize(
     }
 }
 
-/// A page that says what is wrong with a sign-in request, to the person.
-fn signed_out_message(message: &str) -> axum::response::Html<String> {
-    axum::response::Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in refused · executor</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head><body><main class=\"narrow\"><h1>executor</h1><p>This sign-in request cannot be answered: {}</p></main></body></html>",
-        escape(message)
-    ))
+#[derive(Template)]
+#[template(path = "web/refused.html")]
+struct Refused<'a> {
+    reason: &'a str,
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A page that says what is wrong with a sign-in request, to the person.
+fn signed_out_message(reason: &str) -> axum::response::Html<String> {
+    render(&Refused { reason })
 }
 
 #[derive(Template)]

@@ -42,16 +42,11 @@ pub async fn invoke(
         run(state, &live, tool, input).await
     }
     .await;
-    let (decision, outcome) = crate::audit::outcome_of(ran, &result);
-    state.audit.record(
-        caller,
-        canonical.unwrap_or(path),
-        decision,
-        outcome,
-        started.elapsed(),
-        result.as_ref().map_or(0, crate::audit::size),
-        result.as_ref().err().and_then(|e| e.execution_id.clone()),
-    );
+    let bytes = result.as_ref().map_or(0, crate::audit::size);
+    let tool = canonical.unwrap_or(path);
+    state
+        .audit
+        .record_call(caller, tool, ran, &result, started, bytes);
     result
 }
 

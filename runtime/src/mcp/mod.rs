@@ -581,20 +581,25 @@ impl Handler {
         let Mode::Source(namespace) = &self.mode else {
             return Err(unsupported());
         };
-        // Resources and prompts are the whole source's: a client whose
-        // scope holds only some of its tools (or none) gets none of them.
+        // Resources and prompts are the whole source's: a client that may
+        // not see every one of its tools (or a source without tools, whose
+        // scope cannot be told) gets none of them.
         let caller = caller_of(context);
-        let whole = caller.grant.as_ref().is_none_or(|g| {
-            g.scope.iter().any(|p| {
-                let p = p.to_string();
-                p == "*" || p == format!("{namespace}.*")
-            })
-        });
-        if !whole {
-            return Err(McpError::invalid_request(
-                "this client's scope does not hold the whole source, so its resources and prompts are not served to it",
-                None,
-            ));
+        if caller.grant.is_some() {
+            let live = self.state.live();
+            let mut tools = live
+                .catalog
+                .tools
+                .iter()
+                .filter(|t| t.integration == namespace.as_ref())
+                .peekable();
+            let whole = tools.peek().is_some() && tools.all(|t| caller.sees(t));
+            if !whole {
+                return Err(McpError::invalid_request(
+                    "this client's scope does not hold the whole source, so its resources and prompts are not served to it",
+                    None,
+                ));
+            }
         }
         let live = self.state.live();
         let target = live
@@ -622,18 +627,10 @@ impl Handler {
         let started = std::time::Instant::now();
         let mut ran = false;
         let result = self.pass(live, caller, path, input, relay, &mut ran).await;
-        // On record like every call (the verbatim result's size is not known).
-        let outcome = result.as_ref().map(|_| Value::Null).map_err(Clone::clone);
-        let (decision, code) = crate::audit::outcome_of(ran, &outcome);
-        self.state.audit.record(
-            caller,
-            path,
-            decision,
-            code,
-            started.elapsed(),
-            0,
-            result.as_ref().err().and_then(|e| e.execution_id.clone()),
-        );
+        // On record like every call (a verbatim result's size is not known).
+        self.state
+            .audit
+            .record_call(caller, path, ran, &result, started, 0);
         result
     }
 
