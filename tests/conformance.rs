@@ -1,6 +1,8 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`,
-//! server mode, every scenario) against executor's source view of a fixture
-//! upstream (`/mcp?source=conformance`), through `tests/conformance/run.sh`.
+//! server mode) against executor's source view of a fixture upstream
+//! (`/mcp?source=conformance`), through `tests/conformance/run.sh`: 0.1.16
+//! with every scenario, and 0.2.0-alpha.12 with its requirement sets for the
+//! 2026-07-28 and 2025-11-25 revisions.
 //!
 //! The outcome of every scenario is recorded in
 //! `tests/conformance/expected.json`; this test fails when a scenario's
@@ -33,35 +35,30 @@ fn the_conformance_suite_gives_the_recorded_outcomes() {
     );
     let results: Value =
         serde_json::from_slice(&std::fs::read(out.path().join("results.json")).unwrap()).unwrap();
-    let measured: BTreeMap<String, String> = results["results"]["executor"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(scenario, outcome)| {
-            let status = outcome["status"].as_str().unwrap_or("error").to_owned();
-            (scenario.clone(), status)
-        })
-        .collect();
+    let measured = statuses(&results["results"]["executor"]);
     assert!(measured.len() >= 30, "too few scenarios ran: {measured:?}");
     let expected: Value = serde_json::from_slice(
         &std::fs::read(support::repo_root().join("tests/conformance/expected.json")).unwrap(),
     )
     .unwrap();
-    let expected = expected["executor"].as_object().unwrap();
     let mut differences = Vec::new();
-    for (scenario, status) in &measured {
-        let recorded = expected[scenario.as_str()]["status"]
-            .as_str()
-            .unwrap_or("missing");
-        if recorded != status {
-            differences.push(format!("{scenario}: recorded {recorded}, now {status}"));
-        }
-    }
-    for scenario in expected.keys() {
-        if !measured.contains_key(scenario) {
-            differences.push(format!(
-                "{scenario}: recorded, but the suite no longer has it"
-            ));
+    compare("0.1.16", &measured, &expected["executor"], &mut differences);
+    for revision in ["2026-07-28", "2025-11-25"] {
+        for part in ["scored", "unscored"] {
+            let measured = statuses(&results["requirements"][revision][part]);
+            if part == "scored" {
+                assert!(
+                    measured.len() >= 25,
+                    "too few scenarios ran for {revision}: {measured:?}"
+                );
+            }
+            let record = &expected["requirements"][revision][part];
+            compare(
+                &format!("{revision} {part}"),
+                &measured,
+                record,
+                &mut differences,
+            );
         }
     }
     assert!(
@@ -70,4 +67,41 @@ fn the_conformance_suite_gives_the_recorded_outcomes() {
         differences.join("\n"),
         std::fs::read_to_string(out.path().join("results.md")).unwrap_or_default()
     );
+}
+
+/// Each scenario's status in a map of outcomes (`{"scenario": {"status"}}`).
+fn statuses(outcomes: &Value) -> BTreeMap<String, String> {
+    outcomes
+        .as_object()
+        .unwrap_or_else(|| panic!("no outcomes in {outcomes}"))
+        .iter()
+        .map(|(scenario, outcome)| {
+            let status = outcome["status"].as_str().unwrap_or("error").to_owned();
+            (scenario.clone(), status)
+        })
+        .collect()
+}
+
+/// Records, in `differences`, each scenario whose outcome is not the
+/// recorded one, and each recorded scenario that did not run.
+fn compare(
+    set: &str,
+    measured: &BTreeMap<String, String>,
+    recorded: &Value,
+    differences: &mut Vec<String>,
+) {
+    let recorded = statuses(recorded);
+    for (scenario, status) in measured {
+        let was = recorded.get(scenario).map_or("missing", String::as_str);
+        if was != status {
+            differences.push(format!("{set} {scenario}: recorded {was}, now {status}"));
+        }
+    }
+    for scenario in recorded.keys() {
+        if !measured.contains_key(scenario) {
+            differences.push(format!(
+                "{set} {scenario}: recorded, but the suite no longer has it"
+            ));
+        }
+    }
 }

@@ -410,6 +410,60 @@ async fn both_protocol_lifecycles_work() {
     }
 }
 
+/// A 2026-07-28 client has no session to hear `list_changed` on: it opens
+/// `subscriptions/listen`, and a source added meanwhile reaches it there,
+/// tagged with its subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_clients_hear_of_new_tools_on_a_subscription() {
+    use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    use rmcp::{ClientLifecycleMode, ClientServiceExt};
+
+    runtime::install_crypto_provider();
+    let home = tempfile::tempdir().unwrap();
+    let (service, upstream) = service_with_echo(home.path()).await;
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", service.url))
+        .auth_header(service.mcp_token.clone());
+    let client = ()
+        .serve_with_lifecycle(
+            StreamableHttpClientTransport::from_config(config),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .unwrap();
+    let mut wanted = SubscriptionFilter::new();
+    wanted.tools_list_changed = Some(true);
+    wanted.prompts_list_changed = Some(true);
+    let mut subscription = client.peer().listen(wanted).await.unwrap();
+    // Only the tool list is offered: prompts change upstream, unseen.
+    assert_eq!(subscription.acknowledged().tools_list_changed, Some(true));
+    assert_eq!(subscription.acknowledged().prompts_list_changed, None);
+
+    service
+        .add_openapi(json!({
+            "spec": support::fixtures().join("service/echo.yaml").display().to_string(),
+            "namespace": "second",
+            "baseUrl": format!("{upstream}/v1"),
+        }))
+        .await;
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), subscription.next())
+        .await
+        .expect("no notification within 10 s")
+        .unwrap()
+        .expect("the subscription ended");
+    assert!(
+        matches!(heard, ServerNotification::ToolListChangedNotification(_)),
+        "{heard:?}"
+    );
+    let tools = client.peer().list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 12 + 12 + BUILTIN_TOOLS);
+    subscription.cancel().await.unwrap();
+    client.cancel().await.unwrap();
+}
+
 /// An upstream that announces a new tool: executor lists it again by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_list_changes_reach_the_catalog() {

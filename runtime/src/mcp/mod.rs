@@ -19,9 +19,11 @@
 
 mod approval;
 pub mod sessions;
+mod stamp;
 mod tools;
 
 use approval::{APPROVAL_KEY, Asked};
+use stamp::Stamped;
 pub use tools::{MAX_OUTPUT_SCHEMA_BYTES, PAGE_SIZE};
 use tools::{View, code_tools, discovery_tools, first_line, source_tools};
 
@@ -245,6 +247,36 @@ impl ServerHandler for Handler {
             .with_instructions(instructions)
     }
 
+    /// 2026-07-28 clients hold no session to be told of changes on; they
+    /// open `subscriptions/listen` instead. Every view offers the tool
+    /// list's changes (what sessions hear as `list_changed`), and nothing
+    /// else: a source's prompts and resources change upstream, unseen.
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        let mut accepted = rmcp::model::SubscriptionFilter::new();
+        accepted.tools_list_changed = Some(true);
+        Some(accepted)
+    }
+
+    async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), McpError> {
+        let mut changes = self.state.catalog_changes.subscribe();
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    if context.sink().notify_tool_list_changed().await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
@@ -296,7 +328,12 @@ impl ServerHandler for Handler {
             return Ok(Default::default());
         }
         let client = self.upstream(&context).await?;
-        client.peer().list_resources(request).await.map_err(relay)
+        client
+            .peer()
+            .list_resources(request)
+            .await
+            .map_err(relay)
+            .stamped()
     }
 
     async fn list_resource_templates(
@@ -313,6 +350,7 @@ impl ServerHandler for Handler {
             .list_resource_templates(request)
             .await
             .map_err(relay)
+            .stamped()
     }
 
     async fn read_resource(
@@ -326,6 +364,7 @@ impl ServerHandler for Handler {
             .read_resource_once(request)
             .await
             .map_err(relay)
+            .stamped()
     }
 
     async fn subscribe(
@@ -357,7 +396,12 @@ impl ServerHandler for Handler {
             return Ok(Default::default());
         }
         let client = self.upstream(&context).await?;
-        client.peer().list_prompts(request).await.map_err(relay)
+        client
+            .peer()
+            .list_prompts(request)
+            .await
+            .map_err(relay)
+            .stamped()
     }
 
     async fn get_prompt(
@@ -366,7 +410,12 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::GetPromptResponse, McpError> {
         let client = self.upstream(&context).await?;
-        client.peer().get_prompt_once(request).await.map_err(relay)
+        client
+            .peer()
+            .get_prompt_once(request)
+            .await
+            .map_err(relay)
+            .stamped()
     }
 
     async fn complete(
@@ -378,7 +427,12 @@ impl ServerHandler for Handler {
             return Ok(Default::default());
         }
         let client = self.upstream(&context).await?;
-        client.peer().complete(request).await.map_err(relay)
+        client
+            .peer()
+            .complete(request)
+            .await
+            .map_err(relay)
+            .stamped()
     }
 
     #[allow(deprecated)]
@@ -446,7 +500,7 @@ impl ServerHandler for Handler {
                     .passthrough(&live, &caller, &path, arguments, relay)
                     .await
                 {
-                    Ok(Passed::Verbatim(result)) => return Ok(result.into()),
+                    Ok(Passed::Verbatim(result)) => return Ok(result.stamped().into()),
                     Ok(Passed::Data(data)) => Ok(data),
                     Err(e) => Err(e),
                 }
