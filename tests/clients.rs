@@ -9,6 +9,8 @@
 //!   one-time codes, the resource indicator, refresh tokens that rotate
 //!   (a replay ends every token of the client), agent tokens refused by
 //!   the REST API.
+//! - A client named by its metadata document (a URL client_id): fetched,
+//!   held to the registration rules, signed in, revoked and signed in anew.
 //! - Scopes and per-client policy: a client held to one integration sees
 //!   and calls only it, in every MCP view; an approve-all client pauses.
 
@@ -546,6 +548,147 @@ async fn the_authorization_server_keeps_the_oauth_rules() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+/// A host publishing client metadata documents: `/client.json` names
+/// itself, `/other.json` names another URL, `/wide.json` wants a redirect
+/// that is not loopback, `/big.json` is 64 KiB, `/away` redirects to
+/// another origin. `(its base URL, redirect URI in client.json)`.
+async fn metadata_host() -> (String, String) {
+    use axum::Json;
+    use axum::response::{IntoResponse, Redirect};
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let redirect = "http://127.0.0.1:9/metadata-callback".to_owned();
+    let document = |id: String, redirect: &str| {
+        json!({
+            "client_id": id,
+            "client_name": "published client",
+            "redirect_uris": [redirect],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        })
+    };
+    let own = document(format!("{base}/client.json"), &redirect);
+    let other = document("https://elsewhere.example/client.json".into(), &redirect);
+    let wide = document(format!("{base}/wide.json"), "https://evil.example/cb");
+    let app = axum::Router::new()
+        .route("/client.json", get(move || async move { Json(own) }))
+        .route("/other.json", get(move || async move { Json(other) }))
+        .route("/wide.json", get(move || async move { Json(wide) }))
+        .route(
+            "/big.json",
+            get(|| async { "x".repeat(64 * 1024).into_response() }),
+        )
+        .route(
+            "/away",
+            get(|| async { Redirect::temporary("http://127.0.0.2:9/client.json") }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, redirect)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_named_by_its_metadata_document_signs_in() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let base = &service.url;
+    let server: Value = http()
+        .get(format!("{base}/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(server["client_id_metadata_document_supported"], true);
+    let (host, redirect) = metadata_host().await;
+    let (verifier, challenge) = pkce();
+
+    // Documents that break the rules are refused to the person, naming why.
+    for (path, why) in [
+        ("/other.json", "names another client_id"),
+        ("/wide.json", "is not a loopback URL"),
+        ("/big.json", "larger than 5 KiB"),
+        ("/away", "answered HTTP 307"),
+        ("/missing.json", "answered HTTP 404"),
+    ] {
+        let response = no_redirects()
+            .get(format!("{base}/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", &format!("{host}{path}")),
+                ("redirect_uri", &redirect),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(why), "{path}: {page}");
+    }
+    // Only HTTPS, unless the host is this machine's loopback.
+    let response = no_redirects()
+        .get(format!("{base}/oauth/authorize"))
+        .query(&[("client_id", "http://client.example/metadata.json")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("over HTTPS"));
+
+    // The published client signs in like a registered one, by its URL.
+    let client_id = format!("{host}/client.json");
+    let back = authorize(&service, &client_id, &redirect, &challenge, &[], "allow").await;
+    let code = back["code"].clone();
+    let (status, tokens) = token(
+        &service,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", &redirect),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(mcp_status(&service, &access).await.0, 200);
+    let listed = text(&service.cli(&["clients", "list"]).stdout);
+    assert!(
+        listed.contains("published client") && listed.contains(&client_id),
+        "{listed}"
+    );
+
+    // Revoked, its token is refused; a new sign-in asks the person again.
+    let out = service.cli(&["clients", "revoke", &client_id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(mcp_status(&service, &access).await.0, 401);
+    let again = no_redirects()
+        .get(format!("{base}/oauth/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", redirect.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 303);
+    assert!(location(&again).starts_with("/consent/"));
+    let listed = text(&service.cli(&["clients", "list"]).stdout);
+    let line = listed
+        .lines()
+        .find(|l| l.contains(&client_id))
+        .unwrap_or_default();
+    assert!(line.contains("pending"), "{listed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,8 +19,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 mod authorization;
+mod metadata;
 
 pub use authorization::{AuthServer, AuthorizeError, AuthorizeRequest, Pending};
+pub use metadata::{is_metadata_url, resolve_metadata};
 
 use crate::policy::Pattern;
 use crate::shared::Shared;
@@ -120,6 +122,28 @@ fn clean_name(name: &str) -> String {
 /// Registers a public OAuth client; a person approves it on the consent
 /// page before it gets a token.
 pub fn register(shared: &Shared, request: Registration) -> Result<ClientRecord, OAuthError> {
+    check(&request)?;
+    let name = request.client_name.as_deref().unwrap_or_default();
+    let client = ClientRecord {
+        id: format!("cl_{}", random_hex(12).map_err(internal)?),
+        name: clean_name(name),
+        kind: "oauth".to_owned(),
+        redirect_uris: request.redirect_uris,
+        scope: Vec::new(),
+        approve_all: false,
+        approved: false,
+        created_at: now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    admit(shared, &client)?;
+    tracing::info!(client = %client.id, name = %client.name, "an OAuth client registered");
+    Ok(client)
+}
+
+/// What executor accepts of a client's metadata, registered or published
+/// (`metadata.rs`): public clients with allowed redirect URIs.
+fn check(request: &Registration) -> Result<(), OAuthError> {
     if request.redirect_uris.is_empty() {
         return Err(fail(
             "invalid_redirect_uri",
@@ -176,6 +200,11 @@ pub fn register(shared: &Shared, request: Registration) -> Result<ClientRecord, 
             format!("response type {kind:?} is not offered: \"code\" is"),
         ));
     }
+    Ok(())
+}
+
+/// Stores a new client, unless too many wait for approval already.
+fn admit(shared: &Shared, client: &ClientRecord) -> Result<(), OAuthError> {
     let mut store = shared.store();
     let unapproved = store
         .clients()
@@ -191,21 +220,7 @@ pub fn register(shared: &Shared, request: Registration) -> Result<ClientRecord, 
             ),
         ));
     }
-    let client = ClientRecord {
-        id: format!("cl_{}", random_hex(12).map_err(internal)?),
-        name: clean_name(request.client_name.as_deref().unwrap_or_default()),
-        kind: "oauth".to_owned(),
-        redirect_uris: request.redirect_uris,
-        scope: Vec::new(),
-        approve_all: false,
-        approved: false,
-        created_at: now(),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    store.put_client(&client).map_err(internal)?;
-    tracing::info!(client = %client.id, name = %client.name, "an OAuth client registered");
-    Ok(client)
+    store.put_client(client).map_err(internal)
 }
 
 /// Checks a scope's patterns; `*` alone is every tool.

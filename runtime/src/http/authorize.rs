@@ -91,6 +91,7 @@ pub async fn server_metadata(headers: HeaderMap) -> Response {
         "token_endpoint_auth_methods_supported": ["none"],
         "scopes_supported": ["mcp"],
         "authorization_response_iss_parameter_supported": true,
+        "client_id_metadata_document_supported": true,
     }))
     .into_response()
 }
@@ -153,6 +154,15 @@ pub async fn authorize(
     axum::extract::Query(request): axum::extract::Query<AuthorizeRequest>,
 ) -> Response {
     let resources = resources(&state, &headers);
+    // A client named by its metadata document: fetched and kept first.
+    if let Some(client_id) = request
+        .client_id
+        .as_deref()
+        .filter(|id| clients::is_metadata_url(id))
+        && let Err(e) = clients::resolve_metadata(&state, client_id).await
+    {
+        return (StatusCode::BAD_REQUEST, signed_out_message(&e.description)).into_response();
+    }
     match state.auth_server.request(&state, request, &resources) {
         Ok(id) => Redirect::to(&format!("/consent/{id}")).into_response(),
         Err(AuthorizeError::Show(message)) => {

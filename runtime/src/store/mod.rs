@@ -314,6 +314,10 @@ pub trait Store: Send {
     /// `false` when there is no such client.
     fn revoke_client(&mut self, id: &str) -> anyhow::Result<bool>;
 
+    /// A revoked client that signs in again starts over: no longer
+    /// revoked, but unapproved, with no scope and no approve-all.
+    fn reinstate_client(&mut self, id: &str) -> anyhow::Result<()>;
+
     /// Records when a client was last used.
     fn touch_client(&mut self, id: &str, at: i64) -> anyhow::Result<()>;
 

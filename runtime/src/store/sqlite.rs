@@ -588,6 +588,15 @@ impl Store for SqliteStore {
         super::clients::revoke_client(&mut self.conn, id)
     }
 
+    fn reinstate_client(&mut self, id: &str) -> anyhow::Result<()> {
+        self.conn.execute(
+            "UPDATE clients SET revoked_at = NULL, approved = 0, scope = '[]', approve_all = 0
+             WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
     fn touch_client(&mut self, id: &str, at: i64) -> anyhow::Result<()> {
         self.conn.execute(
             "UPDATE clients SET last_used_at = ?2 WHERE id = ?1",
