@@ -1,8 +1,9 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`,
 //! server mode) against executor's source view of a fixture upstream
 //! (`/mcp?source=conformance`), through `tests/conformance/run.sh`: 0.1.16
-//! with every scenario, and 0.2.0-alpha.12 with its requirement sets for the
-//! 2026-07-28 and 2025-11-25 revisions.
+//! with every scenario, 0.2.0-alpha.12 with its requirement sets for the
+//! 2026-07-28 and 2025-11-25 revisions, and its authorization-server
+//! scenarios against executor's own OAuth server (Chromium consents).
 //!
 //! The outcome of every scenario is recorded in
 //! `tests/conformance/expected.json`; this test fails when a scenario's
@@ -61,6 +62,14 @@ fn the_conformance_suite_gives_the_recorded_outcomes() {
             );
         }
     }
+    let authorization = statuses(&results["authorization"]);
+    assert_eq!(authorization.len(), 2, "{authorization:?}");
+    compare(
+        "authorization",
+        &authorization,
+        &expected["authorization"],
+        &mut differences,
+    );
     assert!(
         differences.is_empty(),
         "conformance outcomes differ from tests/conformance/expected.json (update it when a scenario starts passing):\n{}\n\n{}",

@@ -6,6 +6,7 @@
 //   node harness.mjs allow <base URL> <token file> <pattern>
 //   node harness.mjs summarize <results dir> <scenario list file> <target>...
 //   node harness.mjs summarize-requirements <results dir> <revision>...
+//   node harness.mjs summarize-authorization <results dir>
 //
 // Exit codes: 0 done, 1 the step failed (a harness failure), 2 bad usage.
 import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
@@ -174,6 +175,30 @@ function summarizeRequirements(resultsDir, revisions) {
   console.log(lines.join("\n"));
 }
 
+// The outcomes of the authorization-server scenarios (run.sh step 6,
+// authorize.mjs), added to results.json (`authorization`) and results.md.
+// The run wrote <dir>/authorization-server-<scenario>-<time>/checks.json.
+function summarizeAuthorization(resultsDir) {
+  const file = path.join(resultsDir, "results.json");
+  const json = JSON.parse(readFileSync(file, "utf8"));
+  const dir = path.join(resultsDir, "raw", "authorization");
+  const record = {};
+  for (const d of readdirSync(dir).sort()) {
+    const m = d.match(/^authorization-server-(.+)-\d{4}-\d\d-\d\dT[\d-]+Z$/);
+    if (m && existsSync(path.join(dir, d, "checks.json"))) record[m[1]] = outcomeOf(path.join(dir, d, "checks.json"));
+  }
+  if (Object.keys(record).length === 0) throw new Error(`no authorization scenario results in ${dir}`);
+  json.authorization = record;
+  writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
+  const lines = ["", `## Authorization server (${json.requirements?.suite ?? "0.2.0"}, \`conformance authorization\`)`, ""];
+  lines.push("| scenario | executor | first failure or warning |", "|---|---|---|");
+  for (const [s, o] of Object.entries(record)) lines.push(`| ${s} | ${cell(o)} | ${short(o.message)} |`);
+  lines.push("");
+  const md = path.join(resultsDir, "results.md");
+  writeFileSync(md, readFileSync(md, "utf8") + lines.join("\n"));
+  console.log(lines.join("\n"));
+}
+
 // A table cell: the status, with the warnings a passing scenario had.
 function cell(o) {
   return o.status === "pass" && o.warnings ? `pass (${o.warnings} warn)` : o.status;
@@ -243,8 +268,11 @@ try {
     case "summarize-requirements":
       summarizeRequirements(args[0], args.slice(1));
       break;
+    case "summarize-authorization":
+      summarizeAuthorization(args[0]);
+      break;
     default:
-      console.error("usage: node harness.mjs wait-health|add-source|allow|summarize|summarize-requirements ...");
+      console.error("usage: node harness.mjs wait-health|add-source|allow|summarize|summarize-requirements|summarize-authorization ...");
       process.exit(2);
   }
 } catch (e) {

