@@ -12,7 +12,8 @@
 //! - A client named by its metadata document (a URL client_id): fetched,
 //!   held to the registration rules, signed in, revoked and signed in anew.
 //! - Scopes and per-client policy: a client held to one integration sees
-//!   and calls only it, in every MCP view; an approve-all client pauses.
+//!   and calls only it, in every MCP view; an approve-all client pauses; a
+//!   source's resources and prompts go only to clients that see all of it.
 
 mod support;
 
@@ -689,6 +690,70 @@ async fn a_client_named_by_its_metadata_document_signs_in() {
         .find(|l| l.contains(&client_id))
         .unwrap_or_default();
     assert!(line.contains("pending"), "{listed}");
+}
+
+/// A source's resources and prompts are the whole source's: on the source
+/// view, a client whose scope holds only some of its tools gets none of
+/// them, while one that holds every tool gets them forwarded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sources_resources_go_only_to_clients_that_see_all_of_it() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    runtime::install_crypto_provider();
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let everything = support::repo_root()
+        .join("tests/node/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let (_, added) = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "everything", "command": "node", "args": [everything, "stdio"]}),
+        )
+        .await;
+    assert_eq!(added["ok"], true, "{added}");
+    let mint = |name: &str, scope: &str| {
+        let out = service.cli(&["clients", "add", name, "--scope", scope]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_owned()
+    };
+    let partial = mint("partial", "everything.echo");
+    let whole = mint("whole", "everything.*");
+    let connect = |token: String| {
+        let config = StreamableHttpClientTransportConfig::with_uri(format!(
+            "{}/mcp?source=everything",
+            service.url
+        ))
+        .auth_header(token);
+        ().serve(StreamableHttpClientTransport::from_config(config))
+    };
+
+    let client = connect(partial).await.unwrap();
+    let tools = client.peer().list_all_tools().await.unwrap();
+    let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, ["echo"]);
+    let refused = client.peer().list_resources(None).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("does not hold the whole source"),
+        "{refused}"
+    );
+    let refused = client.peer().list_prompts(None).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("does not hold the whole source"),
+        "{refused}"
+    );
+    client.cancel().await.unwrap();
+
+    let client = connect(whole).await.unwrap();
+    assert!(client.peer().list_all_tools().await.unwrap().len() > 1);
+    let resources = client.peer().list_resources(None).await.unwrap();
+    assert!(!resources.resources.is_empty());
+    client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

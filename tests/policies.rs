@@ -621,6 +621,107 @@ async fn stateless_mcp_asks_through_an_input_required_round() {
     client.cancel().await.unwrap();
 }
 
+/// A round belongs to the caller that was paused: another client holding
+/// its `requestState` (the execution id) cannot answer it, and the upstream
+/// sees nothing until the paused caller answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_required_round_is_answered_only_by_its_caller() {
+    use rmcp::model::{
+        CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, Implementation,
+        InputResponses, ProtocolVersion,
+    };
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, RoleClient};
+
+    #[derive(Clone)]
+    struct Elicits;
+    impl ClientHandler for Elicits {
+        fn get_info(&self) -> ClientConfig {
+            ClientConfig::new(
+                ClientCapabilities::builder().enable_elicitation().build(),
+                Implementation::new("executor-tests", "1.0.0"),
+            )
+        }
+    }
+    async fn connect(url: &str, token: &str) -> rmcp::service::RunningService<RoleClient, Elicits> {
+        let config = StreamableHttpClientTransportConfig::with_uri(format!("{url}/mcp"))
+            .auth_header(token.to_owned());
+        Elicits
+            .serve_with_lifecycle(
+                StreamableHttpClientTransport::from_config(config),
+                ClientLifecycleMode::Discover {
+                    preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                },
+            )
+            .await
+            .unwrap()
+    }
+    fn envelope(response: CallToolResponse) -> Value {
+        match response {
+            CallToolResponse::Complete(result) => result.structured_content.unwrap(),
+            other => panic!("expected a complete result, got {other:?}"),
+        }
+    }
+
+    runtime::install_crypto_provider();
+    let home = tempfile::tempdir().unwrap();
+    let (service, seen) = service_with_echo(home.path(), &[]).await;
+    let minted = service.cli(&["clients", "add", "asker"]);
+    assert!(minted.status.success(), "{}", text(&minted.stderr));
+    let asker = connect(&service.url, text(&minted.stdout).trim()).await;
+    let other = connect(&service.url, &service.mcp_token).await;
+
+    let arguments = json!({"name": "mine"}).as_object().unwrap().clone();
+    let call =
+        CallToolRequestParams::new("echo.org.main.items.createItem").with_arguments(arguments);
+    let CallToolResponse::InputRequired(round) = asker.call_tool_once(call.clone()).await.unwrap()
+    else {
+        panic!("the write did not ask for approval");
+    };
+    let handle = round.request_state.clone().expect("a round has its state");
+    let approve: InputResponses = [(
+        "approval".to_owned(),
+        json!({"action": "accept", "content": {"approve": true}}),
+    )]
+    .into();
+
+    let stolen = envelope(
+        other
+            .call_tool_once(
+                call.clone()
+                    .with_request_state(handle.clone())
+                    .with_input_responses(approve.clone()),
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(stolen["ok"], false, "{stolen}");
+    assert!(
+        stolen["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not belong to this call"),
+        "{stolen}"
+    );
+    assert_eq!(count(&seen, "POST /v1/items"), 0);
+
+    let own = envelope(
+        asker
+            .call_tool_once(
+                call.with_request_state(handle)
+                    .with_input_responses(approve),
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(own["ok"], true, "{own}");
+    assert_eq!(own["data"]["body"], r#"{"name":"mine"}"#);
+    assert_eq!(count(&seen, "POST /v1/items"), 1);
+    asker.cancel().await.unwrap();
+    other.cancel().await.unwrap();
+}
+
 /// On a terminal, `executor call` asks about its paused call inline and
 /// `executor resume` asks before answering (a pseudo-terminal from
 /// util-linux `script`, the answers typed on its input).
