@@ -580,6 +580,40 @@ async fn sources_survive_sigkill_and_generate_reads_them_offline() {
         .unwrap();
     assert_eq!(r.status(), 401, "the export needs the token");
 
+    // The 3.0.3 export, the same from the CLI and the service.
+    let out_file = home.path().join("export30.json");
+    let out = service.cli(&[
+        "generate",
+        "--openapi",
+        "3.0",
+        "--server-url",
+        &url,
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let export30 = |version: &'static str| {
+        support::service::http()
+            .get(format!("{url}/api/tools/export/openapi?version={version}"))
+            .bearer_auth(&service.token)
+            .send()
+    };
+    let served30 = export30("3.0").await.unwrap().text().await.unwrap();
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), served30);
+    let document: Value = serde_json::from_str(&served30).unwrap();
+    assert_eq!(document["openapi"], "3.0.3");
+    assert!(document["paths"]["/api/tools/invoke/echo.org.main.items.getItem"]["post"].is_object());
+    let refused = export30("2.0").await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let refused: Value = refused.json().await.unwrap();
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3.1 (the default) or 3.0"),
+        "{refused}"
+    );
+
     service.kill();
     let service = Service::start(home.path());
     let (_, after) = service.get("/api/tools?namespace=echo&limit=100").await;

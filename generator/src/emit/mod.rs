@@ -1,6 +1,7 @@
 //! Emitters: artifacts made from the IR alone.
 
 pub mod openapi;
+pub mod openapi30;
 pub mod typescript;
 
 /// Pretty JSON with a final newline, as written to files.

@@ -1,4 +1,5 @@
-//! `executor generate`: export the catalog as an OpenAPI 3.1 document.
+//! `executor generate`: export the catalog as an OpenAPI 3.1 (or 3.0.3)
+//! document, a TypeScript client, or both.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,7 +62,14 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         (_, None) => PathBuf::from(name),
     };
     if matches!(args.format, Format::Openapi | Format::Both) {
-        let document = emit::openapi::document(&catalog, &export);
+        let document = match args.openapi {
+            OpenapiVersion::V3_1 => emit::openapi::document(&catalog, &export),
+            OpenapiVersion::V3_0 => {
+                let (document, lost) = emit::openapi30::document(&catalog, &export);
+                show(&lost, args.verbose, "said in 3.0");
+                emit::openapi30::to_value(&document)
+            }
+        };
         outputs.push((target(openapi_name), emit::to_pretty_json(&document)));
         // Freeing millions of JSON nodes one by one would only add to the
         // wall time of a process that ends right after this command.
@@ -109,20 +117,7 @@ fn from_spec(args: &GenerateArgs, spec_path: &Path) -> anyhow::Result<(Catalog, 
     };
     let ingested = openapi::ingest(&text, &options, Some(&mut loader))
         .with_context(|| format!("cannot load {}", spec_path.display()))?;
-    let shown = if args.verbose {
-        usize::MAX
-    } else {
-        SHOWN_DIAGNOSTICS
-    };
-    for diagnostic in ingested.diagnostics.iter().take(shown) {
-        eprintln!("{diagnostic}");
-    }
-    if ingested.diagnostics.len() > shown {
-        eprintln!(
-            "... and {} more diagnostics (--verbose shows them all)",
-            ingested.diagnostics.len() - shown
-        );
-    }
+    show(&ingested.diagnostics, args.verbose, "loaded");
     let what = format!(
         "{} ({}, namespace `{namespace}`) with {} diagnostics",
         spec_path.display(),
@@ -132,6 +127,25 @@ fn from_spec(args: &GenerateArgs, spec_path: &Path) -> anyhow::Result<(Catalog, 
     let mut catalog = Catalog::default();
     catalog.insert(ingested.integration, ingested.tools);
     Ok((catalog, what))
+}
+
+/// Prints diagnostics on standard error: the first ten, or all with
+/// `--verbose`, then how many there were of what could not be `what`.
+fn show(diagnostics: &[generator::diagnostic::Diagnostic], verbose: bool, what: &str) {
+    let shown = if verbose {
+        usize::MAX
+    } else {
+        SHOWN_DIAGNOSTICS
+    };
+    for diagnostic in diagnostics.iter().take(shown) {
+        eprintln!("{diagnostic}");
+    }
+    if diagnostics.len() > shown {
+        eprintln!(
+            "... and {} more diagnostics of what could not be {what} (--verbose shows them all)",
+            diagnostics.len() - shown
+        );
+    }
 }
 
 /// `petstore.yaml` → `petstore`; `GitHub API.v3.json` → `github-api`.
@@ -188,6 +202,13 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, default_value_t = Format::Openapi)]
     pub format: Format,
 
+    /// The OpenAPI version of the document: 3.1 (JSON Schema 2020-12, the default), or 3.0
+    /// (3.0.3, for generators that read 3.0 only: progenitor, older openapi-generator or
+    /// Kiota setups). What 3.0 cannot say (`prefixItems` positions, `patternProperties`,
+    /// `if`/`then`/`else`, ...) is converted as closely as it allows and printed as warnings
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = OpenapiVersion::V3_1)]
+    pub openapi: OpenapiVersion,
+
     /// The service URL written into the document's `servers`
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4788")]
     pub server_url: String,
@@ -209,10 +230,20 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// An OpenAPI 3.1 document (executor.openapi.json)
+    /// An OpenAPI document (executor.openapi.json): 3.1, or 3.0.3 with --openapi 3.0
     Openapi,
     /// A self-contained TypeScript client (executor.gen.ts)
     Typescript,
     /// Both
     Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OpenapiVersion {
+    /// OpenAPI 3.1.0
+    #[value(name = "3.1")]
+    V3_1,
+    /// OpenAPI 3.0.3
+    #[value(name = "3.0")]
+    V3_0,
 }

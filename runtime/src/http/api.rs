@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use generator::emit::openapi::{ExportOptions, document};
 use generator::envelope::{ErrorCode, ToolError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -155,43 +154,6 @@ pub(super) async fn describe_tool(
         }
         Err(e) => failure(StatusCode::NOT_FOUND, e),
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct ExportQuery {
-    integration: Option<String>,
-}
-
-pub(super) async fn export_openapi(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<ExportQuery>,
-) -> Response {
-    let live = state.live();
-    let catalog = match &query.integration {
-        Some(name) => match live.full_catalog(Some(name)) {
-            Some(c) => c,
-            None => {
-                return failure(
-                    StatusCode::NOT_FOUND,
-                    error(
-                        ErrorCode::ToolNotFound,
-                        format!("no integration is named {name:?}"),
-                        None,
-                    ),
-                );
-            }
-        },
-        None => live.full_catalog(None).unwrap_or_default(),
-    };
-    let options = ExportOptions {
-        server_url: format!("http://{}", state.addr),
-    };
-    let text = generator::emit::to_pretty_json(&document(&catalog, &options));
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        text,
-    )
-        .into_response()
 }
 
 pub(super) async fn list_sources(State(state): State<Arc<AppState>>) -> Response {

@@ -8,7 +8,7 @@
 //! | `POST /api/execute` | run a code-mode script `{code}`: `{ok, data, logs}` or `{ok: false, error, logs}` |
 //! | `GET /api/tools?namespace=&q=&prefix=&limit=&offset=` | list or search tools |
 //! | `GET /api/tools/{tool path}` | describe one tool (schemas) |
-//! | `GET /api/tools/export/openapi?integration=` | the catalog as OpenAPI 3.1 |
+//! | `GET /api/tools/export/openapi?integration=&version=` | the catalog as OpenAPI 3.1 (or 3.0.3) |
 //! | `GET /api/sources` | sources with tool counts |
 //! | `GET /api/connections`, `POST /api/connections` | list (no secrets) or add a connection |
 //! | `DELETE /api/connections/{integration}/{owner}/{name}` | forget a connection |
@@ -30,6 +30,7 @@ mod audit;
 pub mod authorize;
 mod clients;
 mod execute;
+mod export;
 pub mod listen;
 pub mod session;
 pub mod web;
@@ -48,9 +49,9 @@ use serde_json::{Value, json};
 use crate::errors::error;
 use crate::state::AppState;
 use api::{
-    add_connection, add_policy, describe_tool, export_openapi, get_execution, invoke_tool,
-    list_connections, list_executions, list_policies, list_sources, list_tools, move_policy,
-    oauth_callback, remove_connection, remove_policy, resume_execution, shutdown,
+    add_connection, add_policy, describe_tool, get_execution, invoke_tool, list_connections,
+    list_executions, list_policies, list_sources, list_tools, move_policy, oauth_callback,
+    remove_connection, remove_policy, resume_execution, shutdown,
 };
 use execute::execute;
 
@@ -70,7 +71,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/tools/invoke/{path}", post(invoke_tool))
         .route("/api/execute", post(execute))
         .route("/api/tools", get(list_tools))
-        .route("/api/tools/export/openapi", get(export_openapi))
+        .route("/api/tools/export/openapi", get(export::export_openapi))
         .route("/api/tools/{path}", get(describe_tool))
         .route("/api/sources", get(list_sources))
         .route(
