@@ -143,11 +143,21 @@ fn operation_30(op: &Value, at: &str, diagnostics: &mut Diagnostics) -> Operatio
             ..Default::default()
         })
     };
+    // The refusals are the 4XX and 5XX ranges rather than `default` (as in
+    // 3.1): generators that read 3.0 (progenitor among them) take `default`
+    // for a second kind of success, and the codes say more anyway.
     let mut responses = Responses::default();
     responses
         .responses
         .insert(StatusCode::Code(200), response("200", diagnostics));
-    responses.default = Some(response("default", diagnostics));
+    let refused = response("default", diagnostics);
+    let mut failed = refused.clone();
+    if let ReferenceOr::Item(failed) = &mut failed {
+        failed.description =
+            "executor itself failed (`internal_error`): `ok: false` with an error.".to_owned();
+    }
+    responses.responses.insert(StatusCode::Range(4), refused);
+    responses.responses.insert(StatusCode::Range(5), failed);
     let mut extensions = IndexMap::new();
     if let Some(x) = op.get("x-executor") {
         extensions.insert("x-executor".to_owned(), x.clone());
