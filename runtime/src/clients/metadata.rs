@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{OAuthError, Registration, admit, check, clean_name, fail, internal};
+use super::registration::{admit, check, clean_name};
+use super::{OAuthError, Registration, fail, internal};
 use crate::shared::Shared;
 use crate::store::{ClientRecord, now};
 
