@@ -243,6 +243,11 @@ async fn authorize(
     query(&back)
 }
 
+/// The JSON at a URL, fetched with no token.
+async fn json_at(url: &str) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
+
 fn pkce() -> (String, String) {
     let verifier = format!("v{}", "0123456789abcdef".repeat(3));
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -302,24 +307,10 @@ async fn the_authorization_server_keeps_the_oauth_rules() {
     let (status, challenge) = mcp_status(&service, "exa_not-a-token").await;
     assert_eq!(status, 401);
     assert!(challenge.unwrap().contains("error=\"invalid_token\""));
-    let resource: Value = http()
-        .get(&metadata_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resource = json_at(&metadata_url).await;
     assert_eq!(resource["resource"], mcp.as_str());
     assert_eq!(resource["authorization_servers"], json!([base]));
-    let server: Value = http()
-        .get(format!("{base}/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let server = json_at(&format!("{base}/.well-known/oauth-authorization-server")).await;
     assert_eq!(server["issuer"], base.as_str());
     assert_eq!(server["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(
@@ -596,14 +587,7 @@ async fn a_client_named_by_its_metadata_document_signs_in() {
     let home = tempfile::tempdir().unwrap();
     let service = Service::start(home.path());
     let base = &service.url;
-    let server: Value = http()
-        .get(format!("{base}/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let server = json_at(&format!("{base}/.well-known/oauth-authorization-server")).await;
     assert_eq!(server["client_id_metadata_document_supported"], true);
     let (host, redirect) = metadata_host().await;
     let (verifier, challenge) = pkce();

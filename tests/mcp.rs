@@ -415,25 +415,12 @@ async fn both_protocol_lifecycles_work() {
 /// tagged with its subscription.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_clients_hear_of_new_tools_on_a_subscription() {
-    use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
-    use rmcp::transport::StreamableHttpClientTransport;
-    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-    use rmcp::{ClientLifecycleMode, ClientServiceExt};
+    use rmcp::model::{ServerNotification, SubscriptionFilter};
 
-    runtime::install_crypto_provider();
     let home = tempfile::tempdir().unwrap();
     let (service, upstream) = service_with_echo(home.path()).await;
-    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", service.url))
-        .auth_header(service.mcp_token.clone());
-    let client = ()
-        .serve_with_lifecycle(
-            StreamableHttpClientTransport::from_config(config),
-            ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            },
-        )
-        .await
-        .unwrap();
+    let client =
+        support::service::stateless_client((), &service.url, "/mcp", &service.mcp_token).await;
     let mut wanted = SubscriptionFilter::new();
     wanted.tools_list_changed = Some(true);
     wanted.prompts_list_changed = Some(true);

@@ -552,9 +552,7 @@ async fn stateless_mcp_asks_through_an_input_required_round() {
         ElicitationAction, Implementation, ProtocolVersion,
     };
     use rmcp::service::RequestContext;
-    use rmcp::transport::StreamableHttpClientTransport;
-    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-    use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData, RoleClient};
+    use rmcp::{ClientHandler, ErrorData, RoleClient};
     use std::sync::{Arc, Mutex};
 
     #[derive(Clone, Default)]
@@ -580,22 +578,16 @@ async fn stateless_mcp_asks_through_an_input_required_round() {
         }
     }
 
-    runtime::install_crypto_provider();
     let home = tempfile::tempdir().unwrap();
     let (service, seen) = service_with_echo(home.path(), &[]).await;
-    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", service.url))
-        .auth_header(service.mcp_token.clone());
     let approver = Approver::default();
-    let client = approver
-        .clone()
-        .serve_with_lifecycle(
-            StreamableHttpClientTransport::from_config(config),
-            ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            },
-        )
-        .await
-        .unwrap();
+    let client = support::service::stateless_client(
+        approver.clone(),
+        &service.url,
+        "/mcp",
+        &service.mcp_token,
+    )
+    .await;
     assert_eq!(
         client.peer().peer_info().unwrap().protocol_version,
         ProtocolVersion::V_2026_07_28
@@ -628,11 +620,9 @@ async fn stateless_mcp_asks_through_an_input_required_round() {
 async fn an_input_required_round_is_answered_only_by_its_caller() {
     use rmcp::model::{
         CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, Implementation,
-        InputResponses, ProtocolVersion,
+        InputResponses,
     };
-    use rmcp::transport::StreamableHttpClientTransport;
-    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-    use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, RoleClient};
+    use rmcp::{ClientHandler, RoleClient};
 
     #[derive(Clone)]
     struct Elicits;
@@ -645,17 +635,7 @@ async fn an_input_required_round_is_answered_only_by_its_caller() {
         }
     }
     async fn connect(url: &str, token: &str) -> rmcp::service::RunningService<RoleClient, Elicits> {
-        let config = StreamableHttpClientTransportConfig::with_uri(format!("{url}/mcp"))
-            .auth_header(token.to_owned());
-        Elicits
-            .serve_with_lifecycle(
-                StreamableHttpClientTransport::from_config(config),
-                ClientLifecycleMode::Discover {
-                    preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-                },
-            )
-            .await
-            .unwrap()
+        support::service::stateless_client(Elicits, url, "/mcp", token).await
     }
     fn envelope(response: CallToolResponse) -> Value {
         match response {
@@ -664,7 +644,6 @@ async fn an_input_required_round_is_answered_only_by_its_caller() {
         }
     }
 
-    runtime::install_crypto_provider();
     let home = tempfile::tempdir().unwrap();
     let (service, seen) = service_with_echo(home.path(), &[]).await;
     let minted = service.cli(&["clients", "add", "asker"]);

@@ -535,6 +535,32 @@ impl Drop for NodeServer {
     }
 }
 
+/// rmcp's client on `/mcp` (or a view of it, `path` after the service
+/// URL) at the stateless 2026-07-28 revision (`server/discover`, no
+/// session), as `handler` with `token`.
+pub async fn stateless_client<H: rmcp::ClientHandler>(
+    handler: H,
+    service_url: &str,
+    path: &str,
+    token: &str,
+) -> rmcp::service::RunningService<rmcp::RoleClient, H> {
+    use rmcp::ClientServiceExt;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    runtime::install_crypto_provider();
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{service_url}{path}"))
+        .auth_header(token.to_owned());
+    handler
+        .serve_with_lifecycle(
+            StreamableHttpClientTransport::from_config(config),
+            rmcp::ClientLifecycleMode::Discover {
+                preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .unwrap()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::registration::{admit, check, clean_name};
+use super::registration::{admit, check, clean_name, new_client};
 use super::{OAuthError, Registration, fail, internal};
 use crate::shared::Shared;
-use crate::store::{ClientRecord, now};
+use crate::store::ClientRecord;
 
 /// A metadata document is at most this large.
 const MAX_DOCUMENT: usize = 5 * 1024;
@@ -126,18 +126,11 @@ pub async fn resolve_metadata(
             client
         }
         None => {
-            let client = ClientRecord {
-                id: client_id.to_owned(),
+            let client = new_client(
+                client_id.to_owned(),
                 name,
-                kind: "oauth".to_owned(),
-                redirect_uris: document.registration.redirect_uris,
-                scope: Vec::new(),
-                approve_all: false,
-                approved: false,
-                created_at: now(),
-                last_used_at: None,
-                revoked_at: None,
-            };
+                document.registration.redirect_uris,
+            );
             admit(shared, &client)?;
             tracing::info!(client = %client.id, name = %client.name, "an OAuth client named by its metadata document");
             client

@@ -65,18 +65,8 @@ pub(super) fn clean_name(name: &str) -> String {
 pub fn register(shared: &Shared, request: Registration) -> Result<ClientRecord, OAuthError> {
     check(&request)?;
     let name = request.client_name.as_deref().unwrap_or_default();
-    let client = ClientRecord {
-        id: format!("cl_{}", random_hex(12).map_err(internal)?),
-        name: clean_name(name),
-        kind: "oauth".to_owned(),
-        redirect_uris: request.redirect_uris,
-        scope: Vec::new(),
-        approve_all: false,
-        approved: false,
-        created_at: now(),
-        last_used_at: None,
-        revoked_at: None,
-    };
+    let id = format!("cl_{}", random_hex(12).map_err(internal)?);
+    let client = new_client(id, clean_name(name), request.redirect_uris);
     admit(shared, &client)?;
     tracing::info!(client = %client.id, name = %client.name, "an OAuth client registered");
     Ok(client)
@@ -142,6 +132,22 @@ pub(super) fn check(request: &Registration) -> Result<(), OAuthError> {
         ));
     }
     Ok(())
+}
+
+/// A new OAuth client: waiting for a person's consent, with no scope.
+pub(super) fn new_client(id: String, name: String, redirect_uris: Vec<String>) -> ClientRecord {
+    ClientRecord {
+        id,
+        name,
+        kind: "oauth".to_owned(),
+        redirect_uris,
+        scope: Vec::new(),
+        approve_all: false,
+        approved: false,
+        created_at: now(),
+        last_used_at: None,
+        revoked_at: None,
+    }
 }
 
 /// Stores a new client, unless too many wait for approval already.
