@@ -18,6 +18,7 @@ use openapiv3::{
     Components, Info, MediaType, OpenAPI, Operation, PathItem, Paths, ReferenceOr, RequestBody,
     Response, Responses, Schema, SecurityScheme, Server, StatusCode, Tag,
 };
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::openapi::{ExportOptions, document as document_31};
@@ -201,7 +202,7 @@ fn schema_30(schema: &Value, at: &str, diagnostics: &mut Diagnostics) -> Referen
             reference: reference.to_owned(),
         };
     }
-    let typed: Schema = serde_json::from_value(shaped.clone()).unwrap_or_else(|e| {
+    let typed = Schema::deserialize(&shaped).unwrap_or_else(|e| {
         panic!("a 3.0-shaped schema at {at} is not a 3.0 Schema Object: {e}: {shaped}")
     });
     // The model holds exactly what was written (numbers aside: it keeps
