@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 
 use generator::emit;
@@ -23,7 +22,7 @@ fn clients_type_check_for_every_fixture_and_github() {
     let dir = tempfile::tempdir().unwrap();
     let mut specs: Vec<std::path::PathBuf> = Vec::new();
     let base = support::fixtures().join("openapi");
-    for entry in walk(&base) {
+    for entry in support::walk_specs(&base) {
         let text = std::fs::read_to_string(&entry).unwrap();
         let value = generator::ingest::text::parse(&text).unwrap();
         if value.get("openapi").is_some() || value.get("swagger").is_some() {
@@ -53,23 +52,6 @@ fn clients_type_check_for_every_fixture_and_github() {
     assert!(files.len() > 35);
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     tsc(dir.path(), &["--noEmit"], &files);
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
-        {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -162,3 +162,21 @@ pub fn tsc(dir: &Path, extra: &[&str], files: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every `.json`, `.yaml` and `.yml` file under `dir`, sorted.
+pub fn walk_specs(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk_specs(&path));
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+        {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}

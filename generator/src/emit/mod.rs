@@ -2,6 +2,7 @@
 
 pub mod openapi;
 pub mod openapi30;
+pub mod rust;
 pub mod typescript;
 
 /// Pretty JSON with a final newline, as written to files.

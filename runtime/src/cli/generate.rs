@@ -1,5 +1,5 @@
 //! `executor generate`: export the catalog as an OpenAPI 3.1 (or 3.0.3)
-//! document, a TypeScript client, or both.
+//! document, a TypeScript client, a Rust client (module or crate), or all.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,20 +48,40 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         None => catalog,
     };
     let tool_count = catalog.tools.len();
-    if args.format == Format::Both && args.out.as_deref() == Some(Path::new("-")) {
-        bail!("--format both writes two files: give -o a directory, not -");
+    let several = matches!(args.format, Format::Both | Format::All);
+    if several && args.out.as_deref() == Some(Path::new("-")) {
+        bail!("--format both and all write several files: give -o a directory, not -");
+    }
+    if let Some(name) = &args.krate {
+        if !matches!(args.format, Format::Rust | Format::All) {
+            bail!("--crate makes a Rust crate: use it with --format rust (or all)");
+        }
+        if !emit::rust::is_valid_crate_name(name) {
+            bail!(
+                "--crate {name:?} cannot name a crate: letters, digits, '_' and '-', starting with a letter"
+            );
+        }
+        if args.out.as_deref() == Some(Path::new("-")) {
+            bail!(
+                "--crate writes a directory (Cargo.toml and src/lib.rs): give -o a directory, not -"
+            );
+        }
     }
     let export = ExportOptions {
         server_url: args.server_url.clone(),
     };
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
-    let (openapi_name, typescript_name) = ("executor.openapi.json", "executor.gen.ts");
-    let target = |name: &str| match (args.format, &args.out) {
-        (Format::Both, out) => out.clone().unwrap_or_else(|| PathBuf::from(".")).join(name),
-        (_, Some(out)) => out.clone(),
-        (_, None) => PathBuf::from(name),
+    let (openapi_name, typescript_name, rust_name) = (
+        "executor.openapi.json",
+        "executor.gen.ts",
+        "executor_client.rs",
+    );
+    let target = |name: &str| match (several, &args.out) {
+        (true, out) => out.clone().unwrap_or_else(|| PathBuf::from(".")).join(name),
+        (false, Some(out)) => out.clone(),
+        (false, None) => PathBuf::from(name),
     };
-    if matches!(args.format, Format::Openapi | Format::Both) {
+    if matches!(args.format, Format::Openapi | Format::Both | Format::All) {
         let document = match args.openapi {
             OpenapiVersion::V3_1 => emit::openapi::document(&catalog, &export),
             OpenapiVersion::V3_0 => {
@@ -75,8 +95,24 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         // wall time of a process that ends right after this command.
         std::mem::forget(document);
     }
-    if matches!(args.format, Format::Typescript | Format::Both) {
+    if matches!(args.format, Format::Typescript | Format::Both | Format::All) {
         outputs.push((target(typescript_name), emit::typescript::client(&catalog)));
+    }
+    if matches!(args.format, Format::Rust | Format::All) {
+        let source = emit::rust::client(&catalog);
+        match &args.krate {
+            Some(name) => {
+                let dir = target(name);
+                std::fs::create_dir_all(dir.join("src"))
+                    .with_context(|| format!("cannot make {}", dir.join("src").display()))?;
+                outputs.push((
+                    dir.join("Cargo.toml"),
+                    emit::rust::cargo_toml(name, &catalog),
+                ));
+                outputs.push((dir.join("src/lib.rs"), source));
+            }
+            None => outputs.push((target(rust_name), source)),
+        }
     }
     std::mem::forget(catalog);
 
@@ -193,14 +229,21 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "NAME")]
     pub integration: Option<String>,
 
-    /// Where to write: a file (`-` for standard output); with `--format both`, a directory
-    /// [default: executor.openapi.json, executor.gen.ts, or both in the current directory]
+    /// Where to write: a file (`-` for standard output); a directory with `--format both`,
+    /// `--format all` or `--crate` [default: executor.openapi.json, executor.gen.ts or
+    /// executor_client.rs in the current directory; with --crate, a directory named after the
+    /// crate]
     #[arg(long, short = 'o', value_name = "PATH")]
     pub out: Option<PathBuf>,
 
     /// What to write
     #[arg(long, value_enum, default_value_t = Format::Openapi)]
     pub format: Format,
+
+    /// With --format rust: a crate named NAME (NAME/Cargo.toml and NAME/src/lib.rs, or the
+    /// directory -o names) instead of one module file
+    #[arg(long = "crate", value_name = "NAME")]
+    pub krate: Option<String>,
 
     /// The OpenAPI version of the document: 3.1 (JSON Schema 2020-12, the default), or 3.0
     /// (3.0.3, for generators that read 3.0 only: progenitor, older openapi-generator or
@@ -234,8 +277,13 @@ pub enum Format {
     Openapi,
     /// A self-contained TypeScript client (executor.gen.ts)
     Typescript,
-    /// Both
+    /// A typed Rust client over reqwest: one module (executor_client.rs), or a crate with
+    /// --crate NAME
+    Rust,
+    /// The OpenAPI document and the TypeScript client
     Both,
+    /// Every artifact: the OpenAPI document, the TypeScript and the Rust client
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

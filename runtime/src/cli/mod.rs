@@ -189,14 +189,15 @@ executor logs --since 7d --json > audit.jsonl      # export as JSON lines"
     )]
     Logs(logs::LogsArgs),
 
-    /// Export tools as an OpenAPI 3.1 document or a typed TypeScript client
+    /// Export tools as an OpenAPI 3.1 (or 3.0) document, or a typed TypeScript or Rust client
     #[command(
         long_about = "Export tools as an OpenAPI 3.1 document: one `POST /api/tools/invoke/{tool path}` \
 operation per tool, with the tool's full input schema as the request body and the result envelope \
 around its output schema as the 200 response. Feed it to any client generator \
 (openapi-typescript, openapi-generator, Kiota, ...): every call is typed and still runs through executor. \
 `--format typescript` writes one dependency-free TypeScript client instead (`executor.gen.ts`); \
-`--format both` writes the two.\n\n\
+`--format rust` a typed Rust client over reqwest (`executor_client.rs`, or a crate with \
+`--crate NAME`); `--format both` the document and the TypeScript client; `--format all` all three.\n\n\
 Without --from it exports the stored catalog; with --from, one spec file. Either way it runs \
 offline, without the service, so build pipelines can call it. The output is byte-identical for \
 the same input.",
@@ -205,6 +206,8 @@ executor generate                                          # the stored catalog\
 executor generate --integration github -o github.openapi.json\n  \
 executor generate --format typescript                      # executor.gen.ts\n  \
 executor generate --format both -o generated/              # both, into a directory\n  \
+executor generate --format rust --crate executor-client -o clients/executor-client\n  \
+executor generate --openapi 3.0 -o executor.openapi30.json # for 3.0-only generators\n  \
 executor generate --from petstore.yaml                     # one spec, namespace `petstore`\n  \
 executor generate --from spec.yaml -o -                    # to stdout"
     )]
