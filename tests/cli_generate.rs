@@ -268,3 +268,70 @@ fn typescript_and_both_formats() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn rust_module_crate_and_all_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture("openapi/oas30/petstore3-swagger-api.yaml");
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", "--from", spec.as_str(), "-n", "petstore"];
+        args.extend_from_slice(extra);
+        executor(dir.path(), &args)
+    };
+    let out = generate(&["--format", "rust"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let module = std::fs::read_to_string(dir.path().join("executor_client.rs")).unwrap();
+    assert!(module.contains("pub struct Client {"), "{module}");
+    assert!(
+        module.contains("pub async fn add_pet(\n"),
+        "one method per tool"
+    );
+
+    let out = generate(&["--format", "rust", "--crate", "petstore-client", "-o", "pc"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest = std::fs::read_to_string(dir.path().join("pc/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"petstore-client\""),
+        "{manifest}"
+    );
+    let lib = std::fs::read_to_string(dir.path().join("pc/src/lib.rs")).unwrap();
+    assert_eq!(
+        lib, module,
+        "the crate's library is the module, byte for byte"
+    );
+
+    std::fs::create_dir(dir.path().join("all")).unwrap();
+    let out = generate(&["--format", "all", "-o", "all"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in [
+        "executor.openapi.json",
+        "executor.gen.ts",
+        "executor_client.rs",
+    ] {
+        assert!(dir.path().join("all").join(name).is_file(), "{name}");
+    }
+
+    for (args, expected) in [
+        (
+            &["--format", "typescript", "--crate", "x"][..],
+            "use it with --format rust",
+        ),
+        (
+            &["--format", "rust", "--crate", "9lives"][..],
+            "cannot name a crate",
+        ),
+        (
+            &["--format", "rust", "--crate", "x", "-o", "-"][..],
+            "give -o a directory",
+        ),
+        (&["--format", "all", "-o", "-"][..], "give -o a directory"),
+    ] {
+        let out = generate(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

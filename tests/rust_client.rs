@@ -1,5 +1,5 @@
 //! The Rust client (`executor generate --format rust`): a crate generated
-//! for every fixture spec and for GitHub's passes `cargo check` with no
+//! for every fixture spec, GitHub's and two GraphQL schemas passes `cargo check` with no
 //! warnings, and a program using one runs against a live service: a typed
 //! read, a refused token, a tool error, a write that pauses, and after
 //! `executor resume` the execution's result read back as the tool's type.
@@ -106,9 +106,56 @@ fn clients_compile_without_warnings_for_every_fixture_and_github() {
         std::fs::write(crate_dir.join("src/lib.rs"), source).unwrap();
         members.push(name);
     }
+    // GraphQL sources too: their inputs and selections are the same IR.
+    for (file, namespace) in [
+        ("swapi.graphql", "swapi"),
+        ("apollo-weather-supergraph.graphql", "weather"),
+    ] {
+        let text = std::fs::read_to_string(support::corpus().join("graphql").join(file)).unwrap();
+        let options = generator::ingest::openapi::Options::new(namespace);
+        let ingested = generator::ingest::graphql::ingest(&text, &options).unwrap();
+        let mut catalog = generator::ir::Catalog::default();
+        catalog.insert(ingested.integration, ingested.tools);
+        let name = format!("g_{namespace}");
+        let crate_dir = dir.path().join(&name);
+        std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+        std::fs::write(
+            crate_dir.join("Cargo.toml"),
+            emit::rust::cargo_toml(&name, &catalog),
+        )
+        .unwrap();
+        std::fs::write(crate_dir.join("src/lib.rs"), emit::rust::client(&catalog)).unwrap();
+        members.push(name);
+    }
     assert!(members.len() > 35, "{members:?}");
     workspace(dir.path(), &members);
     let out = cargo(dir.path(), &["check", "--workspace"]);
+    let warnings = warnings(&out);
+    assert!(warnings.is_empty(), "{}", warnings.join("\n"));
+}
+
+#[test]
+fn the_types_read_and_write_what_their_schemas_describe() {
+    let spec = support::fixtures().join("rust/shapes.yaml");
+    let loaded = support::load(&spec, "shapes").unwrap();
+    let catalog = support::catalog_of(&loaded.ingested);
+    let dir = tempfile::tempdir().unwrap();
+    let crate_dir = dir.path().join("shapes");
+    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+    std::fs::create_dir_all(crate_dir.join("tests")).unwrap();
+    let mut manifest = emit::rust::cargo_toml("shapes", &catalog);
+    manifest.push_str("\n[dev-dependencies]\nserde = \"1\"\nserde_json = \"1\"\n");
+    std::fs::write(crate_dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(crate_dir.join("src/lib.rs"), emit::rust::client(&catalog)).unwrap();
+    std::fs::copy(
+        support::repo_root().join("tests/rust/shapes.rs"),
+        crate_dir.join("tests/shapes.rs"),
+    )
+    .unwrap();
+    workspace(dir.path(), &["shapes".to_owned()]);
+    let out = cargo(dir.path(), &["test", "-p", "shapes"]);
+    let report = text(&out.stdout);
+    assert!(report.contains("test result: ok. 2 passed"), "{report}");
     let warnings = warnings(&out);
     assert!(warnings.is_empty(), "{}", warnings.join("\n"));
 }
