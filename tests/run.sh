@@ -3,7 +3,8 @@
 # their lock files: tests/node for the validators, the MCP SDK and
 # reference servers, playwright-core; tests/conformance for the MCP
 # conformance suite and the Node 24 it needs) and Debian's Chromium when it
-# is missing (set CHROMIUM to use another), then the whole Rust test suite.
+# is missing (set CHROMIUM to use another), schemathesis from PyPI (pinned by
+# tests/python/requirements.txt), then the whole Rust test suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,4 +20,10 @@ if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
 fi
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
+# schemathesis (PyPI), pinned, in a virtual environment of its own.
+if [ ! -x target/schemathesis/bin/schemathesis ] || ! cmp -s tests/python/requirements.txt target/schemathesis/requirements.txt; then
+  python3 -m venv target/schemathesis
+  target/schemathesis/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+  cp tests/python/requirements.txt target/schemathesis/requirements.txt
+fi
 cargo test --workspace --locked

@@ -99,3 +99,31 @@ pub struct Failure {
 fn const_false(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "const": false })
 }
+
+/// Every [`ErrorCode`] as it is written (`invalid_input`, ...), in the
+/// enum's order, read off its schema so that no list can drift from it.
+pub fn error_codes() -> Vec<String> {
+    fn collect(schema: &serde_json::Value, out: &mut Vec<String>) {
+        use serde_json::Value;
+        match schema {
+            Value::Object(map) => {
+                if let Some(Value::String(c)) = map.get("const") {
+                    out.push(c.clone());
+                }
+                if let Some(Value::Array(values)) = map.get("enum") {
+                    out.extend(values.iter().filter_map(Value::as_str).map(str::to_owned));
+                }
+                for (key, child) in map {
+                    if key != "const" && key != "enum" {
+                        collect(child, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut codes = Vec::new();
+    collect(&schemars::schema_for!(ErrorCode).to_value(), &mut codes);
+    codes
+}

@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use askama::Template;
 use serde_json::{Map, Value};
 
-use crate::envelope::ErrorCode;
 use crate::ir::{Catalog, Tool, def_ref_target, reachable_defs};
 use crate::naming::stable_hash;
 
@@ -226,34 +225,11 @@ fn tool_defs(catalog: &Catalog, tool: &Tool) -> (HashMap<(String, String), Strin
 
 /// `"invalid_input" | "tool_not_found" | ...`, from the Rust enum.
 fn error_codes() -> String {
-    let schema = schemars::schema_for!(ErrorCode).to_value();
-    let mut codes: Vec<String> = Vec::new();
-    collect_consts(&schema, &mut codes);
-    codes
+    crate::envelope::error_codes()
         .iter()
         .map(|c| string_literal(c))
         .collect::<Vec<_>>()
         .join(" | ")
-}
-
-fn collect_consts(schema: &Value, out: &mut Vec<String>) {
-    match schema {
-        Value::Object(map) => {
-            if let Some(Value::String(c)) = map.get("const") {
-                out.push(c.clone());
-            }
-            if let Some(Value::Array(values)) = map.get("enum") {
-                out.extend(values.iter().filter_map(Value::as_str).map(str::to_owned));
-            }
-            for (key, child) in map {
-                if key != "const" && key != "enum" {
-                    collect_consts(child, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_consts(v, out)),
-        _ => {}
-    }
 }
 
 /// Unique TypeScript type names.

@@ -17,6 +17,15 @@ use crate::errors::error;
 use crate::invoke;
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/tools/invoke/{path}",
+    tag = "tools",
+    summary = "Run a tool",
+    params(("path" = String, Path, description = "A tool path: canonical (`github.org.main.issues.create`) or short")),
+    request_body(content = Object, description = "The tool's input, as its schema says (`GET /api/tools/{path}`)", content_type = "application/json"),
+    responses((status = 200, description = "The tool's data, or its failure (a tool's own errors travel with 200)", body = crate::http::described::Envelope), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn invoke_tool(
     State(state): State<Arc<AppState>>,
     Path(path): Path<String>,
@@ -51,12 +60,18 @@ pub(super) async fn invoke_tool(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
+    /// Only this integration's tools.
     namespace: Option<String>,
+    /// A search: what the tool should do, in words.
     q: Option<String>,
+    /// Only tool paths starting with this.
     prefix: Option<String>,
+    /// At most this many.
     limit: Option<usize>,
+    /// Skip this many.
     offset: Option<usize>,
     /// With `q`: each hit carries `why`, the factors of its score.
     #[serde(default)]
@@ -76,6 +91,14 @@ fn summary(tool: &crate::catalog::LiveTool) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tools",
+    tag = "tools",
+    summary = "List or search tools",
+    params(ListQuery),
+    responses((status = 200, description = "`{tools, total}`: the page of tools (with `q`: ranked hits)", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn list_tools(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ListQuery>,
@@ -139,6 +162,14 @@ pub(super) async fn list_tools(
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tools/{path}",
+    tag = "tools",
+    summary = "Describe one tool",
+    params(("path" = String, Path, description = "A tool path")),
+    responses((status = 200, description = "The tool: its schemas, annotations and policy", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn describe_tool(
     State(state): State<Arc<AppState>>,
     Path(path): Path<String>,
@@ -156,6 +187,13 @@ pub(super) async fn describe_tool(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sources",
+    tag = "sources",
+    summary = "Sources with their tool counts",
+    responses((status = 200, description = "`{sources}`", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn list_sources(State(state): State<Arc<AppState>>) -> Response {
     match crate::sources::run(&state, crate::builtin::LIST, json!({})).await {
         Ok(data) => axum::Json(json!({ "ok": true, "data": data })).into_response(),
@@ -189,10 +227,25 @@ fn outcome(result: Result<Value, ToolError>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/connections",
+    tag = "connections",
+    summary = "Connections (never their secrets)",
+    responses((status = 200, description = "`{connections}`", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn list_connections(State(state): State<Arc<AppState>>) -> Response {
     outcome(crate::connections::list(&state).map(|c| json!(c)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/connections",
+    tag = "connections",
+    summary = "Add a connection",
+    request_body(content = Object, description = "`{integration, owner?, name?, auth?, secret}`: see `executor connections add --help`", content_type = "application/json"),
+    responses((status = 200, description = "The connection, without its secret", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn add_connection(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     match json_body::<crate::credential::AddConnection>(&body) {
         Ok(input) => outcome(
@@ -204,6 +257,14 @@ pub(super) async fn add_connection(State(state): State<Arc<AppState>>, body: Byt
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/connections/{integration}/{owner}/{name}",
+    tag = "connections",
+    summary = "Forget a connection",
+    params(("integration" = String, Path, description = "The integration (namespace)"), ("owner" = String, Path, description = "The owner, e.g. `org`"), ("name" = String, Path, description = "The connection, e.g. `main`")),
+    responses((status = 200, description = "What was removed", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn remove_connection(
     State(state): State<Arc<AppState>>,
     Path((integration, owner, name)): Path<(String, String, String)>,
@@ -234,10 +295,25 @@ pub(super) async fn remove_connection(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/policies",
+    tag = "policies",
+    summary = "Policy rules, in order",
+    responses((status = 200, description = "`{rules}`", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn list_policies(State(state): State<Arc<AppState>>) -> Response {
     outcome(crate::policies::list(&state).map(|rules| json!(rules)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/policies",
+    tag = "policies",
+    summary = "Add a policy rule",
+    request_body(content = Object, description = "`{pattern, action, position?}`: action `allow`, `require_approval` or `block`; position 1 is first", content_type = "application/json"),
+    responses((status = 200, description = "The rule", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn add_policy(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     match json_body::<crate::builtin::AddPolicy>(&body) {
         Ok(input) => outcome(crate::policies::add(&state, input).map(|r| json!(r))),
@@ -245,6 +321,14 @@ pub(super) async fn add_policy(State(state): State<Arc<AppState>>, body: Bytes) 
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/policies/{id}",
+    tag = "policies",
+    summary = "Remove a policy rule",
+    params(("id" = String, Path, description = "The rule")),
+    responses((status = 200, description = "The rule removed", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn remove_policy(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -256,12 +340,22 @@ pub(super) async fn remove_policy(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MoveBody {
+    /// The rule's new place: 1 is first.
     position: usize,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/policies/{id}/move",
+    tag = "policies",
+    summary = "Move a rule to a position",
+    params(("id" = String, Path, description = "The rule")),
+    request_body(content = MoveBody, content_type = "application/json"),
+    responses((status = 200, description = "The rules, in their new order", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn move_policy(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -273,12 +367,23 @@ pub(super) async fn move_policy(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ExecutionsQuery {
+    /// Only executions in this state: `paused`, `approved`, `declined`, `completed`, `failed`, `expired`.
     state: Option<String>,
+    /// At most this many.
     limit: Option<usize>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/executions",
+    tag = "executions",
+    summary = "Paused and answered calls, newest first",
+    params(ExecutionsQuery),
+    responses((status = 200, description = "`{executions}`", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn list_executions(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ExecutionsQuery>,
@@ -324,6 +429,14 @@ fn no_execution(id: &str) -> Response {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/executions/{id}",
+    tag = "executions",
+    summary = "One execution",
+    params(("id" = String, Path, description = "`exec_...`")),
+    responses((status = 200, description = "The execution: its state, and its result once final", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn get_execution(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -335,12 +448,22 @@ pub(super) async fn get_execution(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ResumeBody {
+    /// `accept` (the default: run the call) or `decline`.
     action: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/executions/{id}/resume",
+    tag = "executions",
+    summary = "Run or refuse a paused call",
+    params(("id" = String, Path, description = "`exec_...`")),
+    request_body(content = ResumeBody, content_type = "application/json"),
+    responses((status = 200, description = "The call's outcome", body = crate::http::described::Envelope), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn resume_execution(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -448,6 +571,13 @@ fn escape_html(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/shutdown",
+    tag = "meta",
+    summary = "Stop the service",
+    responses((status = 200, description = "It stops once this answer is sent", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn shutdown(State(state): State<Arc<AppState>>) -> Response {
     tracing::info!("shutdown requested over the API");
     state.shutdown.notify_waiters();

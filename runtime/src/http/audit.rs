@@ -42,6 +42,14 @@ fn filter(q: &HashMap<String, String>, limit: usize) -> Result<AuditFilter, Stri
 
 /// `GET /api/audit?client=&tool=&since=&limit=`: calls on record, newest
 /// first. `since`: milliseconds since the epoch, or `30m`, `2h`, `7d` ago.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    summary = "Calls on record, newest first",
+    params(("client" = Option<String>, Query, description = "Only this client"), ("tool" = Option<String>, Query, description = "Only tool paths starting with this"), ("since" = Option<String>, Query, description = "Milliseconds since the epoch, or `30m`, `2h`, `7d` ago"), ("limit" = Option<u32>, Query, description = "At most this many (default 1000)")),
+    responses((status = 200, description = "`{records}`", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub async fn audit(
     State(state): State<Arc<AppState>>,
     Query(q): Query<HashMap<String, String>>,

@@ -18,6 +18,13 @@ use crate::http::{failure, success};
 use crate::state::AppState;
 
 /// `GET /api/clients`: every client, without any token.
+#[utoipa::path(
+    get,
+    path = "/api/clients",
+    tag = "clients",
+    summary = "Clients: signed-in agents and minted tokens",
+    responses((status = 200, description = "`{clients}` (never their tokens)", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub async fn list(State(state): State<Arc<AppState>>) -> Response {
     match clients::list(&state) {
         Ok(list) => success(json!({ "clients": list })),
@@ -30,6 +37,14 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Response {
 
 /// `POST /api/clients` `{name, scope, approveAll?, days?}`: a client with a
 /// token of its own for `/mcp`, shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/clients",
+    tag = "clients",
+    summary = "Mint a client with its own token",
+    request_body(content = Object, description = "`{name, scope, approveAll?, days?}`", content_type = "application/json"),
+    responses((status = 200, description = "The client and its token, shown this once", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub async fn add(
     State(state): State<Arc<AppState>>,
     axum::Json(body): axum::Json<Value>,
@@ -63,6 +78,14 @@ pub async fn add(
 }
 
 /// `DELETE /api/clients/{id}`: revoked at once; `{id}` may be a unique name.
+#[utoipa::path(
+    delete,
+    path = "/api/clients/{id}",
+    tag = "clients",
+    summary = "Revoke a client: its tokens stop at once",
+    params(("id" = String, Path, description = "The client")),
+    responses((status = 200, description = "The client revoked", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     match clients::revoke(&state, &id) {
         Ok(client) => success(json!({ "client": client })),

@@ -17,6 +17,14 @@ use crate::state::AppState;
 
 /// `POST /api/execute` `{ "code": "..." }`: a code-mode script as the
 /// owner; the envelope carries the run's `logs`.
+#[utoipa::path(
+    post,
+    path = "/api/execute",
+    tag = "tools",
+    summary = "Run a code-mode script",
+    request_body(content = Object, description = "`{\"code\": \"...\"}`: a TypeScript program against `tools`", content_type = "application/json"),
+    responses((status = 200, description = "The script's result and logs, or why it stopped", body = crate::http::described::Envelope), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn execute(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]

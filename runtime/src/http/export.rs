@@ -17,12 +17,23 @@ use super::failure;
 use crate::errors::error;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ExportQuery {
+    /// Only this integration's tools.
     integration: Option<String>,
+    /// `3.1` (the default) or `3.0`.
     version: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tools/export/openapi",
+    tag = "tools",
+    summary = "The catalog as an OpenAPI document",
+    params(ExportQuery),
+    responses((status = 200, description = "An OpenAPI 3.1 (or, with `version=3.0`, 3.0.3) document of the catalog", body = Object), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub(super) async fn export_openapi(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ExportQuery>,

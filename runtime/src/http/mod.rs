@@ -4,6 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /api/health` | liveness (no token needed) |
+//! | `GET /api/openapi.json` | this API, described as OpenAPI 3.1 (`described.rs`; no token needed) |
 //! | `POST /api/tools/invoke/{tool path}` | run a tool: `{ok: true, data}` or `{ok: false, error}` |
 //! | `POST /api/execute` | run a code-mode script `{code}`: `{ok, data, logs}` or `{ok: false, error, logs}` |
 //! | `GET /api/tools?namespace=&q=&prefix=&limit=&offset=` | list or search tools |
@@ -29,6 +30,7 @@ mod api;
 mod audit;
 pub mod authorize;
 mod clients;
+mod described;
 mod execute;
 mod export;
 pub mod listen;
@@ -121,6 +123,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(crate::http::web::page_headers));
     Router::new()
         .route("/api/health", get(health))
+        .route("/api/openapi.json", get(described::openapi_json))
         .route("/oauth/callback", get(oauth_callback))
         .route(
             "/.well-known/oauth-protected-resource",
@@ -419,6 +422,14 @@ fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "meta",
+    summary = "Liveness: no token needed",
+    security(()),
+    responses((status = 200, description = "The service runs", body = crate::http::described::Health))
+)]
 async fn health() -> Response {
     axum::Json(json!({ "ok": true, "service": "executor", "version": env!("CARGO_PKG_VERSION") }))
         .into_response()

@@ -132,6 +132,13 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// `POST /api/web/login` (bearer token): a one-time login URL.
+#[utoipa::path(
+    post,
+    path = "/api/web/login",
+    tag = "meta",
+    summary = "A one-time login URL for the web UI",
+    responses((status = 200, description = "`{url}`", body = crate::http::described::Success), (status = "default", description = "What went wrong (4xx: the request; 5xx: executor)", body = crate::http::described::Failure))
+)]
 pub async fn login_url(State(state): State<Arc<AppState>>) -> Response {
     match sessions(&state).login_code() {
         Ok(code) => axum::Json(json!({
