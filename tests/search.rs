@@ -37,18 +37,18 @@ const FLOORS: [(&str, &str, Figures); 4] = [
         "queries.tsv",
         "mixed",
         Figures {
-            top1: 0.68,
+            top1: 0.69,
             top5: 0.85,
-            mrr: 0.76,
+            mrr: 0.77,
         },
     ),
     (
         "queries.tsv",
         "scoped",
         Figures {
-            top1: 0.78,
+            top1: 0.79,
             top5: 0.92,
-            mrr: 0.84,
+            mrr: 0.85,
         },
     ),
     (
@@ -78,10 +78,26 @@ struct Figures {
     mrr: f64,
 }
 
+/// `SEARCH_APIS=github,stripe`: only these APIs and their queries, to see
+/// the figures in a smaller setting (the four, say). The floors are
+/// for all twelve: with it set, the test prints and checks nothing else.
+fn only_apis() -> Option<Vec<String>> {
+    std::env::var("SEARCH_APIS")
+        .ok()
+        .map(|list| list.split(',').map(str::to_owned).collect())
+}
+
 fn labelled_catalog() -> Catalog<SchemaText> {
     let root = support::corpus_openapi();
     let mut catalog = Catalog::default();
+    let only = only_apis();
     for (namespace, spec) in APIS {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|n| n == namespace))
+        {
+            continue;
+        }
         let loaded = support::load(&root.join(spec), namespace).unwrap();
         catalog.insert(loaded.ingested.integration, loaded.ingested.tools);
     }
@@ -157,9 +173,17 @@ fn the_labelled_queries_find_their_tools() {
     let catalog = labelled_catalog();
     let index = SearchIndex::build(&catalog);
     let mut failures = Vec::new();
+    let only = only_apis();
     for (set, mode, floor) in FLOORS {
-        let queries = read_set(set);
-        assert!(queries.len() >= 50, "{set}: only {} queries", queries.len());
+        let mut queries = read_set(set);
+        if let Some(only) = &only {
+            queries.retain(|q| only.contains(&q.api));
+        }
+        assert!(
+            queries.len() >= 50 || only.is_some(),
+            "{set}: only {} queries",
+            queries.len()
+        );
         for q in &queries {
             for path in &q.expected {
                 assert!(
@@ -183,8 +207,13 @@ fn the_labelled_queries_find_their_tools() {
                 eprintln!("{}", serde_json::to_string(&why).unwrap());
             }
         }
-        if std::env::var_os("SEARCH_MISSES").is_some() {
+        // `SEARCH_MISSES=queries.tsv`: the misses of the set worked on (the
+        // held-out set's are never read, so that it stays held out).
+        if std::env::var("SEARCH_MISSES").is_ok_and(|s| s == set) {
             eprintln!("{}", misses.join("\n"));
+        }
+        if only.is_some() {
+            continue;
         }
         if got.top1 < floor.top1 || got.top5 < floor.top5 || got.mrr < floor.mrr {
             failures.push(format!(

@@ -75,7 +75,9 @@ fn verb(word: &str) -> Option<&'static [Intent]> {
         | "start" | "launch" | "build" | "write" | "insert" | "send" | "upload" | "spin"
         | "provision" | "invite" | "schedule" | "book" | "setup" | "leave" | "store" | "place"
         | "buy" | "take" | "share" | "save" | "file" | "report" | "run" | "trigger" => &[Create],
-        "add" | "submit" | "subscribe" | "attach" | "assign" | "put" => &[Create, Update],
+        "add" | "submit" | "subscribe" | "attach" | "assign" | "put" | "tag" | "label" => {
+            &[Create, Update]
+        }
         "get" | "show" | "view" | "see" | "read" | "fetch" | "retrieve" | "display" | "look"
         | "lookup" | "find" | "inspect" | "check" | "describe" | "download" | "tell" | "give"
         | "obtain" | "what" | "whats" => &[],
@@ -154,6 +156,7 @@ fn expansion(word: &str) -> Option<&'static [&'static str]> {
         "ask" => &["request"],
         "promo" => &["promo", "promot"],
         "tag" => &["tag", "label"],
+        "diff" => &["diff", "compar"],
         "vm" | "vms" | "server" | "servers" => &["vm", "server", "instanc"],
         "song" | "songs" => &["song", "track"],
         "repo" | "repos" => &["repo"],
