@@ -57,6 +57,18 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// `dir/name/Cargo.toml` and `dir/name/src/lib.rs`, as `--crate` writes them.
+fn write_crate(dir: &Path, name: &str, catalog: &generator::ir::Catalog, source: &str) {
+    let crate_dir = dir.join(name);
+    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+    std::fs::write(
+        crate_dir.join("Cargo.toml"),
+        emit::rust::cargo_toml(name, catalog),
+    )
+    .unwrap();
+    std::fs::write(crate_dir.join("src/lib.rs"), source).unwrap();
+}
+
 /// Compiler warnings in cargo's short messages (`file:line:col: warning: ...`).
 fn warnings(out: &Output) -> Vec<String> {
     text(&out.stderr)
@@ -68,17 +80,7 @@ fn warnings(out: &Output) -> Vec<String> {
 
 #[test]
 fn clients_compile_without_warnings_for_every_fixture_and_github() {
-    let mut specs: Vec<PathBuf> = Vec::new();
-    let base = support::fixtures().join("openapi");
-    for entry in support::walk_specs(&base) {
-        let text = std::fs::read_to_string(&entry).unwrap();
-        let value = generator::ingest::text::parse(&text).unwrap();
-        if value.get("openapi").is_some() || value.get("swagger").is_some() {
-            specs.push(entry);
-        }
-    }
-    specs.push(support::fixtures().join("service/echo.yaml"));
-    specs.push(support::corpus_openapi().join("famous/github-api.github.com.json"));
+    let specs = support::client_specs();
     let dir = tempfile::tempdir().unwrap();
     let mut members = Vec::new();
     for spec in &specs {
@@ -96,14 +98,7 @@ fn clients_compile_without_warnings_for_every_fixture_and_github() {
             support::flat_name(spec.parent().unwrap().parent().unwrap(), spec)
                 .replace(['.', '-', '/'], "_")
         );
-        let crate_dir = dir.path().join(&name);
-        std::fs::create_dir_all(crate_dir.join("src")).unwrap();
-        std::fs::write(
-            crate_dir.join("Cargo.toml"),
-            emit::rust::cargo_toml(&name, &catalog),
-        )
-        .unwrap();
-        std::fs::write(crate_dir.join("src/lib.rs"), source).unwrap();
+        write_crate(dir.path(), &name, &catalog, &source);
         members.push(name);
     }
     // GraphQL sources too: their inputs and selections are the same IR.
@@ -117,14 +112,7 @@ fn clients_compile_without_warnings_for_every_fixture_and_github() {
         let mut catalog = generator::ir::Catalog::default();
         catalog.insert(ingested.integration, ingested.tools);
         let name = format!("g_{namespace}");
-        let crate_dir = dir.path().join(&name);
-        std::fs::create_dir_all(crate_dir.join("src")).unwrap();
-        std::fs::write(
-            crate_dir.join("Cargo.toml"),
-            emit::rust::cargo_toml(&name, &catalog),
-        )
-        .unwrap();
-        std::fs::write(crate_dir.join("src/lib.rs"), emit::rust::client(&catalog)).unwrap();
+        write_crate(dir.path(), &name, &catalog, &emit::rust::client(&catalog));
         members.push(name);
     }
     assert!(members.len() > 35, "{members:?}");

@@ -20,17 +20,7 @@ fn echo_client() -> String {
 #[test]
 fn clients_type_check_for_every_fixture_and_github() {
     let dir = tempfile::tempdir().unwrap();
-    let mut specs: Vec<std::path::PathBuf> = Vec::new();
-    let base = support::fixtures().join("openapi");
-    for entry in support::walk_specs(&base) {
-        let text = std::fs::read_to_string(&entry).unwrap();
-        let value = generator::ingest::text::parse(&text).unwrap();
-        if value.get("openapi").is_some() || value.get("swagger").is_some() {
-            specs.push(entry);
-        }
-    }
-    specs.push(support::fixtures().join("service/echo.yaml"));
-    specs.push(support::corpus_openapi().join("famous/github-api.github.com.json"));
+    let specs = support::client_specs();
     let mut files = Vec::new();
     for spec in &specs {
         let loaded = support::load(spec, "api").unwrap();

@@ -180,3 +180,19 @@ pub fn walk_specs(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The specs every generated client is checked on: each OpenAPI or
+/// Swagger fixture, the service's echo spec and GitHub's.
+pub fn client_specs() -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = walk_specs(&fixtures().join("openapi"))
+        .into_iter()
+        .filter(|entry| {
+            let text = std::fs::read_to_string(entry).unwrap();
+            let value = generator::ingest::text::parse(&text).unwrap();
+            value.get("openapi").is_some() || value.get("swagger").is_some()
+        })
+        .collect();
+    specs.push(fixtures().join("service/echo.yaml"));
+    specs.push(corpus_openapi().join("famous/github-api.github.com.json"));
+    specs
+}

@@ -32,6 +32,7 @@ pub mod authorize;
 mod clients;
 mod described;
 mod execute;
+mod executions;
 mod export;
 pub mod listen;
 pub mod session;
@@ -51,11 +52,12 @@ use serde_json::{Value, json};
 use crate::errors::error;
 use crate::state::AppState;
 use api::{
-    add_connection, add_policy, describe_tool, get_execution, invoke_tool, list_connections,
-    list_executions, list_policies, list_sources, list_tools, move_policy, oauth_callback,
-    remove_connection, remove_policy, resume_execution, shutdown,
+    add_connection, add_policy, describe_tool, invoke_tool, list_connections, list_policies,
+    list_sources, list_tools, move_policy, oauth_callback, remove_connection, remove_policy,
+    shutdown,
 };
 use execute::execute;
+use executions::{get_execution, list_executions, resume_execution};
 
 /// Request bodies up to this size are read (specs added inline can be big).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;

@@ -22,6 +22,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::emit::{Names, pascal};
 use crate::ir::{Integration, collect_def_refs, def_ref_target};
 
 /// Inline schemas nested deeper than this become `serde_json::Value`.
@@ -54,33 +55,10 @@ impl Ty {
     }
 }
 
-/// Unique type names in the `types` module.
-#[derive(Default)]
-pub struct Names {
-    used: HashSet<String>,
-}
-
 /// Names the generated module's prelude uses.
 const TAKEN: &[&str] = &[
     "Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err", "Self", "Default",
 ];
-
-impl Names {
-    pub fn claim(&mut self, words: &str) -> String {
-        let mut base = pascal(words);
-        if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
-            base = format!("T{base}");
-        }
-        let mut name = base.clone();
-        let mut n = 2;
-        while TAKEN.contains(&name.as_str()) || self.used.contains(&name) {
-            name = format!("{base}{n}");
-            n += 1;
-        }
-        self.used.insert(name.clone());
-        name
-    }
-}
 
 /// Prints the schemas of a catalog as items of the `types` module.
 pub struct Types {
@@ -105,7 +83,7 @@ impl Types {
     /// Names every definition of every integration first, so that they
     /// keep their natural names.
     pub fn new(integrations: &[Integration]) -> Self {
-        let mut names = Names::default();
+        let mut names = Names::new(TAKEN);
         let mut def_names = HashMap::new();
         let mut reaches = HashMap::new();
         for integration in integrations {
@@ -639,22 +617,6 @@ pub fn doc_attr(text: &str) -> String {
 /// A Rust string literal (`Debug` of a `str` is one).
 pub fn string_literal(text: &str) -> String {
     format!("{text:?}")
-}
-
-/// `github.org.main issues-create` → `GithubOrgMainIssuesCreate`.
-pub fn pascal(text: &str) -> String {
-    let mut out = String::new();
-    for word in text
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            out.push(first.to_ascii_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
-    out
 }
 
 /// `userName`, `X-Trace`, `HTMLParser` → `user_name`, `x_trace`,
