@@ -7,6 +7,7 @@
 # tests/python/requirements.txt), then the whole Rust test suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash tests/dev-null.sh
 
 if ! command -v node >/dev/null 2>&1; then
   echo "tests/run.sh: Node.js 20.19 or newer is needed (the OpenAPI validators run on it)" >&2
@@ -27,3 +28,8 @@ if [ ! -x target/schemathesis/bin/schemathesis ] || ! cmp -s tests/python/requir
   cp tests/python/requirements.txt target/schemathesis/requirements.txt
 fi
 cargo test --workspace --locked
+# Nothing in the suite may replace the null device (see tests/dev-null.sh).
+if [ ! -c /dev/null ]; then
+  echo "tests/run.sh: /dev/null is no longer the null device after the tests" >&2
+  exit 1
+fi
