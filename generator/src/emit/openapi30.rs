@@ -314,6 +314,20 @@ fn shape(schema: &Value, at: &str, diagnostics: &mut Diagnostics) -> Value {
         let child = |name: &str| format!("{at}/{name}");
         match keyword.as_str() {
             "$ref" | "type" | "nullable" => {}
+            // 3.0 gives `format` to primitives only; on an object, array or
+            // boolean it is an annotation generators cannot place.
+            "format"
+                if concrete
+                    .iter()
+                    .any(|t| ["object", "array", "boolean"].contains(t)) =>
+            {
+                lost(
+                    diagnostics,
+                    at,
+                    "format",
+                    "on an object, array or boolean: dropped",
+                );
+            }
             k if SAME.contains(&k) => {
                 out.insert(keyword.clone(), value.clone());
             }
@@ -335,14 +349,28 @@ fn shape(schema: &Value, at: &str, diagnostics: &mut Diagnostics) -> Value {
                 out.insert("enum".into(), json!([value]));
             }
             "enum" => {
-                if value
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(Value::is_null))
-                {
+                let values = value.as_array().map(Vec::as_slice).unwrap_or_default();
+                if values.iter().any(Value::is_null) {
                     nullable = true;
                 }
-                out.insert("enum".into(), value.clone());
+                if let Some(pattern) = colliding_enum_as_pattern(values) {
+                    diagnostics.warn(
+                        at.to_owned(),
+                        "`enum` values differ only in punctuation or case (as `+1` and `-1`), \
+                         which 3.0 generators turn into one identifier: said as a `pattern` \
+                         matching exactly those values"
+                            .to_owned(),
+                    );
+                    if map.contains_key("pattern") {
+                        push_all(&mut out, "allOf", vec![json!({ "pattern": pattern })]);
+                    } else {
+                        out.insert("pattern".into(), json!(pattern));
+                    }
+                } else {
+                    out.insert("enum".into(), value.clone());
+                }
             }
+
             "exclusiveMinimum" | "exclusiveMaximum" => {
                 let bound = if keyword == "exclusiveMinimum" {
                     "minimum"
@@ -412,7 +440,28 @@ fn shape(schema: &Value, at: &str, diagnostics: &mut Diagnostics) -> Value {
                     }
                     shaped.push(shape(s, &child(&format!("{keyword}/{i}")), diagnostics));
                 }
-                if !shaped.is_empty() {
+                if keyword != "allOf" && !map.contains_key("type") && is_open_string_enum(&shaped) {
+                    // Any string, or one of some strings: any string. The
+                    // known values say nothing to a 3.0 validator, and
+                    // generators (typify) stop on the union.
+                    let known: Vec<&Value> = shaped
+                        .iter()
+                        .filter_map(|s| s.get("enum").and_then(Value::as_array))
+                        .flatten()
+                        .collect();
+                    diagnostics.warn(
+                        at.to_owned(),
+                        format!(
+                            "`{keyword}` of any string and known values ({}) is said as a string",
+                            known
+                                .iter()
+                                .map(|v| v.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                    out.insert("type".into(), json!("string"));
+                } else if !shaped.is_empty() {
                     push_all(&mut out, keyword, shaped);
                 }
             }
@@ -438,6 +487,18 @@ fn shape(schema: &Value, at: &str, diagnostics: &mut Diagnostics) -> Value {
     if nullable {
         out.insert("nullable".into(), json!(true));
     }
+    // A default the schema itself refuses (a list for a string, a number
+    // out of range) is a mistake in the source; generators that type the
+    // default stop on it.
+    if let Some(default) = out.get("default").filter(|d| !d.is_null())
+        && !default_fits(default, &out)
+    {
+        diagnostics.warn(
+            at.to_owned(),
+            format!("`default` {default} does not fit its own schema: dropped"),
+        );
+        out.remove("default");
+    }
     // What says nothing goes: 3.0 allows no empty `required`, and the model
     // leaves out `false` flags and empty maps (they are the defaults).
     out.retain(|keyword, value| match keyword.as_str() {
@@ -451,6 +512,99 @@ fn shape(schema: &Value, at: &str, diagnostics: &mut Diagnostics) -> Value {
         _ => true,
     });
     Value::Object(out)
+}
+
+/// When string `enum` values would collide as identifiers (equal once
+/// every character that is not a letter or digit is one and the same and
+/// case is ignored), a `pattern` that matches exactly those values.
+fn colliding_enum_as_pattern(values: &[Value]) -> Option<String> {
+    let strings: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+    if strings.len() + values.iter().filter(|v| v.is_null()).count() != values.len() {
+        return None;
+    }
+    let folded = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let mut seen = std::collections::HashSet::new();
+    if strings.iter().all(|s| seen.insert(folded(s))) {
+        return None;
+    }
+    // ECMA-262's syntax characters, escaped.
+    let escape = |s: &str| -> String {
+        s.chars().fold(String::new(), |mut out, c| {
+            if "^$\\.*+?()[]{}|/".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        })
+    };
+    let alternatives: Vec<String> = strings.iter().map(|s| escape(s)).collect();
+    Some(format!("^(?:{})$", alternatives.join("|")))
+}
+
+/// Whether alternatives are a plain string and string values: OpenAI's
+/// "open enum" (`anyOf: [{type: string}, {type: string, enum: [...]}]`).
+fn is_open_string_enum(alternatives: &[Value]) -> bool {
+    let annotation = |k: &str| ["description", "title", "example"].contains(&k);
+    let plain = |s: &Value| {
+        s.as_object().is_some_and(|m| {
+            m.get("type") == Some(&json!("string"))
+                && m.keys().all(|k| k == "type" || annotation(k))
+        })
+    };
+    let known = |s: &Value| {
+        s.as_object().is_some_and(|m| {
+            m.get("type").is_none_or(|t| t == "string")
+                && m.get("enum")
+                    .and_then(Value::as_array)
+                    .is_some_and(|values| values.iter().all(Value::is_string))
+                && m.keys()
+                    .all(|k| k == "type" || k == "enum" || annotation(k))
+        })
+    };
+    alternatives.iter().any(plain) && alternatives.iter().all(|s| plain(s) || known(s))
+}
+
+/// Whether `default` is an instance of the 3.0-shaped `schema` as far as
+/// its type, `enum` and bounds say (what generators check when they type a
+/// default).
+fn default_fits(default: &Value, schema: &Map<String, Value>) -> bool {
+    let typed = match schema.get("type").and_then(Value::as_str) {
+        Some("string") => default.is_string(),
+        Some("integer") => default.is_i64() || default.is_u64(),
+        Some("number") => default.is_number(),
+        Some("boolean") => default.is_boolean(),
+        Some("array") => default.is_array(),
+        Some("object") => default.is_object(),
+        _ => true,
+    };
+    let listed = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_none_or(|values| values.contains(default));
+    let in_range = match default.as_f64() {
+        Some(n) => {
+            schema
+                .get("minimum")
+                .and_then(Value::as_f64)
+                .is_none_or(|min| n >= min)
+                && schema
+                    .get("maximum")
+                    .and_then(Value::as_f64)
+                    .is_none_or(|max| n <= max)
+        }
+        None => true,
+    };
+    typed && listed && in_range
 }
 
 fn lost(diagnostics: &mut Diagnostics, at: &str, keyword: &str, what: &str) {
@@ -547,6 +701,41 @@ mod tests {
         }));
         assert_eq!(out, json!({"type": "object"}));
         assert_eq!(lost.len(), 3, "{lost:?}");
+
+        // Values generators would name alike, a format on an object and a
+        // default the schema refuses.
+        let (out, lost) = shaped(json!({"type": "string", "enum": ["+1", "-1", "a.b"]}));
+        assert_eq!(
+            out,
+            json!({"type": "string", "pattern": "^(?:\\+1|-1|a\\.b)$"})
+        );
+        assert!(lost[0].contains("differ only in punctuation"), "{lost:?}");
+        let (out, lost) = shaped(json!({"type": "string", "enum": ["+1", "laugh"]}));
+        assert_eq!(out, json!({"type": "string", "enum": ["+1", "laugh"]}));
+        assert!(lost.is_empty(), "{lost:?}");
+        let (out, lost) = shaped(json!({"type": "object", "format": "uri-map"}));
+        assert_eq!(out, json!({"type": "object"}));
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        let (out, lost) = shaped(json!({"type": "string", "enum": ["a"], "default": ["a"]}));
+        assert_eq!(out, json!({"type": "string", "enum": ["a"]}));
+        assert!(lost[0].contains("does not fit"), "{lost:?}");
+        let (out, lost) = shaped(json!({"type": "integer", "maximum": 5, "default": 9}));
+        assert_eq!(out, json!({"type": "integer", "maximum": 5}));
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        let (out, lost) = shaped(json!({"type": "integer", "maximum": 5, "default": 5}));
+        assert_eq!(out, json!({"type": "integer", "maximum": 5, "default": 5}));
+        assert!(lost.is_empty(), "{lost:?}");
+
+        let (out, lost) = shaped(json!({
+            "anyOf": [{"type": "string"}, {"type": "string", "enum": ["a", "b"]}], "default": "a"
+        }));
+        assert_eq!(out, json!({"type": "string", "default": "a"}));
+        assert!(lost[0].contains(r#"known values ("a", "b")"#), "{lost:?}");
+        let (out, _) = shaped(json!({"anyOf": [{"type": "string"}, {"type": "integer"}]}));
+        assert_eq!(
+            out,
+            json!({"anyOf": [{"type": "string"}, {"type": "integer"}]})
+        );
 
         let (out, lost) = shaped(json!({"type": "null"}));
         assert_eq!(out, json!({"enum": [null], "nullable": true}));
