@@ -2,8 +2,9 @@
 # Runs every test: installs the Node-based tools the tests drive (pinned by
 # their lock files: tests/node for the validators, the MCP SDK and
 # reference servers, playwright-core; tests/conformance for the MCP
-# conformance suite and the Node 24 it needs) and Debian's Chromium when it
-# is missing (set CHROMIUM to use another), schemathesis from PyPI (pinned by
+# conformance suite and the Node 24 it needs), Debian's Chromium and
+# PostgreSQL when they are missing (set CHROMIUM or PG_BIN to use others),
+# schemathesis from PyPI (pinned by
 # tests/python/requirements.txt), then the whole Rust test suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,11 +14,17 @@ if ! command -v node >/dev/null 2>&1; then
   echo "tests/run.sh: Node.js 20.19 or newer is needed (the OpenAPI validators run on it)" >&2
   exit 1
 fi
+apt_get() { if [ "$(id -u)" = 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
 # The web UI tests drive Debian's Chromium (through playwright-core).
 if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   echo "tests/run.sh: installing Debian's chromium for the web UI tests"
-  apt_get() { if [ "$(id -u)" = 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
   apt_get update -qq && apt_get install -y -qq chromium
+fi
+# The store tests start throwaway PostgreSQL clusters (initdb, postgres)
+# from Debian's postgresql (set PG_BIN to use other binaries).
+if [ -z "${PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "tests/run.sh: installing Debian's postgresql for the PostgreSQL store tests"
+  apt_get update -qq && apt_get install -y -qq postgresql
 fi
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error

@@ -44,6 +44,14 @@ impl Home {
         self.dir.join("executor.db")
     }
 
+    /// `EXECUTOR_DATABASE_URL`: a PostgreSQL database shared by several
+    /// replicas, instead of the SQLite file in the home.
+    pub fn database_url(&self) -> Option<String> {
+        std::env::var("EXECUTOR_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+    }
+
     pub fn token_path(&self) -> PathBuf {
         self.dir.join("token")
     }
@@ -55,8 +63,14 @@ impl Home {
         self.dir.join("mcp-token")
     }
 
+    /// The key that seals stored secrets: `EXECUTOR_SECRET_KEY_FILE` when
+    /// set (replicas on one database must share it), else `secret.key` in
+    /// the home.
     pub fn key_path(&self) -> PathBuf {
-        self.dir.join("secret.key")
+        match std::env::var_os("EXECUTOR_SECRET_KEY_FILE").filter(|p| !p.is_empty()) {
+            Some(path) => PathBuf::from(path),
+            None => self.dir.join("secret.key"),
+        }
     }
 
     /// Where the running service writes its address and process id.

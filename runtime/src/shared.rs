@@ -14,7 +14,7 @@ use crate::catalog::{Live, SourceRuntime, with_builtins};
 use crate::credential::{env_place, header_place};
 use crate::home::{Home, SecretBox};
 use crate::policy::Rules;
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 
 pub struct Shared {
     pub home: Home,
@@ -37,7 +37,7 @@ pub struct Shared {
     /// Bumped after every reload of the live catalog: surfaces that push
     /// changes (MCP's `tools/list_changed`) watch it.
     pub catalog_changes: tokio::sync::watch::Sender<u64>,
-    /// The storage backend (SQLite, embedded).
+    /// The storage backend (SQLite, embedded; or PostgreSQL, shared).
     store: Mutex<Box<dyn Store>>,
     live: RwLock<Arc<Live>>,
     /// Held by a reload from reading the store to swapping the catalog in,
@@ -55,7 +55,7 @@ impl Shared {
         let token = home.token()?;
         let mcp_token = home.mcp_token()?;
         let secrets = home.secret_box()?;
-        let store: Box<dyn Store> = Box::new(SqliteStore::open(&home.database())?);
+        let store = crate::store::open(home.database_url().as_deref(), &home.database())?;
         let approval_ttl = crate::home::approval_ttl()?;
         let http = crate::outbound::client();
         crate::outbound::set_own_listener(addr);
@@ -253,12 +253,7 @@ impl Shared {
 /// service serves (stored sources plus the built-in tools, less the tools
 /// a policy blocks).
 pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
-    anyhow::ensure!(
-        home.database().exists(),
-        "there is no catalog in {} yet",
-        home.dir.display()
-    );
-    let store = SqliteStore::open_read_only(&home.database())?;
+    let store = crate::store::open_existing(home.database_url().as_deref(), &home.database())?;
     let rules = Rules::new(store.policies()?);
     // Blocked tools are left out of exports, as they are of listings.
     Ok(

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 mod corpus;
+pub mod postgres;
 pub mod service;
 
 use std::path::{Path, PathBuf};

@@ -20,6 +20,7 @@ mod generate;
 mod install;
 mod logs;
 mod mcp;
+mod migrate;
 mod policies;
 mod tools;
 
@@ -259,6 +260,18 @@ executor uninstall                   # stop it and remove the unit"
     /// The installed service
     #[command(subcommand)]
     Service(ServiceCommand),
+
+    /// Bring the database's schema up to date (SQLite, or PostgreSQL for replicas)
+    #[command(
+        long_about = "Bring the database's schema up to date: the SQLite file in EXECUTOR_HOME, or \
+the PostgreSQL database in EXECUTOR_DATABASE_URL (or --database-url) that several executor replicas \
+share. The service does the same when it starts; run this first when replicas are deployed, so that \
+none of them starts on an old schema. Running it again changes nothing.",
+        after_help = "Examples:\n  \
+executor migrate                                              # the SQLite file\n  \
+EXECUTOR_DATABASE_URL=postgres://executor@db/executor executor migrate"
+    )]
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Parses the command line, runs the command and turns errors into a
@@ -269,6 +282,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => generate::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Migrate(args) => migrate::run(&args).map(|()| ExitCode::SUCCESS),
         command => with_runtime(command),
     };
     match result {
@@ -370,7 +384,9 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
             }
             Command::Uninstall => crate::cli::install::uninstall(&home).await,
             Command::Service(ServiceCommand::Status) => crate::cli::install::status(&home).await,
-            Command::Generate(_) => unreachable!("generate runs without a runtime"),
+            Command::Generate(_) | Command::Migrate(_) => {
+                unreachable!("generate and migrate run without a runtime")
+            }
         }
     })
 }

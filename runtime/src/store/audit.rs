@@ -31,18 +31,7 @@ pub(super) fn append(conn: &mut Connection, records: &[AuditRecord]) -> anyhow::
 }
 
 pub(super) fn read(conn: &Connection, filter: &AuditFilter) -> anyhow::Result<Vec<AuditRecord>> {
-    // A tool filter ending in `.` is a prefix; `%` and `_` in it are literal.
-    let tool_like = filter.tool.as_ref().map(|t| {
-        let escaped = t
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        if t.ends_with('.') {
-            format!("{escaped}%")
-        } else {
-            escaped
-        }
-    });
+    let tool_like = filter.tool.as_deref().map(tool_like);
     let mut statement = conn.prepare(
         "SELECT id, at, client, caller, via, tool, decision, outcome, duration_ms, bytes, execution
          FROM audit
@@ -70,4 +59,18 @@ pub(super) fn read(conn: &Connection, filter: &AuditFilter) -> anyhow::Result<Ve
         },
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A tool filter as a `LIKE` pattern (with `ESCAPE '\\'`): one ending in
+/// `.` is a prefix; `%` and `_` in it are literal.
+pub(super) fn tool_like(tool: &str) -> String {
+    let escaped = tool
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    if tool.ends_with('.') {
+        format!("{escaped}%")
+    } else {
+        escaped
+    }
 }

@@ -1,8 +1,9 @@
 //! Storage behind one interface: [`Store`] is what the core asks of it
 //! (sources and their catalogs, connections, policies, executions, OAuth
-//! tokens); [`SqliteStore`] (`sqlite.rs`) is the embedded implementation.
-//! A second backend is a second implementation of [`Store`], not an edit
-//! through the rooms.
+//! tokens); [`SqliteStore`] (`sqlite.rs`) is the embedded implementation,
+//! [`PostgresStore`] (`postgres.rs`) the shared one for several replicas.
+//! [`open`] picks one: PostgreSQL when a database URL is given, else
+//! SQLite.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,9 +14,50 @@ use serde::{Deserialize, Serialize};
 
 mod audit;
 mod clients;
+mod postgres;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// The store for a home: PostgreSQL at `database_url` when there is one
+/// (`EXECUTOR_DATABASE_URL`), else SQLite at `sqlite_path`. Either is
+/// brought up to date first.
+pub fn open(
+    database_url: Option<&str>,
+    sqlite_path: &std::path::Path,
+) -> anyhow::Result<Box<dyn Store>> {
+    Ok(match database_url {
+        Some(url) => Box::new(PostgresStore::open(url)?),
+        None => Box::new(SqliteStore::open(sqlite_path)?),
+    })
+}
+
+/// The store for reading only, beside a running service (`executor
+/// generate`): it must exist and be set up already.
+pub fn open_existing(
+    database_url: Option<&str>,
+    sqlite_path: &std::path::Path,
+) -> anyhow::Result<Box<dyn Store>> {
+    Ok(match database_url {
+        Some(url) => Box::new(PostgresStore::open_existing(url)?),
+        None => {
+            anyhow::ensure!(
+                sqlite_path.exists(),
+                "there is no catalog in {} yet",
+                sqlite_path.parent().unwrap_or(sqlite_path).display()
+            );
+            Box::new(SqliteStore::open_read_only(sqlite_path)?)
+        }
+    })
+}
+
+/// `len` random bytes as hex, for ids.
+fn random_hex(len: usize) -> anyhow::Result<String> {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(hex::encode(bytes))
+}
 
 /// The states of an execution. `paused` waits for a person; `approved`
 /// is claimed by the resume that runs it; the rest are final.

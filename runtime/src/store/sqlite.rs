@@ -276,7 +276,7 @@ impl Store for SqliteStore {
         action: generator::ir::Policy,
         position: Option<usize>,
     ) -> anyhow::Result<crate::policy::Rule> {
-        let id = format!("pol_{}", random_hex(6)?);
+        let id = format!("pol_{}", super::random_hex(6)?);
         let tx = self.conn.transaction()?;
         let count: i64 = tx.query_row("SELECT COUNT(*) FROM policies", [], |r| r.get(0))?;
         let position = position.map_or(count as usize + 1, |p| p.clamp(1, count as usize + 1));
@@ -325,7 +325,7 @@ impl Store for SqliteStore {
         rule: Option<&str>,
         ttl_seconds: i64,
     ) -> anyhow::Result<Execution> {
-        let id = format!("exec_{}", random_hex(10)?);
+        let id = format!("exec_{}", super::random_hex(10)?);
         let now = now();
         let execution = Execution {
             id,
@@ -712,13 +712,6 @@ fn split_key(key: &str) -> anyhow::Result<(&str, &str, &str)> {
         (Some(i), Some(o), Some(n)) => Ok((i, o, n)),
         _ => anyhow::bail!("{key:?} is not a connection key"),
     }
-}
-
-/// `len` random bytes as hex, for ids.
-fn random_hex(len: usize) -> anyhow::Result<String> {
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(hex::encode(bytes))
 }
 
 /// A stored row; its `kind` column is kept for people reading the

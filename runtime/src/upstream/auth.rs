@@ -6,7 +6,6 @@
 use rmcp::transport::auth::{AuthError, AuthorizationManager, CredentialStore, StoredCredentials};
 
 use crate::home::Home;
-use crate::store::Store as _;
 
 /// A source's OAuth tokens, sealed in the store (opened per use: the
 /// store's own connection and the home's key).
@@ -36,7 +35,8 @@ impl SealedCredentials {
 #[async_trait::async_trait]
 impl CredentialStore for SealedCredentials {
     async fn load(&self) -> Result<Option<StoredCredentials>, AuthError> {
-        let store = crate::store::SqliteStore::open(&self.home.database()).map_err(store_error)?;
+        let store = crate::store::open(self.home.database_url().as_deref(), &self.home.database())
+            .map_err(store_error)?;
         let Some(sealed) = store.connection_tokens(&self.key).map_err(store_error)? else {
             return Ok(None);
         };
@@ -50,7 +50,8 @@ impl CredentialStore for SealedCredentials {
         let secrets = self.home.secret_box().map_err(store_error)?;
         let sealed = secrets.seal(&text, &self.place()).map_err(store_error)?;
         let mut store =
-            crate::store::SqliteStore::open(&self.home.database()).map_err(store_error)?;
+            crate::store::open(self.home.database_url().as_deref(), &self.home.database())
+                .map_err(store_error)?;
         store
             .set_connection_tokens(&self.key, &sealed)
             .map_err(store_error)
@@ -58,7 +59,8 @@ impl CredentialStore for SealedCredentials {
 
     async fn clear(&self) -> Result<(), AuthError> {
         let mut store =
-            crate::store::SqliteStore::open(&self.home.database()).map_err(store_error)?;
+            crate::store::open(self.home.database_url().as_deref(), &self.home.database())
+                .map_err(store_error)?;
         store
             .clear_connection_tokens(&self.key)
             .map_err(store_error)
