@@ -3,7 +3,8 @@
 //! answers, including the ones that must happen once (a pause answered, a
 //! run claimed, a refresh token used). Then two executor replicas on one
 //! PostgreSQL database: a call paused through one is approved through the
-//! other, and the upstream sees it once.
+//! other, and the upstream sees it once; a policy or a source added through
+//! one reaches the other within a second.
 
 mod support;
 
@@ -419,4 +420,51 @@ async fn a_pause_made_through_one_replica_is_approved_through_another_once() {
         .filter(|l| l.as_str() == "POST /v1/items")
         .count();
     assert_eq!(posts, 1, "the upstream saw the call once");
+
+    // Changes reach the replica already running: a policy added through
+    // A blocks the tool on B, a source added through A is callable on B,
+    // each within a second.
+    let within_a_second = |what: &str| {
+        let started = std::time::Instant::now();
+        let what = what.to_owned();
+        move || {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(1),
+                "{what} did not reach the other replica within a second"
+            );
+        }
+    };
+    let (status, added) = a
+        .post(
+            "/api/policies",
+            json!({"pattern": "echo.*.*.items.getItem", "action": "block"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{added}");
+    let check = within_a_second("a policy");
+    loop {
+        let (_, read) = b.invoke("echo.items.getItem", json!({"id": 1})).await;
+        if read["ok"] == false {
+            assert_eq!(read["error"]["code"], "tool_blocked", "{read}");
+            break;
+        }
+        check();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    a.add_openapi(json!({
+        "spec": support::fixtures().join("service/echo.yaml").display().to_string(),
+        "namespace": "second",
+        "baseUrl": format!("{upstream}/v1"),
+    }))
+    .await;
+    let check = within_a_second("a source");
+    loop {
+        let (_, found) = b.invoke("second.items.getItem", json!({"id": 7})).await;
+        if found["ok"] == true {
+            break;
+        }
+        assert_eq!(found["error"]["code"], "tool_not_found", "{found}");
+        check();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

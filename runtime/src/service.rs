@@ -54,6 +54,25 @@ pub async fn run(home: Home, host: IpAddr, port: u16) -> anyhow::Result<()> {
             }
         }
     });
+    // Replicas on one PostgreSQL database: another's change (a source, a
+    // policy, a connection) reloads this one's catalog, and its MCP
+    // clients get `list_changed`. Changes that arrive together are read
+    // once.
+    let (others, mut other_changed) = tokio::sync::mpsc::unbounded_channel::<()>();
+    state.store().watch(Box::new(move || {
+        let _ = others.send(());
+    }))?;
+    let watch_state = state.clone();
+    tokio::spawn(async move {
+        while other_changed.recv().await.is_some() {
+            while other_changed.try_recv().is_ok() {}
+            let reloading = watch_state.clone();
+            let reloaded = tokio::task::spawn_blocking(move || reloading.reload()).await;
+            if let Ok(Err(e)) = reloaded {
+                tracing::warn!("reloading after another replica's change failed: {e:#}");
+            }
+        }
+    });
     let info = ServiceInfo {
         pid: std::process::id(),
         url: format!("http://{addr}"),

@@ -384,6 +384,15 @@ pub trait Store: Send {
 
     /// Deletes audit records older than `before` (ms since the epoch).
     fn prune_audit(&mut self, before: i64) -> anyhow::Result<usize>;
+
+    /// Calls `changed` (from a thread of its own) whenever another process
+    /// changed what the live catalog is built from: sources, policies,
+    /// connections. Only a shared store has other writers; SQLite's one
+    /// service makes every change itself.
+    fn watch(&self, changed: Box<dyn Fn() + Send>) -> anyhow::Result<()> {
+        drop(changed);
+        Ok(())
+    }
 }
 
 /// One call on record. Never an input, an output or a secret.

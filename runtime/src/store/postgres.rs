@@ -148,6 +148,20 @@ impl Connection {
 
 pub struct PostgresStore {
     jobs: mpsc::Sender<Job>,
+    url: String,
+    /// This store's own name in change notifications, so that it does not
+    /// reload for its own changes.
+    origin: String,
+}
+
+/// The channel replicas announce changes on (`NOTIFY`, `LISTEN`).
+const CHANGES: &str = "executor_changes";
+
+/// Tells the other replicas that the live catalog's inputs changed; sent
+/// when the transaction it is part of commits.
+fn announce(client: &mut impl postgres::GenericClient, origin: &str) -> anyhow::Result<()> {
+    client.execute("SELECT pg_notify($1, $2)", &[&CHANGES, &origin])?;
+    Ok(())
 }
 
 impl PostgresStore {
@@ -182,12 +196,15 @@ impl PostgresStore {
     fn connect(url: &str) -> anyhow::Result<PostgresStore> {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (ready, started) = mpsc::channel::<anyhow::Result<()>>();
-        let url = url.to_owned();
+        let own_url = url.to_owned();
         std::thread::Builder::new()
             .name("executor-postgres".into())
             .spawn(move || {
-                let mut connection = match connect(&url) {
-                    Ok(client) => Connection { url, client },
+                let mut connection = match connect(&own_url) {
+                    Ok(client) => Connection {
+                        url: own_url,
+                        client,
+                    },
                     Err(e) => {
                         let _ = ready.send(Err(e));
                         return;
@@ -202,7 +219,11 @@ impl PostgresStore {
         started
             .recv()
             .context("the PostgreSQL connection's thread ended")??;
-        Ok(PostgresStore { jobs })
+        Ok(PostgresStore {
+            jobs,
+            origin: format!("{}-{}", std::process::id(), super::random_hex(8)?),
+            url: url.to_owned(),
+        })
     }
 
     /// Runs `f` on the connection's thread and waits for its answer.
@@ -429,10 +450,12 @@ impl Store for PostgresStore {
             serde_json::to_string(&record.tools)?,
             serde_json::to_string(&record.diagnostics)?,
         ];
-        self.run(move |c| {
+        let announced = self.origin.clone();
+        self.transaction(move |tx| {
             let [namespace, kind, origin, document, options, integration, tools, diagnostics] =
                 &values;
-            c.client()?.execute(
+            announce(tx, &announced)?;
+            tx.execute(
                 "INSERT INTO sources (namespace, kind, origin, document, options, integration, tools, diagnostics, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
                  ON CONFLICT (namespace) DO UPDATE SET
@@ -447,10 +470,10 @@ impl Store for PostgresStore {
 
     fn remove_source(&mut self, namespace: &str) -> anyhow::Result<bool> {
         let namespace = namespace.to_owned();
-        self.run(move |c| {
-            Ok(c.client()?
-                .execute("DELETE FROM sources WHERE namespace = $1", &[&namespace])?
-                > 0)
+        let announced = self.origin.clone();
+        self.transaction(move |tx| {
+            announce(tx, &announced)?;
+            Ok(tx.execute("DELETE FROM sources WHERE namespace = $1", &[&namespace])? > 0)
         })
     }
 
@@ -486,9 +509,11 @@ impl Store for PostgresStore {
     ) -> anyhow::Result<crate::policy::Rule> {
         let id = format!("pol_{}", super::random_hex(6)?);
         let pattern = pattern.to_owned();
+        let announced = self.origin.clone();
         self.transaction(move |tx| {
             // Policies change one at a time across replicas.
             tx.execute("LOCK TABLE policies IN EXCLUSIVE MODE", &[])?;
+            announce(tx, &announced)?;
             let count: i64 = tx.query_one("SELECT COUNT(*) FROM policies", &[])?.get(0);
             let position = position.map_or(count as usize + 1, |p| p.clamp(1, count as usize + 1));
             tx.execute(
@@ -507,8 +532,10 @@ impl Store for PostgresStore {
 
     fn remove_policy(&mut self, id: &str) -> anyhow::Result<bool> {
         let id = id.to_owned();
+        let announced = self.origin.clone();
         self.transaction(move |tx| {
             tx.execute("LOCK TABLE policies IN EXCLUSIVE MODE", &[])?;
+            announce(tx, &announced)?;
             let removed = tx.execute("DELETE FROM policies WHERE id = $1", &[&id])? > 0;
             renumber(tx, None)?;
             Ok(removed)
@@ -517,8 +544,10 @@ impl Store for PostgresStore {
 
     fn move_policy(&mut self, id: &str, position: usize) -> anyhow::Result<bool> {
         let id = id.to_owned();
+        let announced = self.origin.clone();
         self.transaction(move |tx| {
             tx.execute("LOCK TABLE policies IN EXCLUSIVE MODE", &[])?;
+            announce(tx, &announced)?;
             let exists = tx
                 .query_opt("SELECT 1 FROM policies WHERE id = $1", &[&id])?
                 .is_some();
@@ -631,9 +660,11 @@ impl Store for PostgresStore {
             serde_json::to_string(auth)?,
             sealed_secret.to_owned(),
         ];
-        self.run(move |c| {
+        let announced = self.origin.clone();
+        self.transaction(move |tx| {
             let [integration, owner, name, auth, secret] = &values;
-            c.client()?.execute(
+            announce(tx, &announced)?;
+            tx.execute(
                 "INSERT INTO connections (integration, owner, name, auth, secrets, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (integration, owner, name) DO UPDATE SET auth = excluded.auth, secrets = excluded.secrets, tokens = NULL",
@@ -716,9 +747,11 @@ impl Store for PostgresStore {
         name: &str,
     ) -> anyhow::Result<bool> {
         let key = [integration.to_owned(), owner.to_owned(), name.to_owned()];
-        self.run(move |c| {
+        let announced = self.origin.clone();
+        self.transaction(move |tx| {
             let [integration, owner, name] = &key;
-            Ok(c.client()?.execute(
+            announce(tx, &announced)?;
+            Ok(tx.execute(
                 "DELETE FROM connections WHERE integration = $1 AND owner = $2 AND name = $3",
                 &[integration, owner, name],
             )? > 0)
@@ -1027,4 +1060,44 @@ impl Store for PostgresStore {
                 .execute("DELETE FROM audit WHERE at < $1", &[&before])? as usize)
         })
     }
+
+    fn watch(&self, changed: Box<dyn Fn() + Send>) -> anyhow::Result<()> {
+        let (url, origin) = (self.url.clone(), self.origin.clone());
+        // A connection of its own that only listens. When it is lost,
+        // whatever was announced meanwhile is unknown: it reconnects and
+        // reports a change, so the catalog is read again.
+        std::thread::Builder::new()
+            .name("executor-postgres-listen".into())
+            .spawn(move || {
+                let mut first = true;
+                loop {
+                    match listen(&url, &origin, &*changed, !first) {
+                        Ok(()) => {}
+                        Err(e) => tracing::warn!("listening for other replicas' changes: {e:#}"),
+                    }
+                    first = false;
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            })
+            .context("cannot start the PostgreSQL listener's thread")?;
+        Ok(())
+    }
+}
+
+/// Listens until the connection ends, calling `changed` for every change
+/// another store announced (and once at the start after a reconnect).
+fn listen(url: &str, origin: &str, changed: &dyn Fn(), missed: bool) -> anyhow::Result<()> {
+    let mut client = connect(url)?;
+    client.batch_execute(&format!("LISTEN {CHANGES}"))?;
+    if missed {
+        changed();
+    }
+    let mut notifications = client.notifications();
+    let mut iter = notifications.blocking_iter();
+    while let Some(notification) = postgres::fallible_iterator::FallibleIterator::next(&mut iter)? {
+        if notification.payload() != origin {
+            changed();
+        }
+    }
+    Ok(())
 }
