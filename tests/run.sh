@@ -20,11 +20,16 @@ if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   echo "tests/run.sh: installing Debian's chromium for the web UI tests"
   apt_get update -qq && apt_get install -y -qq chromium
 fi
-# The store tests start throwaway PostgreSQL clusters (initdb, postgres)
-# from Debian's postgresql (set PG_BIN to use other binaries).
+# The store and replica tests start throwaway PostgreSQL clusters (initdb,
+# postgres) from Debian's postgresql (set PG_BIN to use other binaries) and
+# put Debian's nginx in front of replicas.
 if [ -z "${PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "tests/run.sh: installing Debian's postgresql for the PostgreSQL store tests"
   apt_get update -qq && apt_get install -y -qq postgresql
+fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "tests/run.sh: installing Debian's nginx for the replica tests"
+  apt_get update -qq && apt_get install -y -qq nginx
 fi
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error

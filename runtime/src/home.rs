@@ -52,25 +52,24 @@ impl Home {
             .filter(|url| !url.trim().is_empty())
     }
 
+    /// The owner's token: `EXECUTOR_TOKEN_FILE` when set (replicas behind
+    /// one load balancer share it), else `token` in the home.
     pub fn token_path(&self) -> PathBuf {
-        self.dir.join("token")
+        file_setting("EXECUTOR_TOKEN_FILE").unwrap_or_else(|| self.dir.join("token"))
     }
 
     /// The token for MCP clients: it opens `/mcp` only (agents must not
     /// hold the owner's token, which also opens the REST API and so could
     /// approve their own paused calls).
     pub fn mcp_token_path(&self) -> PathBuf {
-        self.dir.join("mcp-token")
+        file_setting("EXECUTOR_MCP_TOKEN_FILE").unwrap_or_else(|| self.dir.join("mcp-token"))
     }
 
     /// The key that seals stored secrets: `EXECUTOR_SECRET_KEY_FILE` when
     /// set (replicas on one database must share it), else `secret.key` in
     /// the home.
     pub fn key_path(&self) -> PathBuf {
-        match std::env::var_os("EXECUTOR_SECRET_KEY_FILE").filter(|p| !p.is_empty()) {
-            Some(path) => PathBuf::from(path),
-            None => self.dir.join("secret.key"),
-        }
+        file_setting("EXECUTOR_SECRET_KEY_FILE").unwrap_or_else(|| self.dir.join("secret.key"))
     }
 
     /// Where the running service writes its address and process id.
@@ -221,6 +220,25 @@ pub const DEFAULT_APPROVAL_TTL: i64 = 24 * 60 * 60;
 
 /// `EXECUTOR_APPROVAL_TIMEOUT` (seconds) or the default.
 /// `EXECUTOR_APPROVAL_TIMEOUT` (seconds) or the default.
+/// A file named by an environment variable, when it is set and not empty.
+fn file_setting(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// `EXECUTOR_ALLOWED_HOSTS`: more names (`host` or `host:port`, comma
+/// separated) requests may address the service by, besides its loopback
+/// address: a load balancer's name in front of several replicas.
+pub fn allowed_hosts() -> Vec<String> {
+    std::env::var("EXECUTOR_ALLOWED_HOSTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
 pub fn approval_ttl() -> anyhow::Result<i64> {
     match std::env::var("EXECUTOR_APPROVAL_TIMEOUT") {
         Ok(text) => text

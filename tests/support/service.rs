@@ -72,14 +72,22 @@ impl Service {
             if let Ok(bytes) = std::fs::read(home.join("service.json")) {
                 let info: Value = serde_json::from_slice(&bytes).unwrap();
                 if !own_pid || info["pid"].as_u64() == Some(u64::from(child.id())) {
-                    let token = std::fs::read_to_string(home.join("token"))
+                    // Replicas may share token files named in their environment.
+                    let file = |variable: &str, default: &str| {
+                        env.iter()
+                            .find(|(k, _)| *k == variable)
+                            .map(|(_, v)| std::path::PathBuf::from(v))
+                            .unwrap_or_else(|| home.join(default))
+                    };
+                    let token = std::fs::read_to_string(file("EXECUTOR_TOKEN_FILE", "token"))
                         .unwrap()
                         .trim()
                         .to_owned();
-                    let mcp_token = std::fs::read_to_string(home.join("mcp-token"))
-                        .unwrap()
-                        .trim()
-                        .to_owned();
+                    let mcp_token =
+                        std::fs::read_to_string(file("EXECUTOR_MCP_TOKEN_FILE", "mcp-token"))
+                            .unwrap()
+                            .trim()
+                            .to_owned();
                     return Service {
                         home: home.to_path_buf(),
                         url: info["url"].as_str().unwrap().to_owned(),

@@ -1,6 +1,7 @@
 //! Who may talk to the service: requests must name the service itself in
 //! `Host` (and `Origin`, when a browser sends one), which defeats DNS
-//! rebinding; every `/api` route but `/api/health` needs the bearer token,
+//! rebinding; every `/api` route but `/api/health`, `/api/ready` and
+//! `/api/openapi.json` needs the bearer token,
 //! or a web UI session cookie with its CSRF token (see `web`).
 
 use std::sync::Arc;

@@ -18,12 +18,13 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         title = "executor",
         description = "The management API of executor: run tools, list and search the catalog, \
 manage sources' connections, policies, paused executions, clients and the audit log. Every route \
-but `/api/health` and `/api/openapi.json` needs the owner's token (`Authorization: Bearer ...`). \
+but `/api/health`, `/api/ready` and `/api/openapi.json` needs the owner's token (`Authorization: Bearer ...`). \
 Answers are envelopes: `{\"ok\": true, \"data\": ...}` or `{\"ok\": false, \"error\": {code, message, ...}}`.",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(
         super::health,
+        super::ready,
         openapi_json,
         super::api::invoke_tool,
         super::execute::execute,
@@ -151,6 +152,15 @@ pub struct Health {
     /// `executor`.
     service: String,
     version: String,
+}
+
+/// `GET /api/ready`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described
+pub struct Ready {
+    ok: bool,
+    /// `sqlite` or `postgres`.
+    store: String,
 }
 
 /// executor's error codes, from the one enum the envelope uses.

@@ -4,6 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /api/health` | liveness (no token needed) |
+//! | `GET /api/ready` | readiness: the database answers (no token needed; 503 when it does not) |
 //! | `GET /api/openapi.json` | this API, described as OpenAPI 3.1 (`described.rs`; no token needed) |
 //! | `POST /api/tools/invoke/{tool path}` | run a tool: `{ok: true, data}` or `{ok: false, error}` |
 //! | `POST /api/execute` | run a code-mode script `{code}`: `{ok, data, logs}` or `{ok: false, error, logs}` |
@@ -42,7 +43,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -125,6 +126,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(crate::http::web::page_headers));
     Router::new()
         .route("/api/health", get(health))
+        .route("/api/ready", get(ready))
         .route("/api/openapi.json", get(described::openapi_json))
         .route("/oauth/callback", get(oauth_callback))
         .route(
@@ -435,6 +437,45 @@ fn status_of(code: ErrorCode) -> StatusCode {
 async fn health() -> Response {
     axum::Json(json!({ "ok": true, "service": "executor", "version": env!("CARGO_PKG_VERSION") }))
         .into_response()
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/ready",
+    tag = "meta",
+    summary = "Readiness: the database answers (for load balancers; no token needed)",
+    security(()),
+    responses(
+        (status = 200, description = "Ready: `{ok: true, store}` with `sqlite` or `postgres`", body = crate::http::described::Ready),
+        (status = 503, description = "The database does not answer", body = crate::http::described::Failure)
+    )
+)]
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let checked = state.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let store = checked.store();
+        store.ping().map(|()| store.backend())
+    })
+    .await;
+    match answer {
+        Ok(Ok(backend)) => axum::Json(json!({ "ok": true, "store": backend })).into_response(),
+        Ok(Err(e)) => {
+            // The cause goes to the log; the route needs no token.
+            tracing::warn!("readiness: the database does not answer: {e:#}");
+            failure(
+                StatusCode::SERVICE_UNAVAILABLE,
+                error(
+                    ErrorCode::InternalError,
+                    "not ready: the database does not answer (the cause is in executor's log)",
+                    None,
+                ),
+            )
+        }
+        Err(_) => failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error(ErrorCode::InternalError, "not ready", None),
+        ),
+    }
 }
 
 /// Until the web UI exists: what is running and where to go from here.

@@ -4,6 +4,11 @@
 //! calls took it to 3 GB). This wraps it and, past [`max_sessions`], closes
 //! the least recently used session. A closed session's client gets 404 on
 //! its next request and, as MCP says, starts a new one.
+//!
+//! With `EXECUTOR_REPLICA=<name>` every session id starts with `<name>-`,
+//! so that a load balancer in front of several replicas sends a session's
+//! requests to the replica that holds it (`deploy/nginx.conf` routes on the
+//! prefix of `Mcp-Session-Id`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,6 +29,8 @@ pub fn max_sessions() -> usize {
 pub struct CappedSessions {
     inner: LocalSessionManager,
     max: usize,
+    /// `<replica>-`, or empty.
+    prefix: String,
     /// When each live session was last used.
     used: Mutex<HashMap<SessionId, Instant>>,
 }
@@ -33,6 +40,7 @@ impl CappedSessions {
         CappedSessions {
             inner: LocalSessionManager::default(),
             max,
+            prefix: replica().map(|r| format!("{r}-")).unwrap_or_default(),
             used: Mutex::default(),
         }
     }
@@ -67,12 +75,42 @@ impl CappedSessions {
     }
 }
 
+/// `EXECUTOR_REPLICA`: this replica's name among several (letters, digits
+/// and `_`, at most 32), which starts its MCP session ids.
+pub fn replica() -> Option<String> {
+    let name = std::env::var("EXECUTOR_REPLICA").ok()?;
+    let valid = !name.is_empty()
+        && name.len() <= 32
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        tracing::warn!(
+            "EXECUTOR_REPLICA={name:?} is not a replica name (letters, digits and _): ignored"
+        );
+    }
+    valid.then_some(name)
+}
+
 impl SessionManager for CappedSessions {
     type Error = <LocalSessionManager as SessionManager>::Error;
     type Transport = <LocalSessionManager as SessionManager>::Transport;
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
-        let (id, transport) = self.inner.create_session().await?;
+        let (id, transport) = if self.prefix.is_empty() {
+            self.inner.create_session().await?
+        } else {
+            // rmcp's own `create_session`, with the replica's name in front
+            // of a random id.
+            let mut bytes = [0u8; 16];
+            getrandom::fill(&mut bytes).unwrap_or_else(|e| panic!("no randomness: {e}"));
+            let id = SessionId::from(format!("{}{}", self.prefix, hex::encode(bytes)));
+            let (handle, worker) =
+                rmcp::transport::streamable_http_server::session::local::create_local_session(
+                    id.clone(),
+                    self.inner.session_config.clone(),
+                );
+            self.inner.sessions.write().await.insert(id.clone(), handle);
+            (id, rmcp::transport::WorkerTransport::spawn(worker))
+        };
         let evicted = {
             let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
             // Sessions that ended by themselves (idle timeout, DELETE) are

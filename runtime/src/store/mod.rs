@@ -385,6 +385,12 @@ pub trait Store: Send {
     /// Deletes audit records older than `before` (ms since the epoch).
     fn prune_audit(&mut self, before: i64) -> anyhow::Result<usize>;
 
+    /// Whether the database answers (readiness): a trivial query.
+    fn ping(&self) -> anyhow::Result<()>;
+
+    /// Which backend this is: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
     /// Calls `changed` (from a thread of its own) whenever another process
     /// changed what the live catalog is built from: sources, policies,
     /// connections. Only a shared store has other writers; SQLite's one

@@ -259,7 +259,14 @@ impl PostgresStore {
 fn connect(url: &str) -> anyhow::Result<Client> {
     // Where the password would be in the URL, it is not repeated.
     let shown = url.split('@').next_back().unwrap_or(url);
-    Client::connect(url, NoTls).with_context(|| {
+    let mut config: postgres::Config = url
+        .parse()
+        .with_context(|| format!("EXECUTOR_DATABASE_URL is not a PostgreSQL URL ({shown})"))?;
+    // A database that does not answer is an error, not a hang.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(5));
+    }
+    config.connect(NoTls).with_context(|| {
         format!(
             "cannot connect to PostgreSQL at {shown} (EXECUTOR_DATABASE_URL; TLS to the \
              database is not supported yet: reach it over loopback or a private network)"
@@ -1059,6 +1066,17 @@ impl Store for PostgresStore {
             Ok(c.client()?
                 .execute("DELETE FROM audit WHERE at < $1", &[&before])? as usize)
         })
+    }
+
+    fn ping(&self) -> anyhow::Result<()> {
+        self.run(|c| {
+            c.client()?.simple_query("SELECT 1")?;
+            Ok(())
+        })
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
     }
 
     fn watch(&self, changed: Box<dyn Fn() + Send>) -> anyhow::Result<()> {

@@ -642,6 +642,15 @@ impl Store for SqliteStore {
             .execute("DELETE FROM audit WHERE at < ?1", [before])?)
     }
 
+    fn ping(&self) -> anyhow::Result<()> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
     fn catalog(&self) -> anyhow::Result<Catalog<generator::ir::SchemaText>> {
         let mut catalog = Catalog::default();
         for source in self.sources()? {
