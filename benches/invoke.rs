@@ -28,6 +28,12 @@ mod scale;
 #[path = "product.rs"]
 mod product;
 
+// Issue 21's figures: one replica on SQLite, one on PostgreSQL, three
+// behind nginx (`-- replicas`, only when asked: it needs PostgreSQL and
+// nginx from Debian).
+#[path = "replicas.rs"]
+mod replicas;
+
 const SEQUENTIAL: usize = 3000;
 const CONCURRENCY: usize = 16;
 const LOAD_SECONDS: u64 = 4;
@@ -40,7 +46,7 @@ fn main() {
         .build()
         .unwrap();
     // `cargo bench --bench invoke -- mcp` runs one part: invoke, mcp, proxy,
-    // search, load, code or scale.
+    // search, load, code, scale or replicas (that one only when named).
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     if run("invoke") {
@@ -60,6 +66,9 @@ fn main() {
     }
     if run("code") {
         rt.block_on(code_bench());
+    }
+    if only.as_deref() == Some("replicas") {
+        rt.block_on(replicas::replicas_bench());
     }
     if run("scale") {
         rt.block_on(scale::scale_bench());
