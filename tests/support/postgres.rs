@@ -42,19 +42,63 @@ fn is_root() -> bool {
     std::os::unix::fs::MetadataExt::uid(&probe.as_file().metadata().unwrap()) == 0
 }
 
-/// `program` with `args`, as `nobody` when this process is root.
+/// `program` with `args`, as `nobody` when this process is root, killed
+/// when the thread that started it ends (util-linux `setpriv`), so that no
+/// server outlives its test.
 fn command(program: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("setpriv");
     if is_root() {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-            .arg(program)
-            .args(args);
-        c
-    } else {
-        let mut c = Command::new(program);
-        c.args(args);
-        c
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
     }
+    c.args(["--pdeathsig=KILL", "--"]).arg(program).args(args);
+    c
+}
+
+/// The cluster a whole test process shares when `EXECUTOR_TEST_STORE` is
+/// `postgres` (tests/run.sh runs the behaviour tests again that way):
+/// started on first use from a thread that lives as long as the process,
+/// so the server ends with it. Folders of earlier processes that are gone
+/// are removed first.
+pub fn shared() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix("executor-pg-")
+                .and_then(|rest| rest.split('-').next())
+            else {
+                continue;
+            };
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cluster = Cluster::start();
+            sender.send(cluster.url("postgres")).unwrap();
+            // Holds the cluster (and the server's parent thread) until the
+            // process exits.
+            loop {
+                std::thread::park();
+            }
+        });
+        receiver.recv().unwrap()
+    })
+}
+
+/// A new database on the shared cluster, its URL.
+pub fn shared_database() -> String {
+    let admin = shared().to_owned();
+    let name = format!("t_{}", rand_u64());
+    off_runtime(|| {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+    });
+    admin.replace("/postgres", &format!("/{name}"))
 }
 
 impl Cluster {

@@ -31,7 +31,28 @@ pub struct Service {
     pub token: String,
     /// What MCP clients hold: it opens `/mcp` only.
     pub mcp_token: String,
+    /// The PostgreSQL database it runs on, if not SQLite.
+    pub database_url: Option<String>,
     child: Child,
+}
+
+/// With `EXECUTOR_TEST_STORE=postgres` every service of the test runs on a
+/// PostgreSQL database of its own (on the process's shared cluster), kept
+/// for its home across restarts; otherwise on SQLite in its home.
+fn test_database(home: &Path, env: &[(&str, &str)]) -> Option<String> {
+    if let Some((_, url)) = env.iter().find(|(k, _)| *k == "EXECUTOR_DATABASE_URL") {
+        return Some((*url).to_owned());
+    }
+    if std::env::var("EXECUTOR_TEST_STORE").as_deref() != Ok("postgres") {
+        return None;
+    }
+    let file = home.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    let url = super::postgres::shared_database();
+    std::fs::write(&file, &url).unwrap();
+    Some(url)
 }
 
 impl Service {
@@ -58,6 +79,10 @@ impl Service {
         own_pid: bool,
     ) -> Service {
         let _ = std::fs::remove_file(home.join("service.json"));
+        let database_url = test_database(home, env);
+        if let Some(url) = &database_url {
+            command.env("EXECUTOR_DATABASE_URL", url);
+        }
         let mut child = command
             .env("EXECUTOR_HOME", home)
             .env("EXECUTOR_LOG", "warn")
@@ -93,6 +118,7 @@ impl Service {
                         url: info["url"].as_str().unwrap().to_owned(),
                         token,
                         mcp_token,
+                        database_url,
                         child,
                     };
                 }
@@ -152,7 +178,11 @@ impl Service {
     }
 
     pub fn cli_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(EXE)
+        let mut command = Command::new(EXE);
+        if let Some(url) = &self.database_url {
+            command.env("EXECUTOR_DATABASE_URL", url);
+        }
+        let mut child = command
             .args(args)
             .env("EXECUTOR_HOME", &self.home)
             .env("EXECUTOR_PORT", "0")
