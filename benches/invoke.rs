@@ -400,8 +400,7 @@ async fn invoke_bench() {
             us(n.1),
             pct(nr)
         );
-        let _ = nginx.kill();
-        let _ = nginx.wait();
+        stop_nginx(&mut nginx);
     } else {
         println!(
             "| through nginx | not measured: install nginx (apt-get install nginx-light) | | |"
@@ -483,6 +482,23 @@ fn start_nginx(upstream: &str) -> Option<(u16, tempfile::TempDir, std::process::
         std::thread::sleep(Duration::from_millis(20));
     }
     Some((port, dir, child))
+}
+
+/// SIGTERM, so that nginx's master stops its workers (after a SIGKILL
+/// they would live on, holding the port), then waits for it.
+fn stop_nginx(nginx: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &nginx.id().to_string()])
+        .status();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(_)) = nginx.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = nginx.kill();
+    let _ = nginx.wait();
 }
 
 struct Target {

@@ -50,7 +50,10 @@ fn replica(env: &[(&str, String)]) -> Replica {
             let info: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
             break info["url"].as_str().unwrap().to_owned();
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "the replica did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the replica did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     Replica {
@@ -75,7 +78,10 @@ fn nginx(dir: &Path, replicas: &[Replica], port: u16) -> Child {
         );
     }
     conf = conf.replace("listen 8080;", &format!("listen 127.0.0.1:{port};"));
-    conf = conf.replace("worker_processes 1;", "worker_processes 1;\nerror_log stderr;");
+    conf = conf.replace(
+        "worker_processes 1;",
+        "worker_processes 1;\nerror_log stderr;",
+    );
     conf = conf.replace("http {", "http {\n    access_log off;");
     std::fs::create_dir_all(dir.join("logs")).unwrap();
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
@@ -93,7 +99,10 @@ fn nginx(dir: &Path, replicas: &[Replica], port: u16) -> Child {
         .expect("Debian's nginx");
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(5), "nginx did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "nginx did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child
@@ -166,7 +175,9 @@ pub async fn replicas_bench() {
         super::CONCURRENCY,
         super::LOAD_SECONDS
     );
-    println!("| setup | read p50 / p99 | read throughput | paused write p50 / p99 | paused write throughput |");
+    println!(
+        "| setup | read p50 / p99 | read throughput | paused write p50 / p99 | paused write throughput |"
+    );
     println!("|---|---|---|---|---|");
 
     // One replica on SQLite.
@@ -228,8 +239,7 @@ pub async fn replicas_bench() {
             token.trim(),
         )
         .await;
-        let _ = balancer.kill();
-        let _ = balancer.wait();
+        super::stop_nginx(&mut balancer);
     }
     println!();
 }

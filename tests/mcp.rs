@@ -286,7 +286,7 @@ async fn upstream_mcp_servers_over_stdio_and_http_join_the_catalog() {
     assert_eq!(r.1["error"]["code"], "invalid_input", "{}", r.1);
     let (_, sources) = service.get("/api/sources").await;
     assert!(!sources.to_string().contains("env-secret-123"));
-    let db = std::fs::read(home.path().join("executor.db")).unwrap();
+    let db = service.stored();
     assert!(
         !db.windows(14).any(|w| w == b"env-secret-123"),
         "the env secret is stored in clear"

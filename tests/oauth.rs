@@ -300,7 +300,7 @@ async fn authorization_code_with_pkce_refreshes_and_survives_a_restart() {
     let (_, listed) = service.get("/api/connections").await;
     assert_eq!(listed["data"][0]["auth"]["type"], "oauth2");
     assert!(!listed.to_string().contains("rt-"), "{listed}");
-    let db = std::fs::read(home.path().join("executor.db")).unwrap();
+    let db = service.stored();
     assert!(!db.windows(4).any(|w| w == b"rt-3" || w == b"at-3"));
 }
 

@@ -40,6 +40,11 @@ if [ ! -x target/schemathesis/bin/schemathesis ] || ! cmp -s tests/python/requir
   cp tests/python/requirements.txt target/schemathesis/requirements.txt
 fi
 cargo test --workspace --locked
+# The behaviour tests once more with every service on PostgreSQL (a
+# throwaway cluster per test process; tests/support/postgres.rs).
+EXECUTOR_TEST_STORE=postgres cargo test --locked -p executor-runtime \
+  --test service --test policies --test connections --test clients --test oauth \
+  --test code_mode --test mcp --test security --test web
 # Nothing in the suite may replace the null device (see tests/dev-null.sh).
 if [ ! -c /dev/null ]; then
   echo "tests/run.sh: /dev/null is no longer the null device after the tests" >&2

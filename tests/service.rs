@@ -334,7 +334,7 @@ async fn errors_come_back_by_code_and_never_show_the_secret() {
     let (_, sources) = service.get("/api/sources").await;
     assert_eq!(sources["data"][0]["headers"], json!(["X-Api-Key"]));
     assert!(!sources.to_string().contains(SECRET));
-    let db = std::fs::read(home.path().join("executor.db")).unwrap();
+    let db = service.stored();
     assert!(
         !db.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
         "the secret is stored in clear"

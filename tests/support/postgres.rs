@@ -62,7 +62,11 @@ fn command(program: &Path, args: &[&str]) -> Command {
 pub fn shared() -> &'static str {
     static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     URL.get_or_init(|| {
-        for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(std::env::temp_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(pid) = name
                 .strip_prefix("executor-pg-")
@@ -85,6 +89,35 @@ pub fn shared() -> &'static str {
             }
         });
         receiver.recv().unwrap()
+    })
+}
+
+/// Every row of every table of the database at `url`, as JSON text.
+pub fn dump(url: &str) -> Vec<u8> {
+    let url = url.to_owned();
+    off_runtime(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let tables: Vec<String> = client
+            .query(
+                "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = 'public'",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(tables.iter().any(|t| t == "sources"), "{tables:?}");
+        let mut out = Vec::new();
+        for table in tables {
+            for row in client
+                .query(&format!("SELECT row_to_json(t)::TEXT FROM {table} t"), &[])
+                .unwrap()
+            {
+                out.extend(row.get::<_, String>(0).into_bytes());
+                out.push(b'\n');
+            }
+        }
+        out
     })
 }
 

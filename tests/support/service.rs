@@ -173,6 +173,20 @@ impl Service {
         url
     }
 
+    /// Everything the service stored, as bytes to search: the SQLite file
+    /// and its write-ahead log, or every row of its PostgreSQL database as
+    /// JSON.
+    pub fn stored(&self) -> Vec<u8> {
+        match &self.database_url {
+            None => {
+                let mut bytes = std::fs::read(self.home.join("executor.db")).unwrap();
+                bytes.extend(std::fs::read(self.home.join("executor.db-wal")).unwrap_or_default());
+                bytes
+            }
+            Some(url) => super::postgres::dump(url),
+        }
+    }
+
     pub fn cli(&self, args: &[&str]) -> Output {
         self.cli_with_stdin(args, None)
     }
