@@ -2,7 +2,8 @@
 //! 127.0.0.1:0) that issues short-lived access tokens, checks PKCE and
 //! rotates refresh tokens (only the latest one works): sign-in through the
 //! service's callback, refresh after expiry, a rotated refresh token that
-//! survives a restart, one refresh-and-retry on 401, and client credentials.
+//! survives a restart, one refresh-and-retry on 401, client credentials,
+//! and two replicas on one PostgreSQL database racing to refresh.
 
 mod support;
 
@@ -30,6 +31,9 @@ struct Provider {
     latest_refresh: Option<String>,
     issued: usize,
     grants: Vec<String>,
+    /// Answers a refresh after a while, as a remote provider does: long
+    /// enough for two callers to race.
+    slow_refresh: bool,
 }
 
 type Shared = Arc<Mutex<Provider>>;
@@ -72,6 +76,10 @@ async fn token(State(p): State<Shared>, headers: HeaderMap, body: String) -> Res
     let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
+    let slow = p.lock().unwrap().slow_refresh;
+    if slow && form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
     let mut p = p.lock().unwrap();
     let grant = form.get("grant_type").cloned().unwrap_or_default();
     p.grants.push(grant.clone());
@@ -375,4 +383,63 @@ async fn graphql_calls_carry_the_token_and_renew_it_once_on_401() {
     let r = service.invoke("gql.query.who", json!({})).await;
     assert_eq!(r.1["data"], "token #2", "{}", r.1);
     assert_eq!(shared.lock().unwrap().grants.len(), 2);
+}
+
+/// Two replicas on one PostgreSQL database call a tool whose access token
+/// has just expired, at the same moment. The provider rotates refresh
+/// tokens (each works once) and answers slowly: the refresh token is used
+/// once, and both calls succeed with the one new access token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_racing_on_two_replicas_uses_the_refresh_token_once() {
+    let (provider, shared) = start_provider().await;
+    shared.lock().unwrap().slow_refresh = true;
+    let cluster = support::postgres::Cluster::start();
+    let url = cluster.database("race");
+    let files = tempfile::tempdir().unwrap();
+    let file = |name: &str| files.path().join(name).display().to_string();
+    let (key, token) = (file("secret.key"), file("token"));
+    let env = [
+        ("EXECUTOR_DATABASE_URL", url.as_str()),
+        ("EXECUTOR_SECRET_KEY_FILE", key.as_str()),
+        ("EXECUTOR_TOKEN_FILE", token.as_str()),
+    ];
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Service::start_with_env(home_a.path(), &env);
+    add_source(&a, &provider, "api").await;
+    let out = a.cli(&[
+        "connections",
+        "add",
+        "api",
+        "--auth",
+        "oauth2",
+        "--client-id",
+        "app",
+        "--scope",
+        "read",
+        "--no-open",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let sign_in = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{provider}/authorize?")))
+        .unwrap_or_else(|| panic!("no sign-in URL in: {stdout}"));
+    let page = support::service::http().get(sign_in).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Signed in"));
+    let b = Service::start_with_env(home_b.path(), &env);
+    let r = b.invoke("api.check.check", json!({})).await;
+    assert_eq!(r.1["data"]["who"], "token #1", "{}", r.1);
+
+    tokio::time::sleep(Duration::from_millis(LIFETIME * 1000 + 200)).await;
+    let (on_a, on_b) = tokio::join!(
+        a.invoke("api.check.check", json!({})),
+        b.invoke("api.check.check", json!({}))
+    );
+    assert_eq!(on_a.1["data"]["who"], "token #2", "{}", on_a.1);
+    assert_eq!(on_b.1["data"]["who"], "token #2", "{}", on_b.1);
+    assert_eq!(
+        shared.lock().unwrap().grants,
+        ["authorization_code", "refresh_token"],
+        "the refresh token was used once"
+    );
 }

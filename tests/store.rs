@@ -194,6 +194,25 @@ fn behaves(store: &mut dyn Store, backend: &str) {
     let connections = store.connections().unwrap();
     assert_eq!(connections.len(), 1);
     assert_eq!(connections[0].sealed_secret, "sealed-2", "{backend}");
+    // One refresh at a time: a second claim waits for the first's release.
+    let until = runtime::store::now() + 30;
+    assert!(store.claim_refresh("pets.org.main", until).unwrap());
+    assert!(
+        !store.claim_refresh("pets.org.main", until).unwrap(),
+        "{backend}"
+    );
+    store.release_refresh("pets.org.main").unwrap();
+    assert!(
+        store.claim_refresh("pets.org.main", until).unwrap(),
+        "{backend}"
+    );
+    // A claim that ran out (its holder died) can be taken.
+    store.release_refresh("pets.org.main").unwrap();
+    assert!(store.claim_refresh("pets.org.main", 1).unwrap());
+    assert!(
+        store.claim_refresh("pets.org.main", until).unwrap(),
+        "{backend}: expired"
+    );
     assert!(store.remove_connection("pets", "org", "main").unwrap());
     assert!(store.connections().unwrap().is_empty());
 
@@ -345,7 +364,7 @@ fn sqlite_and_postgres_answer_alike() {
     let mut postgres = PostgresStore::open(&url).unwrap();
     behaves(&mut postgres, "postgres");
     // Opening again (another replica, a restart) migrates nothing twice.
-    assert_eq!(PostgresStore::open(&url).unwrap().version().unwrap(), 1);
+    assert_eq!(PostgresStore::open(&url).unwrap().version().unwrap(), 2);
     // A database no executor set up is refused for reading.
     let fresh = cluster.database("fresh");
     let refused = PostgresStore::open_existing(&fresh).err().unwrap();
@@ -380,7 +399,7 @@ async fn a_pause_made_through_one_replica_is_approved_through_another_once() {
         support::service::text(&migrate.stderr)
     );
     assert!(
-        support::service::text(&migrate.stdout).contains("schema version 1, up to date"),
+        support::service::text(&migrate.stdout).contains("schema version 2, up to date"),
         "{}",
         support::service::text(&migrate.stdout)
     );

@@ -28,6 +28,9 @@ use crate::credential::{Auth, Credential};
 use crate::errors::error;
 use crate::shared::Shared;
 
+/// How long a call waits for another replica's refresh of the same token.
+const REFRESH_WAIT: Duration = Duration::from_secs(15);
+
 /// Tokens of an authorization-code connection (stored sealed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tokens {
@@ -281,46 +284,98 @@ impl OAuth {
                 client_id,
                 ..
             } => {
-                let Some(refresh) = current.as_ref().and_then(|t| t.refresh_token.clone()) else {
-                    return Err(error(
-                        ErrorCode::ConnectionMissing,
-                        format!(
-                            "connection {key} has no valid token: sign in again with `executor connections add {}` and the same options",
-                            key.split('.').next().unwrap_or(key)
-                        ),
-                        None,
-                    ));
+                // Another replica (on a shared database) may have refreshed
+                // already, and a rotated refresh token works once: what is
+                // stored wins over what this process remembers, and one
+                // process refreshes at a time.
+                let usable = |t: &Tokens| t.fresh() && stale != Some(t.access_token.as_str());
+                let deadline = std::time::Instant::now() + REFRESH_WAIT;
+                let current = loop {
+                    let stored = self.load(state, key)?;
+                    if let Some(t) = stored.as_ref().filter(|t| usable(t)) {
+                        tokens.insert(key.to_owned(), t.clone());
+                        return Ok(bearer(t));
+                    }
+                    let until = crate::store::now() + REFRESH_WAIT.as_secs() as i64 * 2;
+                    if state.store().claim_refresh(key, until).map_err(internal)? {
+                        // Read again under the claim: a refresh that ended
+                        // just before it has stored its tokens.
+                        match self.load(state, key)? {
+                            Some(t) if usable(&t) => {
+                                let _ = state.store().release_refresh(key);
+                                tokens.insert(key.to_owned(), t.clone());
+                                return Ok(bearer(&t));
+                            }
+                            stored => break stored.or(current),
+                        }
+                    }
+                    if std::time::Instant::now() > deadline {
+                        return Err(rejected(
+                            key,
+                            "another replica is refreshing the token and has not finished".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 };
-                let mut client = BasicClient::new(ClientId::new(client_id.clone()))
-                    .set_token_uri(url(TokenUrl::new, token_url)?);
-                if !credential.secret.is_empty() {
-                    client = client.set_client_secret(ClientSecret::new(credential.secret.clone()));
-                }
-                let response = client
-                    .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
-                    .request_async(&|request| send(http.clone(), request))
-                    .await
-                    .map_err(|e| rejected(key, describe(&e)))?;
-                let tokens = Tokens {
-                    access_token: response.access_token().secret().clone(),
-                    // Providers that rotate send a new one; the old one may
-                    // already be dead, so the new one is stored first.
-                    refresh_token: Some(
-                        response
-                            .refresh_token()
-                            .map(|t| t.secret().clone())
-                            .unwrap_or(refresh),
-                    ),
-                    expires_at: expires_at(&response),
-                };
-                self.store(state, key, &tokens)?;
-                tracing::info!(connection = key, "OAuth access token refreshed");
-                tokens
+                let refreshed = self
+                    .refresh(state, key, credential, token_url, client_id, current)
+                    .await;
+                let _ = state.store().release_refresh(key);
+                refreshed?
             }
             _ => return Ok(credential.clone()),
         };
         tokens.insert(key.to_owned(), fresh.clone());
         Ok(bearer(&fresh))
+    }
+
+    /// Exchanges the refresh token of `current` for new tokens and stores
+    /// them; the caller holds the connection's refresh claim.
+    async fn refresh(
+        &self,
+        state: &Shared,
+        key: &str,
+        credential: &Credential,
+        token_url: &str,
+        client_id: &str,
+        current: Option<Tokens>,
+    ) -> Result<Tokens, ToolError> {
+        let Some(refresh) = current.and_then(|t| t.refresh_token) else {
+            return Err(error(
+                ErrorCode::ConnectionMissing,
+                format!(
+                    "connection {key} has no valid token: sign in again with `executor connections add {}` and the same options",
+                    key.split('.').next().unwrap_or(key)
+                ),
+                None,
+            ));
+        };
+        let http = state.http.clone();
+        let mut client = BasicClient::new(ClientId::new(client_id.to_owned()))
+            .set_token_uri(url(TokenUrl::new, token_url)?);
+        if !credential.secret.is_empty() {
+            client = client.set_client_secret(ClientSecret::new(credential.secret.clone()));
+        }
+        let response = client
+            .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
+            .request_async(&|request| send(http.clone(), request))
+            .await
+            .map_err(|e| rejected(key, describe(&e)))?;
+        let tokens = Tokens {
+            access_token: response.access_token().secret().clone(),
+            // Providers that rotate send a new one; the old one may already
+            // be dead, so the new one is stored first.
+            refresh_token: Some(
+                response
+                    .refresh_token()
+                    .map(|t| t.secret().clone())
+                    .unwrap_or(refresh),
+            ),
+            expires_at: expires_at(&response),
+        };
+        self.store(state, key, &tokens)?;
+        tracing::info!(connection = key, "OAuth access token refreshed");
+        Ok(tokens)
     }
 
     /// Forgets a connection's tokens (it was removed or replaced).

@@ -33,6 +33,8 @@ pub struct Service {
     pub mcp_token: String,
     /// The PostgreSQL database it runs on, if not SQLite.
     pub database_url: Option<String>,
+    /// The environment it was started with, which its CLI gets too.
+    env: Vec<(String, String)>,
     child: Child,
 }
 
@@ -119,6 +121,10 @@ impl Service {
                         token,
                         mcp_token,
                         database_url,
+                        env: env
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                            .collect(),
                         child,
                     };
                 }
@@ -193,6 +199,7 @@ impl Service {
 
     pub fn cli_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut command = Command::new(EXE);
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
         if let Some(url) = &self.database_url {
             command.env("EXECUTOR_DATABASE_URL", url);
         }

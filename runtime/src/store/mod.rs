@@ -318,6 +318,14 @@ pub trait Store: Send {
         name: &str,
     ) -> anyhow::Result<bool>;
 
+    /// Takes the right to refresh a connection's OAuth tokens until `until`
+    /// (seconds since the epoch), unless another process holds it: `false`
+    /// then. Replicas on one database refresh a token once between them.
+    fn claim_refresh(&mut self, key: &str, until: i64) -> anyhow::Result<bool>;
+
+    /// Gives the right to refresh back.
+    fn release_refresh(&mut self, key: &str) -> anyhow::Result<()>;
+
     /// Paused calls still waiting for an answer (not yet expired).
     fn open_pauses(&self) -> anyhow::Result<usize>;
 

@@ -124,6 +124,8 @@ const MIGRATIONS: &[&str] = &[
         execution   TEXT
     );
     CREATE INDEX audit_by_at ON audit (at);",
+    // 2: who refreshes a connection's OAuth tokens, until when.
+    "ALTER TABLE connections ADD COLUMN refreshing_until BIGINT;",
 ];
 
 /// The advisory lock migrations take (any number, the same on every replica).
@@ -762,6 +764,32 @@ impl Store for PostgresStore {
                 "DELETE FROM connections WHERE integration = $1 AND owner = $2 AND name = $3",
                 &[integration, owner, name],
             )? > 0)
+        })
+    }
+
+    fn claim_refresh(&mut self, key: &str, until: i64) -> anyhow::Result<bool> {
+        let (integration, owner, name) = split_key(key)?;
+        self.run(move |c| {
+            // One row, one conditional UPDATE: PostgreSQL's row lock lets one
+            // replica through.
+            Ok(c.client()?.execute(
+                "UPDATE connections SET refreshing_until = $4
+                 WHERE integration = $1 AND owner = $2 AND name = $3
+                   AND (refreshing_until IS NULL OR refreshing_until < $5)",
+                &[&integration, &owner, &name, &until, &now()],
+            )? == 1)
+        })
+    }
+
+    fn release_refresh(&mut self, key: &str) -> anyhow::Result<()> {
+        let (integration, owner, name) = split_key(key)?;
+        self.run(move |c| {
+            c.client()?.execute(
+                "UPDATE connections SET refreshing_until = NULL
+                 WHERE integration = $1 AND owner = $2 AND name = $3",
+                &[&integration, &owner, &name],
+            )?;
+            Ok(())
         })
     }
 

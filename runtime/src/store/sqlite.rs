@@ -119,6 +119,8 @@ const MIGRATIONS: &[&str] = &[
         execution   TEXT
     ) STRICT;
     CREATE INDEX audit_by_at ON audit (at);",
+    // 7: who refreshes a connection's OAuth tokens, until when.
+    "ALTER TABLE connections ADD COLUMN refreshing_until INTEGER;",
 ];
 
 pub struct SqliteStore {
@@ -491,6 +493,26 @@ impl Store for SqliteStore {
             "DELETE FROM connections WHERE integration = ?1 AND owner = ?2 AND name = ?3",
             params![integration, owner, name],
         )? > 0)
+    }
+
+    fn claim_refresh(&mut self, key: &str, until: i64) -> anyhow::Result<bool> {
+        let (integration, owner, name) = split_key(key)?;
+        Ok(self.conn.execute(
+            "UPDATE connections SET refreshing_until = ?4
+             WHERE integration = ?1 AND owner = ?2 AND name = ?3
+               AND (refreshing_until IS NULL OR refreshing_until < ?5)",
+            params![integration, owner, name, until, now()],
+        )? == 1)
+    }
+
+    fn release_refresh(&mut self, key: &str) -> anyhow::Result<()> {
+        let (integration, owner, name) = split_key(key)?;
+        self.conn.execute(
+            "UPDATE connections SET refreshing_until = NULL
+             WHERE integration = ?1 AND owner = ?2 AND name = ?3",
+            params![integration, owner, name],
+        )?;
+        Ok(())
     }
 
     fn open_pauses(&self) -> anyhow::Result<usize> {
