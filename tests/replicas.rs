@@ -1,8 +1,9 @@
 //! Three executor replicas on one PostgreSQL database behind Debian's
 //! nginx, configured by `deploy/nginx.conf` itself (its ports rewritten):
 //! a source added through one replica is callable through the balancer on
-//! every replica within a second; an MCP session (the official SDK
-//! client) stays on the replica that holds it; a replica SIGKILLed under a
+//! every replica within a second; a web UI sign-in through one replica
+//! holds on all; an MCP session (the official SDK client) stays on the
+//! replica that holds it; a replica SIGKILLed under a
 //! steady load of calls loses only the calls in flight on it, and nothing
 //! stored.
 
@@ -192,6 +193,42 @@ async fn replicas_behind_nginx_share_one_database() {
         .await
         .unwrap();
     assert_eq!(ready, json!({"ok": true, "store": "postgres"}));
+
+    // The web UI through the balancer: a login link from one replica signs
+    // the browser in on all of them.
+    let (_, login) = replicas[1].post("/api/web/login", json!({})).await;
+    let link = login["data"]["url"].as_str().unwrap();
+    let code = link.split("code=").nth(1).unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_in = no_redirects
+        .get(format!("{}/login?code={code}", balancer.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303, "{:?}", signed_in.text().await);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.starts_with(&format!("executor_session_{lb_port}=")),
+        "{cookie}"
+    );
+    for _ in 0..6 {
+        let page = no_redirects
+            .get(format!("{}/connections", balancer.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "signed in on every replica");
+    }
 
     // An MCP session through the balancer: the official SDK client lists
     // and calls, request after request, on the replica that holds it.

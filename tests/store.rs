@@ -280,6 +280,35 @@ fn behaves(store: &mut dyn Store, backend: &str) {
     let back = store.client("cl_1").unwrap().unwrap();
     assert!(back.revoked_at.is_none() && !back.approved && back.scope.is_empty());
 
+    // Web UI sign-ins: a code works once and not after it expired; a
+    // session answers with its CSRF token until it expires.
+    let later = runtime::store::now() + 300;
+    store.put_login_code("code-hash", later).unwrap();
+    store.put_login_code("old-hash", 1).unwrap();
+    assert!(store.redeem_login_code("code-hash").unwrap(), "{backend}");
+    assert!(
+        !store.redeem_login_code("code-hash").unwrap(),
+        "{backend}: once"
+    );
+    assert!(
+        !store.redeem_login_code("old-hash").unwrap(),
+        "{backend}: expired"
+    );
+    store
+        .put_web_session("session-hash", "csrf-1", later)
+        .unwrap();
+    store.put_web_session("gone-hash", "csrf-2", 1).unwrap();
+    assert_eq!(
+        store.web_session("session-hash").unwrap().as_deref(),
+        Some("csrf-1")
+    );
+    assert_eq!(
+        store.web_session("gone-hash").unwrap(),
+        None,
+        "{backend}: expired"
+    );
+    assert_eq!(store.web_session("nope").unwrap(), None);
+
     // The audit log: filtered by client, tool prefix and time; pruned.
     let record = |at: i64, client: Option<&str>, tool: &str| AuditRecord {
         id: 0,
@@ -364,7 +393,7 @@ fn sqlite_and_postgres_answer_alike() {
     let mut postgres = PostgresStore::open(&url).unwrap();
     behaves(&mut postgres, "postgres");
     // Opening again (another replica, a restart) migrates nothing twice.
-    assert_eq!(PostgresStore::open(&url).unwrap().version().unwrap(), 2);
+    assert_eq!(PostgresStore::open(&url).unwrap().version().unwrap(), 3);
     // A database no executor set up is refused for reading.
     let fresh = cluster.database("fresh");
     let refused = PostgresStore::open_existing(&fresh).err().unwrap();
@@ -399,7 +428,7 @@ async fn a_pause_made_through_one_replica_is_approved_through_another_once() {
         support::service::text(&migrate.stderr)
     );
     assert!(
-        support::service::text(&migrate.stdout).contains("schema version 2, up to date"),
+        support::service::text(&migrate.stdout).contains("schema version 3, up to date"),
         "{}",
         support::service::text(&migrate.stdout)
     );

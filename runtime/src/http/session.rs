@@ -1,15 +1,15 @@
 //! Signing in to the web UI: `executor web` asks the service (with the
 //! bearer token) for a one-time login URL; opening it trades the code for
-//! a session cookie (HttpOnly, SameSite=Strict, valid twelve hours, kept in
-//! memory: a restart signs the browser out). Each session has a CSRF token
-//! that the pages carry and the script sends as `x-csrf-token`; `/api`
-//! accepts a session only together with that header (see
-//! `access::require_token`). With the host and origin checks, a page on
-//! another site can neither read the UI nor make it act.
+//! a session cookie (HttpOnly, SameSite=Strict, valid twelve hours). Codes
+//! and sessions are kept in the store by their SHA-256 only, so a restart
+//! keeps the browser signed in, and replicas on one database share them.
+//! Each session has a CSRF token that the pages carry and the script sends
+//! as `x-csrf-token`; `/api` accepts a session only together with that
+//! header (see `access::require_token`). With the host and origin checks,
+//! a page on another site can neither read the UI nor make it act.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -17,95 +17,80 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
+use sha2::Digest;
 
 use super::web::render;
 use crate::state::AppState;
 
-/// The session cookie's name carries the port: browsers share cookies
-/// across the ports of one host, and two services (or any other local
-/// server) must not see or overwrite each other's sessions by name.
-fn cookie_name(port: u16) -> String {
-    format!("executor_session_{port}")
+/// The session cookie's name carries the port the browser reached the
+/// service on (its `Host`): browsers share cookies across the ports of one
+/// host, and two services (or any other local server) must not see or
+/// overwrite each other's sessions by name. Replicas behind one balancer
+/// are reached on its port, so they share the name.
+fn cookie_name(headers: &HeaderMap, port: u16) -> String {
+    let host_port = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse::<u16>().ok());
+    format!("executor_session_{}", host_port.unwrap_or(port))
 }
 /// A login URL works once, within this time.
 const LOGIN_TTL: Duration = Duration::from_secs(300);
 const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 
-pub struct Sessions {
-    cookie: String,
-    logins: Mutex<HashMap<String, Instant>>,
-    sessions: Mutex<HashMap<String, Session>>,
-}
-
-struct Session {
-    csrf: String,
-    expires: Instant,
+/// The web UI's sessions, in the store.
+pub struct Sessions<'a> {
+    state: &'a AppState,
 }
 
 fn random() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(bytes))
 }
 
-/// The web UI's sessions, kept in the state's surface slot.
-pub fn sessions(state: &AppState) -> Arc<Sessions> {
-    state
-        .surfaces
-        .get_or_insert_with(|| Sessions::new(state.addr.port()))
+/// What the store keeps of a code or a session id.
+fn hash(secret: &str) -> String {
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
 }
 
-impl Sessions {
-    pub fn new(port: u16) -> Sessions {
-        Sessions {
-            cookie: cookie_name(port),
-            logins: Mutex::default(),
-            sessions: Mutex::default(),
-        }
-    }
+pub fn sessions(state: &AppState) -> Sessions<'_> {
+    Sessions { state }
+}
 
+impl Sessions<'_> {
     /// A new one-time login code.
     pub fn login_code(&self) -> anyhow::Result<String> {
         let code = random()?;
-        let mut logins = self.logins.lock().unwrap_or_else(|e| e.into_inner());
-        logins.retain(|_, issued| issued.elapsed() < LOGIN_TTL);
-        logins.insert(code.clone(), Instant::now());
+        let expires = crate::store::now() + LOGIN_TTL.as_secs() as i64;
+        self.state.store().put_login_code(&hash(&code), expires)?;
         Ok(code)
     }
 
     /// Trades a login code (once) for a new session id.
     fn redeem(&self, code: &str) -> Option<String> {
-        let issued = self
-            .logins
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(code)?;
-        if issued.elapsed() >= LOGIN_TTL {
+        let mut store = self.state.store();
+        if !store.redeem_login_code(&hash(code)).ok()? {
             return None;
         }
         let id = random().ok()?;
         let csrf = random().ok()?;
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(
-            id.clone(),
-            Session {
-                csrf,
-                expires: now + SESSION_TTL,
-            },
-        );
+        let expires = crate::store::now() + SESSION_TTL.as_secs() as i64;
+        store.put_web_session(&hash(&id), &csrf, expires).ok()?;
         Some(id)
     }
 
     /// The CSRF token of the request's session, if it has a live one.
     pub fn csrf(&self, headers: &HeaderMap) -> Option<String> {
-        let id = cookie(headers, &self.cookie)?;
-        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions
-            .get(&id)
-            .filter(|s| s.expires > Instant::now())
-            .map(|s| s.csrf.clone())
+        let id = cookie(headers, &cookie_name(headers, self.state.addr.port()))?;
+        match self.state.store().web_session(&hash(&id)) {
+            Ok(csrf) => csrf,
+            Err(e) => {
+                tracing::warn!("reading a web session: {e:#}");
+                None
+            }
+        }
     }
 
     /// A live session cookie together with its CSRF token in `x-csrf-token`.
@@ -161,7 +146,11 @@ pub struct LoginQuery {
 }
 
 /// `GET /login?code=...`: the session cookie, then the page asked for.
-pub async fn login(State(state): State<Arc<AppState>>, Query(q): Query<LoginQuery>) -> Response {
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     let Some(id) = sessions(&state).redeem(&q.code) else {
         return (
             StatusCode::UNAUTHORIZED,
@@ -180,7 +169,7 @@ pub async fn login(State(state): State<Arc<AppState>>, Query(q): Query<LoginQuer
         .unwrap_or_else(|| "/".into());
     let cookie = format!(
         "{}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        sessions(&state).cookie,
+        cookie_name(&headers, state.addr.port()),
         SESSION_TTL.as_secs()
     );
     tracing::info!("a browser signed in to the web UI");

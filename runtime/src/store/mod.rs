@@ -326,6 +326,21 @@ pub trait Store: Send {
     /// Gives the right to refresh back.
     fn release_refresh(&mut self, key: &str) -> anyhow::Result<()>;
 
+    /// Stores a web UI login code (its hash), good until `expires_at`
+    /// (seconds since the epoch); expired ones go.
+    fn put_login_code(&mut self, hash: &str, expires_at: i64) -> anyhow::Result<()>;
+
+    /// Uses a login code up, atomically: `false` when it was used already,
+    /// expired or never issued.
+    fn redeem_login_code(&mut self, hash: &str) -> anyhow::Result<bool>;
+
+    /// Stores a web UI session (its id's hash) with its CSRF token;
+    /// expired ones go.
+    fn put_web_session(&mut self, hash: &str, csrf: &str, expires_at: i64) -> anyhow::Result<()>;
+
+    /// A live web UI session's CSRF token.
+    fn web_session(&self, hash: &str) -> anyhow::Result<Option<String>>;
+
     /// Paused calls still waiting for an answer (not yet expired).
     fn open_pauses(&self) -> anyhow::Result<usize>;
 

@@ -126,6 +126,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_at ON audit (at);",
     // 2: who refreshes a connection's OAuth tokens, until when.
     "ALTER TABLE connections ADD COLUMN refreshing_until BIGINT;",
+    // 3: the web UI's login codes and sessions, by their hashes: a browser
+    // signed in through one replica is signed in on all.
+    "CREATE TABLE web_logins (
+        hash       TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE TABLE web_sessions (
+        hash       TEXT PRIMARY KEY,
+        csrf       TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );",
 ];
 
 /// The advisory lock migrations take (any number, the same on every replica).
@@ -790,6 +801,52 @@ impl Store for PostgresStore {
                 &[&integration, &owner, &name],
             )?;
             Ok(())
+        })
+    }
+
+    fn put_login_code(&mut self, hash: &str, expires_at: i64) -> anyhow::Result<()> {
+        let hash = hash.to_owned();
+        self.transaction(move |tx| {
+            tx.execute("DELETE FROM web_logins WHERE expires_at <= $1", &[&now()])?;
+            tx.execute(
+                "INSERT INTO web_logins (hash, expires_at) VALUES ($1, $2)",
+                &[&hash, &expires_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn redeem_login_code(&mut self, hash: &str) -> anyhow::Result<bool> {
+        let hash = hash.to_owned();
+        self.run(move |c| {
+            Ok(c.client()?.execute(
+                "DELETE FROM web_logins WHERE hash = $1 AND expires_at > $2",
+                &[&hash, &now()],
+            )? == 1)
+        })
+    }
+
+    fn put_web_session(&mut self, hash: &str, csrf: &str, expires_at: i64) -> anyhow::Result<()> {
+        let (hash, csrf) = (hash.to_owned(), csrf.to_owned());
+        self.transaction(move |tx| {
+            tx.execute("DELETE FROM web_sessions WHERE expires_at <= $1", &[&now()])?;
+            tx.execute(
+                "INSERT INTO web_sessions (hash, csrf, expires_at) VALUES ($1, $2, $3)",
+                &[&hash, &csrf, &expires_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn web_session(&self, hash: &str) -> anyhow::Result<Option<String>> {
+        let hash = hash.to_owned();
+        self.run(move |c| {
+            Ok(c.client()?
+                .query_opt(
+                    "SELECT csrf FROM web_sessions WHERE hash = $1 AND expires_at > $2",
+                    &[&hash, &now()],
+                )?
+                .map(|r| r.get(0)))
         })
     }
 

@@ -121,6 +121,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_by_at ON audit (at);",
     // 7: who refreshes a connection's OAuth tokens, until when.
     "ALTER TABLE connections ADD COLUMN refreshing_until INTEGER;",
+    // 8: the web UI's login codes and sessions, by their hashes.
+    "CREATE TABLE web_logins (
+        hash       TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE web_sessions (
+        hash       TEXT PRIMARY KEY,
+        csrf       TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 pub struct SqliteStore {
@@ -513,6 +523,46 @@ impl Store for SqliteStore {
             params![integration, owner, name],
         )?;
         Ok(())
+    }
+
+    fn put_login_code(&mut self, hash: &str, expires_at: i64) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM web_logins WHERE expires_at <= ?1", [now()])?;
+        tx.execute(
+            "INSERT INTO web_logins (hash, expires_at) VALUES (?1, ?2)",
+            params![hash, expires_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn redeem_login_code(&mut self, hash: &str) -> anyhow::Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM web_logins WHERE hash = ?1 AND expires_at > ?2",
+            params![hash, now()],
+        )? == 1)
+    }
+
+    fn put_web_session(&mut self, hash: &str, csrf: &str, expires_at: i64) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM web_sessions WHERE expires_at <= ?1", [now()])?;
+        tx.execute(
+            "INSERT INTO web_sessions (hash, csrf, expires_at) VALUES (?1, ?2, ?3)",
+            params![hash, csrf, expires_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn web_session(&self, hash: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT csrf FROM web_sessions WHERE hash = ?1 AND expires_at > ?2",
+                params![hash, now()],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn open_pauses(&self) -> anyhow::Result<usize> {
