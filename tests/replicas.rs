@@ -3,7 +3,8 @@
 //! a source added through one replica is callable through the balancer on
 //! every replica within a second; a web UI sign-in through one replica
 //! holds on all; an MCP session (the official SDK client) stays on the
-//! replica that holds it; a replica SIGKILLed under a
+//! replica that holds it, and stateless MCP requests are answered by any;
+//! a replica SIGKILLed under a
 //! steady load of calls loses only the calls in flight on it, and nothing
 //! stored.
 
@@ -249,6 +250,31 @@ async fn replicas_behind_nginx_share_one_database() {
     for result in &results[1..] {
         assert_eq!(result["isError"], false, "{result}");
     }
+
+    // Stateless MCP (2026-07-28) through the balancer: every request may
+    // reach another replica, and each answers.
+    let stateless =
+        support::service::stateless_client((), &balancer.url, "/mcp", &replicas[0].mcp_token).await;
+    assert_eq!(
+        stateless.peer().peer_info().unwrap().protocol_version,
+        rmcp::model::ProtocolVersion::V_2026_07_28
+    );
+    for id in 0..6 {
+        let arguments = json!({"id": id}).as_object().unwrap().clone();
+        let result = stateless
+            .peer()
+            .call_tool(
+                rmcp::model::CallToolRequestParams::new("echo.org.main.items.getItem")
+                    .with_arguments(arguments),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            result.structured_content.unwrap()["data"]["path"],
+            format!("/v1/items/{id}")
+        );
+    }
+    stateless.cancel().await.unwrap();
 
     // A steady load of writes (each one a stored pause) through the
     // balancer from four callers; replica c is SIGKILLed in the middle.

@@ -841,3 +841,54 @@ async fn sources_added_at_once_are_all_in_the_live_catalog() {
         }
     }
 }
+
+/// SIGTERM (a deploy, `systemctl stop`) stops taking requests but lets the
+/// calls in flight finish: a call that is waiting on its upstream when the
+/// signal comes still gets its answer, and the service then exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_service_finishes_the_calls_in_flight() {
+    let upstream = support::service::serve(axum::Router::new().route(
+        "/wait",
+        axum::routing::get(|| async {
+            tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+            axum::Json(json!({"waited": true}))
+        }),
+    ))
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let spec = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "slow", "version": "1"},
+        "paths": {"/wait": {"get": {"operationId": "wait", "responses": {"200": {
+            "description": "after a while",
+            "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
+    });
+    service
+        .add_openapi(json!({"spec": spec.to_string(), "namespace": "slow", "baseUrl": upstream}))
+        .await;
+    let url = format!("{}/api/tools/invoke/slow.wait.wait", service.url);
+    let token = service.token.clone();
+    let in_flight = tokio::spawn(async move {
+        support::service::http()
+            .post(url)
+            .bearer_auth(token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &service.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let answer = in_flight.await.unwrap();
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["data"]["waited"], true, "{answer}");
+    assert!(service.wait_exit().success(), "a clean exit");
+}
