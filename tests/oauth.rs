@@ -221,29 +221,10 @@ fn add_client_credentials(
     service.add_connection(&args, secret)
 }
 
-async fn add_source(service: &Service, provider: &str, namespace: &str) {
-    let r = service
-        .invoke(
-            "executor.openapi.addSource",
-            json!({"spec": spec(provider), "namespace": namespace, "baseUrl": format!("{provider}/api")}),
-        )
-        .await;
-    assert_eq!(r.1["ok"], true, "{}", r.1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorization_code_with_pkce_refreshes_and_survives_a_restart() {
-    let (provider, shared) = start_provider().await;
-    let home = tempfile::tempdir().unwrap();
-    let service = Service::start(home.path());
-    add_source(&service, &provider, "api").await;
-
-    // Before signing in: connection_missing.
-    let r = service.invoke("api.check.check", json!({})).await;
-    assert_eq!(r.1["error"]["code"], "connection_missing", "{}", r.1);
-
-    // The CLI prints the sign-in URL (the URLs come from the spec's flow);
-    // a browser following it ends on the service's callback.
+/// The authorization-code connection for `api`, signed in: the CLI prints
+/// the sign-in URL (the URLs come from the spec's flow), and a browser
+/// following it ends on the service's callback.
+async fn sign_in(service: &Service, provider: &str) {
     let out = service.cli(&[
         "connections",
         "add",
@@ -269,6 +250,30 @@ async fn authorization_code_with_pkce_refreshes_and_survives_a_restart() {
     let page = support::service::http().get(url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Signed in"));
+}
+
+async fn add_source(service: &Service, provider: &str, namespace: &str) {
+    let r = service
+        .invoke(
+            "executor.openapi.addSource",
+            json!({"spec": spec(provider), "namespace": namespace, "baseUrl": format!("{provider}/api")}),
+        )
+        .await;
+    assert_eq!(r.1["ok"], true, "{}", r.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_code_with_pkce_refreshes_and_survives_a_restart() {
+    let (provider, shared) = start_provider().await;
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    add_source(&service, &provider, "api").await;
+
+    // Before signing in: connection_missing.
+    let r = service.invoke("api.check.check", json!({})).await;
+    assert_eq!(r.1["error"]["code"], "connection_missing", "{}", r.1);
+
+    sign_in(&service, &provider).await;
 
     let r = service.invoke("api.check.check", json!({})).await;
     assert_eq!(r.1["data"]["who"], "token #1", "{}", r.1);
@@ -406,26 +411,7 @@ async fn a_refresh_racing_on_two_replicas_uses_the_refresh_token_once() {
     let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = Service::start_with_env(home_a.path(), &env);
     add_source(&a, &provider, "api").await;
-    let out = a.cli(&[
-        "connections",
-        "add",
-        "api",
-        "--auth",
-        "oauth2",
-        "--client-id",
-        "app",
-        "--scope",
-        "read",
-        "--no-open",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let sign_in = stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("{provider}/authorize?")))
-        .unwrap_or_else(|| panic!("no sign-in URL in: {stdout}"));
-    let page = support::service::http().get(sign_in).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("Signed in"));
+    sign_in(&a, &provider).await;
     let b = Service::start_with_env(home_b.path(), &env);
     let r = b.invoke("api.check.check", json!({})).await;
     assert_eq!(r.1["data"]["who"], "token #1", "{}", r.1);

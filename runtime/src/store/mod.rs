@@ -136,6 +136,52 @@ pub struct Execution {
     pub expires_at: i64,
 }
 
+impl Execution {
+    /// A call paused now, waiting `ttl_seconds` for an answer.
+    fn paused(
+        id: String,
+        tool_path: &str,
+        input: &serde_json::Value,
+        caller: &str,
+        rule: Option<&str>,
+        ttl_seconds: i64,
+    ) -> Execution {
+        let now = now();
+        Execution {
+            id,
+            tool_path: tool_path.to_owned(),
+            input: input.clone(),
+            state: ExecutionState::Paused,
+            result: None,
+            caller: caller.to_owned(),
+            rule: rule.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+            expires_at: now.saturating_add(ttl_seconds),
+        }
+    }
+}
+
+/// The policy ids in their new order: `moved` (an id and its wanted
+/// 1-based position) taken out and put back there.
+fn reordered(mut ids: Vec<String>, moved: Option<(&str, usize)>) -> Vec<String> {
+    if let Some((id, position)) = moved {
+        ids.retain(|i| i != id);
+        let at = (position - 1).min(ids.len());
+        ids.insert(at, id.to_owned());
+    }
+    ids
+}
+
+/// A connection key (`<integration>.<owner>.<name>`) in its parts.
+fn split_key(key: &str) -> anyhow::Result<(&str, &str, &str)> {
+    let mut parts = key.splitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(i), Some(o), Some(n)) => Ok((i, o, n)),
+        _ => anyhow::bail!("{key:?} is not a connection key"),
+    }
+}
+
 /// Where a source came from and how to call it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

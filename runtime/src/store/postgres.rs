@@ -400,16 +400,12 @@ fn row_to_client(row: &Row) -> anyhow::Result<ClientRecord> {
 /// Gives the rules positions 1..n in their current order, placing `moved`
 /// where asked (as `sqlite.rs` does).
 fn renumber(tx: &mut Transaction<'_>, moved: Option<(&str, usize)>) -> anyhow::Result<()> {
-    let mut ids: Vec<String> = tx
+    let ids: Vec<String> = tx
         .query("SELECT id FROM policies ORDER BY position", &[])?
         .iter()
         .map(|r| r.get(0))
         .collect();
-    if let Some((id, position)) = moved {
-        ids.retain(|i| i != id);
-        let at = (position - 1).min(ids.len());
-        ids.insert(at, id.to_owned());
-    }
+    let ids = super::reordered(ids, moved);
     // Two passes so the unique constraint never sees a duplicate position.
     for (i, id) in ids.iter().enumerate() {
         tx.execute(
@@ -421,12 +417,10 @@ fn renumber(tx: &mut Transaction<'_>, moved: Option<(&str, usize)>) -> anyhow::R
     Ok(())
 }
 
+/// A connection key's parts, owned (to move to the connection's thread).
 fn split_key(key: &str) -> anyhow::Result<(String, String, String)> {
-    let mut parts = key.splitn(3, '.');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(i), Some(o), Some(n)) => Ok((i.to_owned(), o.to_owned(), n.to_owned())),
-        _ => anyhow::bail!("{key:?} is not a connection key"),
-    }
+    let (i, o, n) = super::split_key(key)?;
+    Ok((i.to_owned(), o.to_owned(), n.to_owned()))
 }
 
 impl Store for PostgresStore {
@@ -586,19 +580,15 @@ impl Store for PostgresStore {
         rule: Option<&str>,
         ttl_seconds: i64,
     ) -> anyhow::Result<Execution> {
-        let now = now();
-        let execution = Execution {
-            id: format!("exec_{}", super::random_hex(10)?),
-            tool_path: tool_path.to_owned(),
-            input: input.clone(),
-            state: ExecutionState::Paused,
-            result: None,
-            caller: caller.to_owned(),
-            rule: rule.map(str::to_owned),
-            created_at: now,
-            updated_at: now,
-            expires_at: now.saturating_add(ttl_seconds),
-        };
+        let execution = Execution::paused(
+            format!("exec_{}", super::random_hex(10)?),
+            tool_path,
+            input,
+            caller,
+            rule,
+            ttl_seconds,
+        );
+        let now = execution.created_at;
         let input = serde_json::to_string(input)?;
         let row = execution.clone();
         self.run(move |c| {

@@ -337,20 +337,15 @@ impl Store for SqliteStore {
         rule: Option<&str>,
         ttl_seconds: i64,
     ) -> anyhow::Result<Execution> {
-        let id = format!("exec_{}", super::random_hex(10)?);
-        let now = now();
-        let execution = Execution {
-            id,
-            tool_path: tool_path.to_owned(),
-            input: input.clone(),
-            state: ExecutionState::Paused,
-            result: None,
-            caller: caller.to_owned(),
-            rule: rule.map(str::to_owned),
-            created_at: now,
-            updated_at: now,
-            expires_at: now.saturating_add(ttl_seconds),
-        };
+        let execution = Execution::paused(
+            format!("exec_{}", super::random_hex(10)?),
+            tool_path,
+            input,
+            caller,
+            rule,
+            ttl_seconds,
+        );
+        let now = execution.created_at;
         self.conn.execute(
             "INSERT INTO executions (id, tool_path, input, state, result, created_at, updated_at, expires_at, caller, rule)
              VALUES (?1, ?2, ?3, 'paused', NULL, ?4, ?4, ?5, ?6, ?7)",
@@ -463,7 +458,7 @@ impl Store for SqliteStore {
     }
 
     fn set_connection_tokens(&mut self, key: &str, sealed: &str) -> anyhow::Result<()> {
-        let (integration, owner, name) = split_key(key)?;
+        let (integration, owner, name) = super::split_key(key)?;
         self.conn.execute(
             "UPDATE connections SET tokens = ?4 WHERE integration = ?1 AND owner = ?2 AND name = ?3",
             params![integration, owner, name, sealed],
@@ -472,7 +467,7 @@ impl Store for SqliteStore {
     }
 
     fn clear_connection_tokens(&mut self, key: &str) -> anyhow::Result<()> {
-        let (integration, owner, name) = split_key(key)?;
+        let (integration, owner, name) = super::split_key(key)?;
         self.conn.execute(
             "UPDATE connections SET tokens = NULL WHERE integration = ?1 AND owner = ?2 AND name = ?3",
             params![integration, owner, name],
@@ -481,7 +476,7 @@ impl Store for SqliteStore {
     }
 
     fn connection_tokens(&self, key: &str) -> anyhow::Result<Option<String>> {
-        let (integration, owner, name) = split_key(key)?;
+        let (integration, owner, name) = super::split_key(key)?;
         Ok(self
             .conn
             .query_row(
@@ -506,7 +501,7 @@ impl Store for SqliteStore {
     }
 
     fn claim_refresh(&mut self, key: &str, until: i64) -> anyhow::Result<bool> {
-        let (integration, owner, name) = split_key(key)?;
+        let (integration, owner, name) = super::split_key(key)?;
         Ok(self.conn.execute(
             "UPDATE connections SET refreshing_until = ?4
              WHERE integration = ?1 AND owner = ?2 AND name = ?3
@@ -516,7 +511,7 @@ impl Store for SqliteStore {
     }
 
     fn release_refresh(&mut self, key: &str) -> anyhow::Result<()> {
-        let (integration, owner, name) = split_key(key)?;
+        let (integration, owner, name) = super::split_key(key)?;
         self.conn.execute(
             "UPDATE connections SET refreshing_until = NULL
              WHERE integration = ?1 AND owner = ?2 AND name = ?3",
@@ -766,16 +761,12 @@ fn row_to_execution(row: &rusqlite::Row<'_>) -> rusqlite::Result<anyhow::Result<
 /// Gives the rules positions 1..n in their current order, placing `moved`
 /// (a rule id and its wanted position) where asked.
 fn renumber(tx: &rusqlite::Transaction<'_>, moved: Option<(&str, usize)>) -> anyhow::Result<()> {
-    let mut ids: Vec<String> = {
+    let ids: Vec<String> = {
         let mut stmt = tx.prepare("SELECT id FROM policies ORDER BY position")?;
         stmt.query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?
     };
-    if let Some((id, position)) = moved {
-        ids.retain(|i| i != id);
-        let at = (position - 1).min(ids.len());
-        ids.insert(at, id.to_owned());
-    }
+    let ids = super::reordered(ids, moved);
     // Two passes so the unique index never sees a duplicate position.
     for (i, id) in ids.iter().enumerate() {
         tx.execute(
@@ -785,14 +776,6 @@ fn renumber(tx: &rusqlite::Transaction<'_>, moved: Option<(&str, usize)>) -> any
     }
     tx.execute("UPDATE policies SET position = -position", [])?;
     Ok(())
-}
-
-fn split_key(key: &str) -> anyhow::Result<(&str, &str, &str)> {
-    let mut parts = key.splitn(3, '.');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(i), Some(o), Some(n)) => Ok((i, o, n)),
-        _ => anyhow::bail!("{key:?} is not a connection key"),
-    }
 }
 
 /// A stored row; its `kind` column is kept for people reading the
