@@ -70,6 +70,7 @@ async fn a_listing_right_after_a_start_is_the_warm_one() {
     // (read whole, as `executor generate` reads it).
     let stored = runtime::state::stored_catalog(&runtime::home::Home {
         dir: home.path().to_path_buf(),
+        database_url: service.database_url.clone(),
     })
     .unwrap();
     let limit = runtime::mcp::MAX_OUTPUT_SCHEMA_BYTES;

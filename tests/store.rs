@@ -438,8 +438,12 @@ async fn a_pause_made_through_one_replica_is_approved_through_another_once() {
     a.add_echo(&upstream).await;
     // B starts after the source was added through A: it reads it from the
     // database (changes reaching replicas already running come next).
+    // B is given its database on the command line (`--database-url`)
+    // rather than in its environment.
     let home_b = tempfile::tempdir().unwrap();
-    let b = Service::start_with_env(home_b.path(), &env);
+    let mut command = std::process::Command::new(support::service::EXE);
+    command.args(["daemon", "run", "--port", "0", "--database-url", &url]);
+    let b = Service::start_command(home_b.path(), command, &env[1..], true);
 
     let (status, paused) = a
         .invoke("echo.items.createItem", json!({"name": "once"}))

@@ -14,6 +14,10 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 #[derive(Debug, Clone)]
 pub struct Home {
     pub dir: PathBuf,
+    /// A PostgreSQL database instead of the SQLite file in `dir`:
+    /// `EXECUTOR_DATABASE_URL`, or `--database-url` on the commands that
+    /// open the store.
+    pub database_url: Option<String>,
 }
 
 impl Home {
@@ -28,7 +32,18 @@ impl Home {
                 PathBuf::from(home).join(".executor")
             }
         };
-        Ok(Home { dir })
+        let database_url = std::env::var("EXECUTOR_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
+        Ok(Home { dir, database_url })
+    }
+
+    /// The same home on the database `url` names, when one is given.
+    pub fn with_database_url(mut self, url: Option<String>) -> Home {
+        if let Some(url) = url.filter(|u| !u.trim().is_empty()) {
+            self.database_url = Some(url);
+        }
+        self
     }
 
     /// Creates the folder (mode 0700) if needed.
@@ -44,12 +59,10 @@ impl Home {
         self.dir.join("executor.db")
     }
 
-    /// `EXECUTOR_DATABASE_URL`: a PostgreSQL database shared by several
-    /// replicas, instead of the SQLite file in the home.
+    /// A PostgreSQL database shared by several replicas, instead of the
+    /// SQLite file in the home.
     pub fn database_url(&self) -> Option<String> {
-        std::env::var("EXECUTOR_DATABASE_URL")
-            .ok()
-            .filter(|url| !url.trim().is_empty())
+        self.database_url.clone()
     }
 
     /// The owner's token: `EXECUTOR_TOKEN_FILE` when set (replicas behind

@@ -39,10 +39,20 @@ pub struct ListenArgs {
     pub port: u16,
 }
 
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+    /// A PostgreSQL database shared by several replicas
+    /// (`postgres://user@host/db`); without it, SQLite in EXECUTOR_HOME
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DaemonCommand {
     /// Run the service in the foreground (what the background service runs)
-    Run(ListenArgs),
+    Run(RunArgs),
     /// Say whether the service is running, and where
     Status,
     /// Stop the background service

@@ -366,9 +366,10 @@ fn with_runtime(command: Command) -> anyhow::Result<ExitCode> {
                     .map_err(ServiceError)?;
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Daemon(DaemonCommand::Run(listen)) => {
+            Command::Daemon(DaemonCommand::Run(args)) => {
                 init_logging();
-                service::run(home, listen.host, listen.port).await?;
+                let home = home.with_database_url(args.database_url);
+                service::run(home, args.listen.host, args.listen.port).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Daemon(DaemonCommand::Status) => daemon::status(&home).await,
