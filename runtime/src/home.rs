@@ -59,12 +59,6 @@ impl Home {
         self.dir.join("executor.db")
     }
 
-    /// A PostgreSQL database shared by several replicas, instead of the
-    /// SQLite file in the home.
-    pub fn database_url(&self) -> Option<String> {
-        self.database_url.clone()
-    }
-
     /// The owner's token: `EXECUTOR_TOKEN_FILE` when set (replicas behind
     /// one load balancer share it), else `token` in the home.
     pub fn token_path(&self) -> PathBuf {

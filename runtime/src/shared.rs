@@ -55,7 +55,7 @@ impl Shared {
         let token = home.token()?;
         let mcp_token = home.mcp_token()?;
         let secrets = home.secret_box()?;
-        let store = crate::store::open(home.database_url().as_deref(), &home.database())?;
+        let store = crate::store::open(home.database_url.as_deref(), &home.database())?;
         let approval_ttl = crate::home::approval_ttl()?;
         let http = crate::outbound::client();
         crate::outbound::set_own_listener(addr);
@@ -260,7 +260,7 @@ impl Shared {
 /// service serves (stored sources plus the built-in tools, less the tools
 /// a policy blocks).
 pub fn stored_catalog(home: &Home) -> anyhow::Result<Catalog> {
-    let store = crate::store::open_existing(home.database_url().as_deref(), &home.database())?;
+    let store = crate::store::open_existing(home.database_url.as_deref(), &home.database())?;
     let rules = Rules::new(store.policies()?);
     // Blocked tools are left out of exports, as they are of listings.
     Ok(

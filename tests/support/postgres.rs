@@ -138,11 +138,8 @@ impl Cluster {
     pub fn start() -> Cluster {
         let bin = bin_dir();
         // Not under a 0700 temporary folder: `nobody` must reach it.
-        let dir = std::env::temp_dir().join(format!(
-            "executor-pg-{}-{}",
-            std::process::id(),
-            Instant::now().elapsed().as_nanos() ^ rand_u64()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("executor-pg-{}-{}", std::process::id(), rand_u64()));
         std::fs::create_dir_all(&dir).unwrap();
         if is_root() {
             let status = Command::new("chown")

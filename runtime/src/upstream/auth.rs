@@ -35,7 +35,7 @@ impl SealedCredentials {
 #[async_trait::async_trait]
 impl CredentialStore for SealedCredentials {
     async fn load(&self) -> Result<Option<StoredCredentials>, AuthError> {
-        let store = crate::store::open(self.home.database_url().as_deref(), &self.home.database())
+        let store = crate::store::open(self.home.database_url.as_deref(), &self.home.database())
             .map_err(store_error)?;
         let Some(sealed) = store.connection_tokens(&self.key).map_err(store_error)? else {
             return Ok(None);
@@ -50,7 +50,7 @@ impl CredentialStore for SealedCredentials {
         let secrets = self.home.secret_box().map_err(store_error)?;
         let sealed = secrets.seal(&text, &self.place()).map_err(store_error)?;
         let mut store =
-            crate::store::open(self.home.database_url().as_deref(), &self.home.database())
+            crate::store::open(self.home.database_url.as_deref(), &self.home.database())
                 .map_err(store_error)?;
         store
             .set_connection_tokens(&self.key, &sealed)
@@ -59,7 +59,7 @@ impl CredentialStore for SealedCredentials {
 
     async fn clear(&self) -> Result<(), AuthError> {
         let mut store =
-            crate::store::open(self.home.database_url().as_deref(), &self.home.database())
+            crate::store::open(self.home.database_url.as_deref(), &self.home.database())
                 .map_err(store_error)?;
         store
             .clear_connection_tokens(&self.key)
