@@ -157,6 +157,38 @@ fn of_route(method: &str, path: &str) -> Option<Intent> {
     }
 }
 
+/// What an HTTP operation acts on, as terms: the head noun (its last
+/// word) of its route's last fixed segment (`/repos/{o}/{r}/pulls` → pull,
+/// `/v1/subscription_schedules` → schedule) and, when that segment is an
+/// action or a singleton rather than a collection (`/pulls/{n}/merge`,
+/// `/deployments/{name}/scale`), the head of the one before it too. Empty
+/// for other bindings.
+pub fn resource(tool: &Tool<SchemaText>) -> Vec<String> {
+    match &tool.binding {
+        Binding::Http(http) => route_resource(&http.path_template),
+        _ => Vec::new(),
+    }
+}
+
+fn route_resource(path: &str) -> Vec<String> {
+    let fixed = path
+        .split('/')
+        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+        .filter(|s| !matches!(*s, "json" | "xml" | "yaml"));
+    let mut heads = Vec::new();
+    for segment in fixed.rev().take(2) {
+        let words = text::words(segment);
+        if let Some(head) = words.iter().rev().find(|w| !text::is_stop_word(w)) {
+            heads.push(text::term(head));
+        }
+        // `branches-where-head`, `tax_ids`: a collection all the same.
+        if words.iter().any(|w| w == "ids" || text::is_plural(w)) {
+            break;
+        }
+    }
+    heads
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +208,24 @@ mod tests {
         );
         assert_eq!(of_route("get", "/containers/json"), Some(Intent::List));
         assert_eq!(of_route("get", "/v1/customers/search"), Some(Intent::List));
+    }
+
+    #[test]
+    fn a_route_acts_on_its_last_fixed_segment() {
+        assert_eq!(route_resource("/v1/customers/{customer}"), ["custom"]);
+        // A sub-collection is what is acted on, not its parent.
+        assert_eq!(route_resource("/v1/customers/{customer}/tax_ids"), ["id"]);
+        assert_eq!(
+            route_resource("/repos/{o}/{r}/commits/{sha}/branches-where-head"),
+            ["head"]
+        );
+        // The head of a compound: a schedule, not a subscription.
+        assert_eq!(route_resource("/v1/subscription_schedules"), ["schedul"]);
+        // An action or a singleton: the thing it is done to as well.
+        assert_eq!(
+            route_resource("/apis/apps/v1/namespaces/{n}/deployments/{name}/scale"),
+            ["scale", "deploy"]
+        );
+        assert_eq!(route_resource("/containers/json"), ["contain"]);
     }
 }

@@ -7,6 +7,9 @@
 //! - **intent**: what the query asks done (create, read one, list, change,
 //!   delete; `query.rs`) against what the operation does (method, route,
 //!   name; `intent.rs`);
+//! - **object**: what the query is about ("customer" in "look up a
+//!   customer by id") against what the operation's route acts on (its last
+//!   fixed segment: `/v1/customers/{customer}`, not `.../tax_ids`);
 //! - **coverage and focus**: how many of the query's words a tool matches,
 //!   and how much of its name and title is what was asked (`issues.create`
 //!   over `reactions.createForIssue` for "create an issue");
@@ -38,6 +41,10 @@ pub use intent::{Intent, Intents};
 
 const K1: f64 = 1.2;
 
+/// The factor for a tool that acts on what the query is about (1.1 and
+/// 1.3 scored the same or lower on the labelled set worked on).
+const OBJECT: f64 = 1.2;
+
 /// Query words scored apart; later ones share the last slot.
 const MAX_SOURCES: usize = 16;
 
@@ -61,6 +68,8 @@ struct Doc {
     prior: f64,
     /// Its name says "all" (`listCoreV1PodForAllNamespaces`).
     all_qualifier: bool,
+    /// What it acts on, as terms (its route's last fixed segment).
+    resource: Vec<String>,
 }
 
 /// An index over one catalog: an inverted index from term to the tools
@@ -79,7 +88,7 @@ pub struct Hit {
 }
 
 /// Why a tool ranked where it did: the score is `text × coverage² × focus
-/// × intent × verb × prior`.
+/// × intent × verb × object × prior`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
@@ -98,6 +107,8 @@ pub struct Explanation {
     pub intent: f64,
     /// The query's leading verb is the one the tool's name is led by.
     pub verb: f64,
+    /// What the query is about is what the tool's route acts on.
+    pub object: f64,
     /// Canonical operations first: qualifiers, route depth, deprecation.
     pub prior: f64,
 }
@@ -120,6 +131,7 @@ struct Factors {
     focus: f64,
     intent: f64,
     verb: f64,
+    object: f64,
     prior: f64,
 }
 
@@ -228,6 +240,7 @@ impl SearchIndex {
                 verb: verb.map(|v| text::term(&v)),
                 prior: prior(tool),
                 all_qualifier: name.iter().any(|&id| vocab.terms[id as usize] == "all"),
+                resource: intent::resource(tool),
             });
         }
         let postings: HashMap<String, Vec<Posting>> = vocab
@@ -399,6 +412,7 @@ impl SearchIndex {
                         tool_intents: self.docs[*doc as usize].intents.names(),
                         intent: f.intent,
                         verb: f.verb,
+                        object: f.object,
                         prior: round(f.prior),
                     }
                 });
@@ -457,18 +471,27 @@ impl SearchIndex {
             0.9
         };
         let verb = if verb_named { 1.25 } else { 1.0 };
+        // What the query is about is what the operation acts on, not a
+        // parent in its route (`repos.listCommits` for "commits on a
+        // branch", not `listBranchesForHeadCommit`).
+        let object = analysis
+            .terms
+            .iter()
+            .any(|t| analysis.object.contains(&t.source) && d.resource.contains(&t.term));
+        let object = if object { OBJECT } else { 1.0 };
         let mut prior = d.prior;
         if d.all_qualifier && !analysis.wants_all {
             prior *= 0.8;
         }
         let text: f64 = acc.best.iter().map(|&b| f64::from(b)).sum();
         Factors {
-            score: text * coverage * coverage * focus * intent * verb * prior,
+            score: text * coverage * coverage * focus * intent * verb * object * prior,
             text,
             coverage,
             focus,
             intent,
             verb,
+            object,
             prior,
         }
     }

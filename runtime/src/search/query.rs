@@ -48,6 +48,10 @@ pub struct Analysis {
     pub intent_source: Option<usize>,
     /// The query asks for all of something ("all", "every", "across").
     pub wants_all: bool,
+    /// The first run of words that must match, after the verb: what the
+    /// query is about ("customer" in "look up a customer by id", "payment
+    /// intent" in "capture a payment intent").
+    pub object: Vec<usize>,
 }
 
 /// Words before the verb that say nothing ("I want to", "how do I",
@@ -154,6 +158,8 @@ fn expansion(word: &str) -> Option<&'static [&'static str]> {
         "sms" | "texts" => &["sms", "messag"],
         "subscribe" | "unsubscribe" => &["subscript", "subscrib"],
         "ask" => &["request"],
+        // Verbs whose act is a thing an API names by its noun.
+        "react" => &["react", "reaction"],
         "promo" => &["promo", "promot"],
         "tag" => &["tag", "label"],
         "diff" => &["diff", "compar"],
@@ -188,11 +194,28 @@ fn is_optional(word: &str) -> bool {
             | "particular"
             | "using"
             | "one"
+            // Orders, which a tool takes as a parameter if at all.
+            | "recent"
+            | "latest"
+            | "newest"
+            | "oldest"
+            // Manners, which an operation's words rarely say.
+            | "previously"
+            | "recently"
+            | "permanently"
+            | "temporarily"
+            | "automatically"
+            | "immediately"
+            | "manually"
     ) || word.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Terms that point at the person's own things.
 const SELF_TERMS: &[&str] = &["auth", "current", "me", "profil", "my"];
+
+/// Words of a query that say nothing about which operation is meant
+/// ("a phone number I no longer need", "a message the bot already sent").
+const NOISE: &[&str] = &["no", "longer", "anymore", "nothing", "already", "still"];
 
 /// Phrases read as one word (`get rid of` → delete).
 const PHRASES: &[(&str, &str)] = &[
@@ -268,6 +291,8 @@ pub fn analyze(query: &str) -> Analysis {
         None if plural && !unknown_verb => Intents::of(&[Intent::List]),
         None => Intents::NONE,
     };
+    // Where the object's run of words would go on.
+    let mut object_ends = None;
     for (i, word) in words.iter().enumerate() {
         let word = word.as_str();
         if Some(i) == lead_at && is_verb {
@@ -291,7 +316,7 @@ pub fn analyze(query: &str) -> Analysis {
             }
             continue;
         }
-        if lead_at.is_some_and(|at| i < at) || text::is_stop_word(word) {
+        if lead_at.is_some_and(|at| i < at) || text::is_stop_word(word) || NOISE.contains(&word) {
             continue;
         }
         // "show me ...": the person is the listener, not the object.
@@ -320,6 +345,10 @@ pub fn analyze(query: &str) -> Analysis {
         }
         let optional = is_optional(word);
         let source = push_source(&mut analysis, word, !optional);
+        if !optional && (analysis.object.is_empty() || object_ends == Some(i)) {
+            analysis.object.push(source);
+            object_ends = Some(i + 1);
+        }
         let weight = if optional { 0.3 } else { 1.0 };
         match expansion(word) {
             Some(terms) => {
@@ -469,6 +498,24 @@ mod tests {
         let a = analyze("leave a comment on issue 42");
         assert_eq!(a.intent.names(), ["create"]);
         assert!(!a.sources.iter().any(|s| s.word == "42" && s.required));
+    }
+
+    #[test]
+    fn the_object_is_the_first_run_of_content_words() {
+        let objects = |query: &str| {
+            let a = analyze(query);
+            a.object
+                .iter()
+                .map(|&s| a.sources[s].word.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(objects("look up a customer by id"), ["customer"]);
+        assert_eq!(
+            objects("capture a previously authorized payment intent"),
+            ["authorized", "payment", "intent"]
+        );
+        assert_eq!(objects("list commits on a branch"), ["commits"]);
+        assert!(objects("who am i").is_empty());
     }
 
     #[test]

@@ -20,7 +20,8 @@ const STOP_WORDS: &[&str] = &[
     "a", "an", "the", "of", "to", "for", "and", "or", "in", "on", "by", "with", "is", "be", "this",
     "that", "it", "as", "at", "from", "into", "its", "are", "was", "can", "will", "which", "i",
     "you", "your", "we", "our", "some", "please", "want", "need", "how", "do", "does", "so", "if",
-    "there", "their", "they", "them", "these", "those", "via", "using", "p", "br", "also",
+    "there", "their", "they", "them", "these", "those", "via", "using", "p", "br", "also", "under",
+    "behind", "inside", "within", "onto", "upon", "than",
 ];
 
 /// Stems that mean the same thing in API names and in prose.
@@ -192,6 +193,8 @@ pub fn is_plural(word: &str) -> bool {
         "metrics",
         "logs",
         "diagnostics",
+        "kubernetes",
+        "aws",
     ];
     word.len() > 3
         && word.ends_with('s')
