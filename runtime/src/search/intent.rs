@@ -170,6 +170,27 @@ pub fn resource(tool: &Tool<SchemaText>) -> Vec<String> {
     }
 }
 
+/// Whether a tool reads the signed-in identity itself: a GET of a route
+/// with no placeholder that ends at the person (`/user`, `/v1/me`,
+/// `/profile`, Telegram's `/getMe`). "Who am I" means one of these.
+pub fn reads_self(tool: &Tool<SchemaText>) -> bool {
+    match &tool.binding {
+        Binding::Http(http) => route_reads_self(&http.method, &http.path_template),
+        _ => false,
+    }
+}
+
+fn route_reads_self(method: &str, path: &str) -> bool {
+    const SELF: &[&str] = &["user", "me", "self", "whoami", "profile", "account"];
+    method.eq_ignore_ascii_case("get")
+        && !path.contains('{')
+        && path
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .and_then(|last| text::words(last).pop())
+            .is_some_and(|w| SELF.contains(&w.as_str()))
+}
+
 fn route_resource(path: &str) -> Vec<String> {
     let fixed = path
         .split('/')
@@ -227,5 +248,15 @@ mod tests {
             ["scale", "deploy"]
         );
         assert_eq!(route_resource("/containers/json"), ["contain"]);
+    }
+
+    #[test]
+    fn the_signed_in_person_is_read_at_a_route_of_their_own() {
+        assert!(route_reads_self("GET", "/user"));
+        assert!(route_reads_self("get", "/v1/me"));
+        assert!(route_reads_self("GET", "/bot/getMe"));
+        assert!(!route_reads_self("GET", "/users/{username}"));
+        assert!(!route_reads_self("PATCH", "/user"));
+        assert!(!route_reads_self("GET", "/repos/{o}/{r}/community/profile"));
     }
 }

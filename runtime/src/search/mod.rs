@@ -45,6 +45,10 @@ const K1: f64 = 1.2;
 /// 1.3 scored the same or lower on the labelled set worked on).
 const OBJECT: f64 = 1.2;
 
+/// The factor for a tool that reads the signed-in identity, when the
+/// query asks who that is.
+const WHOAMI: f64 = 1.5;
+
 /// Query words scored apart; later ones share the last slot.
 const MAX_SOURCES: usize = 16;
 
@@ -70,6 +74,8 @@ struct Doc {
     all_qualifier: bool,
     /// What it acts on, as terms (its route's last fixed segment).
     resource: Vec<String>,
+    /// It reads the signed-in identity (`GET /user`).
+    reads_self: bool,
 }
 
 /// An index over one catalog: an inverted index from term to the tools
@@ -241,6 +247,7 @@ impl SearchIndex {
                 prior: prior(tool),
                 all_qualifier: name.iter().any(|&id| vocab.terms[id as usize] == "all"),
                 resource: intent::resource(tool),
+                reads_self: intent::reads_self(tool),
             });
         }
         let postings: HashMap<String, Vec<Posting>> = vocab
@@ -425,9 +432,11 @@ impl SearchIndex {
     fn factors(&self, doc: u32, acc: &Acc, analysis: &query::Analysis) -> Factors {
         let d = &self.docs[doc as usize];
         // A tool named after the query's own verb (`containerStart` for
-        // "start a container") does what was asked, whatever its route.
+        // "start a container") does what was asked, unless its route says
+        // otherwise (OpenAI's `getRun` reads a run; it does not run one).
         let verb_named = matches!((&analysis.verb, &d.verb), (Some(a), Some(b)) if a == b);
-        let intent_matched = analysis.intent.meets(d.intents) || verb_named;
+        let intent_matched =
+            analysis.intent.meets(d.intents) || (verb_named && d.intents.is_empty());
         // Coverage: the query's required words the tool matched, and its
         // intent, met by the operation or by a word of the verb itself.
         let mut wanted = 0u32;
@@ -480,6 +489,11 @@ impl SearchIndex {
             .any(|t| analysis.object.contains(&t.source) && d.resource.contains(&t.term));
         let object = if object { OBJECT } else { 1.0 };
         let mut prior = d.prior;
+        // "Who am I": the route that reads the person, over tools that
+        // merely mention a profile.
+        if analysis.whoami && d.reads_self {
+            prior *= WHOAMI;
+        }
         if d.all_qualifier && !analysis.wants_all {
             prior *= 0.8;
         }

@@ -52,6 +52,8 @@ pub struct Analysis {
     /// query is about ("customer" in "look up a customer by id", "payment
     /// intent" in "capture a payment intent").
     pub object: Vec<usize>,
+    /// The query asks who the signed-in person is ("who am I").
+    pub whoami: bool,
 }
 
 /// Words before the verb that say nothing ("I want to", "how do I",
@@ -78,7 +80,9 @@ fn verb(word: &str) -> Option<&'static [Intent]> {
         "create" | "make" | "new" | "open" | "post" | "publish" | "register" | "generate"
         | "start" | "launch" | "build" | "write" | "insert" | "send" | "upload" | "spin"
         | "provision" | "invite" | "schedule" | "book" | "setup" | "leave" | "store" | "place"
-        | "buy" | "take" | "share" | "save" | "file" | "report" | "run" | "trigger" => &[Create],
+        | "buy" | "take" | "share" | "save" | "file" | "report" | "run" | "trigger" | "react" => {
+            &[Create]
+        }
         "add" | "submit" | "subscribe" | "attach" | "assign" | "put" | "tag" | "label" => {
             &[Create, Update]
         }
@@ -160,6 +164,9 @@ fn expansion(word: &str) -> Option<&'static [&'static str]> {
         "ask" => &["request"],
         // Verbs whose act is a thing an API names by its noun.
         "react" => &["react", "reaction"],
+        // Quantities asked about in everyday words.
+        "spend" | "spent" | "spending" => &["spend", "cost"],
+        "left" | "remaining" => &["left", "remain"],
         "promo" => &["promo", "promot"],
         "tag" => &["tag", "label"],
         "diff" => &["diff", "compar"],
@@ -194,11 +201,22 @@ fn is_optional(word: &str) -> bool {
             | "particular"
             | "using"
             | "one"
+            // A thing's value is what reading the thing gives.
+            | "value"
             // Orders, which a tool takes as a parameter if at all.
             | "recent"
             | "latest"
             | "newest"
             | "oldest"
+            // Spans of time, which a tool takes as parameters.
+            | "today"
+            | "yesterday"
+            | "week"
+            | "month"
+            | "year"
+            | "daily"
+            | "weekly"
+            | "monthly"
             // Manners, which an operation's words rarely say.
             | "previously"
             | "recently"
@@ -221,6 +239,7 @@ const NOISE: &[&str] = &["no", "longer", "anymore", "nothing", "already", "still
 const PHRASES: &[(&str, &str)] = &[
     ("get rid of", "delete"),
     ("who am i", "whoami"),
+    ("logged in as", "whoami"),
     ("set up", "setup"),
     ("spin up", "spin"),
     ("kick off", "trigger"),
@@ -260,6 +279,7 @@ pub fn analyze(query: &str) -> Analysis {
         }
     }
     let mut analysis = Analysis {
+        whoami: words.iter().any(|w| w == "whoami"),
         wants_all: words
             .iter()
             .any(|w| matches!(w.as_str(), "all" | "every" | "across" | "everywhere")),

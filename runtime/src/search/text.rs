@@ -20,8 +20,8 @@ const STOP_WORDS: &[&str] = &[
     "a", "an", "the", "of", "to", "for", "and", "or", "in", "on", "by", "with", "is", "be", "this",
     "that", "it", "as", "at", "from", "into", "its", "are", "was", "can", "will", "which", "i",
     "you", "your", "we", "our", "some", "please", "want", "need", "how", "do", "does", "so", "if",
-    "there", "their", "they", "them", "these", "those", "via", "using", "p", "br", "also", "under",
-    "behind", "inside", "within", "onto", "upon", "than",
+    "there", "their", "they", "them", "these", "those", "via", "using", "p", "br", "also", "did",
+    "have", "has", "had", "under", "behind", "inside", "within", "onto", "upon", "than",
 ];
 
 /// Stems that mean the same thing in API names and in prose.
