@@ -30,7 +30,7 @@ pub enum ToolsCommand {
         limit: usize,
         /// Show why each tool ranked where it did: the words it matched and
         /// where, and the factors of its score (text × coverage × focus ×
-        /// intent × verb × prior)
+        /// intent × verb × object × prior)
         #[arg(long)]
         explain: bool,
         /// Print JSON
@@ -357,7 +357,7 @@ fn why(why: &Value) -> String {
         }
     };
     let mut out = format!(
-        "    score {:.3} = text {:.3} × coverage² {:.2}² × focus {:.2} × intent {:.2} (asked {}, does {}) × verb {:.2} × prior {:.3}\n",
+        "    score {:.3} = text {:.3} × coverage² {:.2}² × focus {:.2} × intent {:.2} (asked {}, does {}) × verb {:.2} × object {:.2} × prior {:.3}\n",
         number("score"),
         number("text"),
         number("coverage"),
@@ -366,6 +366,7 @@ fn why(why: &Value) -> String {
         names("queryIntents"),
         names("toolIntents"),
         number("verb"),
+        number("object"),
         number("prior"),
     );
     for term in why["terms"].as_array().into_iter().flatten() {
