@@ -135,12 +135,7 @@ pub fn of_tool(tool: &Tool<SchemaText>, name_verb: Option<&str>) -> Intents {
 /// singleton reads, POST to a collection creates, POST to an item (Stripe)
 /// updates, POST to a singular word (`/merge`) is an action.
 fn of_route(method: &str, path: &str) -> Option<Intent> {
-    // `/containers/json`: a format, not what the route is about.
-    let last = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .find(|s| !matches!(*s, "json" | "xml" | "yaml"))
-        .unwrap_or_default();
+    let last = segments(path).next_back().unwrap_or_default();
     let item = last.starts_with('{');
     let word = text::words(last).pop().unwrap_or_default();
     let collection =
@@ -191,11 +186,15 @@ fn route_reads_self(method: &str, path: &str) -> bool {
             .is_some_and(|w| SELF.contains(&w.as_str()))
 }
 
+/// A route's segments, placeholders among them, without the formats that
+/// say nothing of what it is about (`/containers/json`).
+fn segments(path: &str) -> impl DoubleEndedIterator<Item = &str> {
+    path.split('/')
+        .filter(|s| !s.is_empty() && !matches!(*s, "json" | "xml" | "yaml"))
+}
+
 fn route_resource(path: &str) -> Vec<String> {
-    let fixed = path
-        .split('/')
-        .filter(|s| !s.is_empty() && !s.starts_with('{'))
-        .filter(|s| !matches!(*s, "json" | "xml" | "yaml"));
+    let fixed = segments(path).filter(|s| !s.starts_with('{'));
     let mut heads = Vec::new();
     for segment in fixed.rev().take(2) {
         let words = text::words(segment);
