@@ -18,7 +18,12 @@
 #      conformance-next) with its frozen per-revision requirement sets,
 #      2026-07-28 and 2025-11-25, against the executor target (each set in one
 #      process at its own revision's wire; the fixture speaks 2025-11-25 only,
-#      so executor serves the 2026-07-28 wire over it);
+#      so executor serves the 2026-07-28 wire over it); the multi-round-trip
+#      scenarios (input-required-result-*) and server-stateless (whose
+#      diagnostic tools need per-request capabilities) run again, one by one,
+#      against
+#      /mcp?source=mrtr: mrtr-server.mjs, an upstream of 2026-07-28 whose
+#      input-required rounds executor forwards;
 #   6. runs the same prerelease's authorization-server scenarios against
 #      executor's own OAuth server (authorize.mjs: a registered client, and
 #      headless Chromium signing in and allowing on the consent page);
@@ -134,6 +139,12 @@ echo "conformance: executor $("$bin" --version 2>/dev/null || true) at $url (hom
   "$here/fixture-server.mjs" "$expected_tools" >&2 || fail "could not add the fixture source"
 "$node" "$here/harness.mjs" allow "$url" "$home/token" "$namespace.*" >&2 \
   || fail "could not allow the fixture's tools"
+# The multi-round-trip scenarios (SEP-2322) need an upstream of 2026-07-28:
+# mrtr-server.mjs (the TypeScript SDK v2) as the MCP source `mrtr`.
+"$node" "$here/harness.mjs" add-source "$url" "$home/token" mrtr "$node" \
+  "$here/mrtr-server.mjs" 11 >&2 || fail "could not add the MRTR fixture source"
+"$node" "$here/harness.mjs" allow "$url" "$home/token" "mrtr.*" >&2 \
+  || fail "could not allow the MRTR fixture's tools"
 
 # 3. proxies, and the fixture over HTTP for the baseline
 PROXY_LOG="$work/proxy.log" "$node" "$here/auth-proxy.mjs" "$url" "$home/token" \
@@ -185,6 +196,20 @@ for revision in "${revisions[@]}"; do
   suite_pid=$!
   wait "$suite_pid" || true
   suite_pid=
+  # The set's multi-round-trip scenarios, and the diagnostic tools of
+  # server-stateless (a tool refused for a capability the request did not
+  # declare, ...), are tools and a prompt that only an upstream of
+  # 2026-07-28 defines: run those scenarios again against executor's view
+  # of that upstream. The newer run is the one summarised.
+  while read -r scenario; do
+    echo "conformance: $scenario against /mcp?source=mrtr" >&2
+    timeout --kill-after=5 "$timeout_s" "$node" "$next" server \
+      --url "$proxy/mcp?source=mrtr" --scenario "$scenario" --spec-version "$revision" \
+      --timeout "$((timeout_s * 1000))" -o "$dir" >>"$dir/mrtr.log" 2>&1 </dev/null &
+    suite_pid=$!
+    wait "$suite_pid" || true
+    suite_pid=
+  done < <(sed -n 's/^  - \(input-required-result-[^ ]*\|server-stateless\)\( .*\)\{0,1\}$/\1/p' "$dir/list.txt")
 done
 
 # 6. the authorization server, with Chromium as the person

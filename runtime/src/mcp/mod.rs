@@ -18,6 +18,7 @@
 //! (`approval.rs`) live beside it.
 
 mod approval;
+mod rounds;
 pub mod sessions;
 mod stamp;
 mod tools;
@@ -466,8 +467,12 @@ impl ServerHandler for Handler {
             ));
         }
         let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        let forwarded = request
+            .request_state
+            .as_deref()
+            .is_some_and(rounds::is_forwarded);
         // 2026-07-28: the client answered an approval round and retries.
-        if let Some(handle) = request.request_state.as_deref() {
+        if let Some(handle) = request.request_state.as_deref().filter(|_| !forwarded) {
             let answer = request
                 .input_responses
                 .as_ref()
@@ -496,13 +501,49 @@ impl ServerHandler for Handler {
                     peer: Arc::new(context.peer.clone()),
                     progress_token: context.meta.get_progress_token(),
                 };
+                // A client of 2026-07-28 answers an upstream's input-required
+                // rounds itself; the retry of one carries executor's state.
+                let stateless = context
+                    .protocol_version()
+                    .is_some_and(|v| !v.has_initialize());
+                let (round, began) = if stateless {
+                    rounds::check_responses(request.input_responses.as_ref())?;
+                    let continued = match request.request_state.as_deref() {
+                        Some(state) if forwarded => {
+                            Some(rounds::open(&self.state, &caller, &path, state)?)
+                        }
+                        _ => None,
+                    };
+                    let began = continued.as_ref().map(|c| c.began);
+                    let round = crate::upstream::Round {
+                        input_responses: request.input_responses.clone(),
+                        request_state: continued.and_then(|c| c.upstream),
+                        capabilities: context.client_capabilities(),
+                    };
+                    (Some(round), began)
+                } else if forwarded {
+                    return Err(McpError::invalid_params(
+                        "requestState answers a 2026-07-28 input-required round; this session speaks an older revision",
+                        None,
+                    ));
+                } else {
+                    (None, None)
+                };
                 match self
-                    .passthrough(&live, &caller, &path, arguments, relay)
+                    .passthrough(&live, &caller, &path, arguments, relay, round)
                     .await
                 {
-                    Ok(Passed::Verbatim(result)) => return Ok(result.stamped().into()),
+                    Ok(Passed::Verbatim(CallToolResponse::InputRequired(result))) => {
+                        let result = rounds::forward(&self.state, &caller, &path, began, result)?;
+                        return Ok(CallToolResponse::InputRequired(result));
+                    }
+                    Ok(Passed::Verbatim(CallToolResponse::Complete(result))) => {
+                        return Ok(result.stamped().into());
+                    }
+                    Ok(Passed::Verbatim(other)) => return Ok(other),
                     Ok(Passed::Data(data)) => Ok(data),
-                    Err(e) => Err(e),
+                    Err(crate::upstream::Refused::Rpc(e)) => return Err(e),
+                    Err(crate::upstream::Refused::Tool(e)) => Err(e),
                 }
             }
         };
@@ -590,8 +631,8 @@ fn code_result(outcome: Result<Value, ToolError>, logs: Vec<String>) -> CallTool
 
 /// What a passthrough call gave back.
 enum Passed {
-    /// An upstream MCP tool's result, as it came.
-    Verbatim(CallToolResult),
+    /// An upstream MCP tool's result (or input-required round), as it came.
+    Verbatim(CallToolResponse),
     /// Any other tool's data, sent in the envelope.
     Data(Value),
 }
@@ -670,6 +711,8 @@ impl Handler {
 
     /// A call in a source view: validated and governed like every call; an
     /// upstream MCP tool's result comes back as the upstream gave it.
+    /// A call of the source view. `round` carries a 2026-07-28 client's
+    /// answers on to the upstream.
     async fn passthrough(
         &self,
         live: &Live,
@@ -677,17 +720,31 @@ impl Handler {
         path: &str,
         input: Value,
         relay: crate::upstream::Relay,
-    ) -> Result<Passed, ToolError> {
+        round: Option<crate::upstream::Round>,
+    ) -> Result<Passed, crate::upstream::Refused> {
+        use crate::upstream::Refused;
         let started = std::time::Instant::now();
         let mut ran = false;
-        let result = self.pass(live, caller, path, input, relay, &mut ran).await;
+        let result = self
+            .pass(live, caller, path, input, relay, round, &mut ran)
+            .await;
         // On record like every call (a verbatim result's size is not known).
+        let recorded: Result<(), ToolError> = match &result {
+            Ok(_) => Ok(()),
+            Err(Refused::Tool(e)) => Err(e.clone()),
+            Err(Refused::Rpc(e)) => Err(error(
+                ErrorCode::UpstreamToolError,
+                e.message.to_string(),
+                None,
+            )),
+        };
         self.state
             .audit
-            .record_call(caller, path, ran, &result, started, 0);
+            .record_call(caller, path, ran, &recorded, started, 0);
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn pass(
         &self,
         live: &Live,
@@ -695,16 +752,20 @@ impl Handler {
         path: &str,
         input: Value,
         relay: crate::upstream::Relay,
+        round: Option<crate::upstream::Round>,
         ran: &mut bool,
-    ) -> Result<Passed, ToolError> {
-        let tool = live.resolve_as(path, caller)?;
-        live.validate_input(tool, &input)?;
-        invoke::permit(&self.state, live, tool, &input, caller)?;
+    ) -> Result<Passed, crate::upstream::Refused> {
+        use crate::upstream::Refused;
+        let tool = live.resolve_as(path, caller).map_err(Refused::Tool)?;
+        live.validate_input(tool, &input).map_err(Refused::Tool)?;
+        // Every round is a call: a policy changed since the first round
+        // holds for the next.
+        invoke::permit(&self.state, live, tool, &input, caller).map_err(Refused::Tool)?;
         *ran = true;
         match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
                 let target = live.mcp_target(&tool.integration);
-                let result = self
+                let response = self
                     .state
                     .upstreams
                     .call_raw(
@@ -713,12 +774,15 @@ impl Handler {
                         &binding.tool_name,
                         input,
                         Some(relay),
+                        round,
                     )
                     .await?;
-                Ok(Passed::Verbatim(result))
+                Ok(Passed::Verbatim(response))
             }
             _ => Ok(Passed::Data(
-                invoke::run(&self.state, live, tool, input).await?,
+                invoke::run(&self.state, live, tool, input)
+                    .await
+                    .map_err(Refused::Tool)?,
             )),
         }
     }

@@ -3,9 +3,10 @@
 //! closed (the server crashed, the connection dropped) is replaced on the
 //! next call, which is retried once.
 //!
-//! Why this file is over 500 lines: connecting (three transports), the
-//! pool, the retry of a closed session and relaying a call share the
-//! pool's locking and read best together; OAuth tokens (`auth.rs`),
+//! Why this file is over 500 lines: connecting (three transports, each
+//! revision's handshake), the pool, the retry of a closed session and
+//! relaying or forwarding a call's rounds share the pool's locking and
+//! read best together; OAuth tokens (`auth.rs`),
 //! sign-ins (`signin.rs`) and the legacy SSE transport are apart.
 
 use std::collections::{BTreeMap, HashMap};
@@ -57,6 +58,7 @@ pub type Client = RunningService<RoleClient, Listener>;
 /// Tells the service when an upstream's tool list changes, and relays what
 /// the upstream sends during a call (log messages, progress, sampling and
 /// elicitation requests) to the client that made the call.
+#[derive(Clone)]
 pub struct Listener {
     namespace: String,
     changes: Option<tokio::sync::mpsc::UnboundedSender<String>>,
@@ -258,6 +260,28 @@ fn relayed(e: rmcp::ServiceError) -> rmcp::ErrorData {
     }
 }
 
+/// A caller's answers to an upstream's input-required round (2026-07-28):
+/// what the retry carries on to the upstream.
+#[derive(Debug, Clone, Default)]
+pub struct Round {
+    pub input_responses: Option<rmcp::model::InputResponses>,
+    /// The upstream's own `requestState`, as it gave it.
+    pub request_state: Option<String>,
+    /// What the calling client can answer (2026-07-28 says it per
+    /// request): the upstream asks only for what it declares.
+    pub capabilities: Option<rmcp::model::ClientCapabilities>,
+}
+
+/// Why an upstream call gave no result.
+#[derive(Debug)]
+pub enum Refused {
+    /// Executor's own failure (unreachable, timed out, ...).
+    Tool(ToolError),
+    /// The upstream answered with a JSON-RPC error, kept as it came for a
+    /// client that speaks MCP.
+    Rpc(rmcp::ErrorData),
+}
+
 /// Connections to upstream MCP servers, by namespace.
 #[derive(Default)]
 pub struct McpUpstreams {
@@ -323,15 +347,25 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                     listener.changes.clone(),
                     listener.namespace.clone(),
                 );
-                let streamable = match listener
-                    .serve(StreamableHttpClientTransport::with_client(
+                let transport = || {
+                    StreamableHttpClientTransport::with_client(
                         crate::outbound::client(),
-                        config,
-                    ))
-                    .await
-                {
+                        config.clone(),
+                    )
+                };
+                let streamable = match open(listener.clone(), transport()).await {
                     Ok(client) => return Ok(client),
-                    Err(e) => e,
+                    // A server of an older revision may answer the discovery
+                    // probe with an error rmcp cannot read as "legacy" (an
+                    // HTTP 400 with no request id): greet it the old way on
+                    // a fresh transport.
+                    Err(probe) => match listener.clone().serve(transport()).await {
+                        Ok(client) => {
+                            tracing::debug!(%url, "server/discover failed ({probe}); initialize worked");
+                            return Ok(client);
+                        }
+                        Err(e) => e,
+                    },
                 };
                 // Servers from before streamable HTTP speak the legacy
                 // HTTP+SSE transport on the same URL.
@@ -362,8 +396,7 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                     .stderr(std::process::Stdio::null())
                     .spawn()
                     .map_err(|e| fail(e.to_string()))?;
-                listener
-                    .serve(transport)
+                open(listener, transport)
                     .await
                     .map_err(|e| fail(e.to_string()))
             }
@@ -373,6 +406,68 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
     tokio::time::timeout(CONNECT_TIMEOUT, connecting)
         .await
         .map_err(|_| fail(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+}
+
+/// Opens a session the newest way both sides speak: `server/discover`
+/// (2026-07-28, whose servers answer tools with input-required rounds that
+/// the source view forwards), falling back to `initialize` on the same
+/// transport when the server answers that it is of an older revision.
+async fn open<T, E, A>(
+    listener: Listener,
+    transport: T,
+) -> Result<Client, rmcp::service::ClientInitializeError>
+where
+    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use rmcp::{ClientLifecycleMode, ClientServiceExt};
+    listener
+        .serve_with_lifecycle(
+            transport,
+            ClientLifecycleMode::Auto {
+                preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+                legacy_version: None,
+            },
+        )
+        .await
+}
+
+/// Whether a session speaks a revision without `initialize` (2026-07-28
+/// on): its server answers with input-required rounds rather than asking
+/// the client mid-call.
+pub fn is_stateless(client: &Client) -> bool {
+    client
+        .peer()
+        .peer_info()
+        .is_some_and(|info| !info.protocol_version.has_initialize())
+}
+
+/// One `tools/call` of a forwarded round, its input-required result
+/// returned as it is. The calling client's capabilities replace the
+/// session's own (executor's) in the request's `_meta`.
+async fn forward_round(
+    client: &Client,
+    params: CallToolRequestParams,
+    capabilities: Option<rmcp::model::ClientCapabilities>,
+) -> Result<rmcp::model::CallToolResponse, rmcp::ServiceError> {
+    use rmcp::model::{CallToolResponse, ServerResult};
+    let mut options = rmcp::service::PeerRequestOptions::no_options();
+    if let Some(capabilities) = capabilities {
+        let mut meta = rmcp::model::RequestMetaObject::new();
+        meta.set_client_capabilities(capabilities);
+        options.meta = Some(meta);
+    }
+    let request =
+        rmcp::model::ClientRequest::CallToolRequest(rmcp::model::CallToolRequest::new(params));
+    let handle = client
+        .peer()
+        .send_request_with_option(request, options)
+        .await?;
+    match handle.await_response().await? {
+        ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
+        ServerResult::InputRequiredResult(result) => Ok(CallToolResponse::InputRequired(result)),
+        _ => Err(rmcp::ServiceError::UnexpectedResponse),
+    }
 }
 
 /// Every tool the server lists (all pages), and its `serverInfo`.
@@ -437,7 +532,9 @@ impl McpUpstreams {
     }
 
     /// Calls a tool upstream: `data` is the result's `structuredContent`,
-    /// else its text (one block), else its content blocks.
+    /// else its text (one block), else its content blocks. Input-required
+    /// rounds of a 2026-07-28 upstream are answered through the listener,
+    /// which reaches no client here, so such a tool fails saying so.
     pub async fn call(
         &self,
         namespace: &str,
@@ -445,10 +542,26 @@ impl McpUpstreams {
         tool: &str,
         arguments: Value,
     ) -> Result<Value, ToolError> {
-        result_data(
-            self.call_raw(namespace, target, tool, arguments, None)
-                .await?,
-        )
+        match self
+            .call_raw(namespace, target, tool, arguments, None, None)
+            .await
+        {
+            Ok(rmcp::model::CallToolResponse::Complete(result)) => result_data(result),
+            Ok(_) => Err(error(
+                ErrorCode::UpstreamInvalidResponse,
+                format!(
+                    "the MCP server {} answered with neither a result nor an error",
+                    target.origin()
+                ),
+                None,
+            )),
+            Err(Refused::Tool(e)) => Err(e),
+            Err(Refused::Rpc(e)) => Err(error(
+                ErrorCode::UpstreamToolError,
+                format!("the MCP server refused the call: {}", e.message),
+                e.data,
+            )),
+        }
     }
 
     fn relay_slot(&self, namespace: &str) -> Arc<RelaySlot> {
@@ -463,6 +576,12 @@ impl McpUpstreams {
     /// Calls a tool upstream and returns its result as it came; while it
     /// runs, what the upstream sends about it goes to `relay`, if given
     /// (when this is the only call in flight to that upstream).
+    ///
+    /// With `round` (a caller that takes input-required rounds itself: a
+    /// 2026-07-28 client of the source view), an upstream of that revision
+    /// gets the round's answers and its `InputRequiredResult` comes back as
+    /// it is. Without, the rounds are answered here through the listener
+    /// (relayed to a session client, if one is calling).
     pub async fn call_raw(
         &self,
         namespace: &str,
@@ -470,11 +589,14 @@ impl McpUpstreams {
         tool: &str,
         arguments: Value,
         relay: Option<Relay>,
-    ) -> Result<rmcp::model::CallToolResult, ToolError> {
+        round: Option<Round>,
+    ) -> Result<rmcp::model::CallToolResponse, Refused> {
         let slot = self.relay_slot(namespace);
         let relaying = relay.is_some();
         let _in_flight = slot.enter(relay);
-        let result = self.call_once(namespace, target, tool, arguments).await;
+        let result = self
+            .call_once(namespace, target, tool, arguments, round)
+            .await;
         if relaying {
             slot.settle().await;
         }
@@ -487,23 +609,36 @@ impl McpUpstreams {
         target: &McpTarget,
         tool: &str,
         arguments: Value,
-    ) -> Result<rmcp::model::CallToolResult, ToolError> {
+        round: Option<Round>,
+    ) -> Result<rmcp::model::CallToolResponse, Refused> {
+        use rmcp::model::CallToolResponse;
         let arguments: Map<String, Value> = match arguments {
             Value::Object(map) => map,
             _ => Map::new(),
         };
         for attempt in 0..2 {
-            let client = self.client(namespace, target).await?;
-            let params =
+            let client = self
+                .client(namespace, target)
+                .await
+                .map_err(Refused::Tool)?;
+            let mut params =
                 CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments.clone());
-            match tokio::time::timeout(
-                crate::outbound::upstream_timeout(),
-                client.peer().call_tool(params),
-            )
-            .await
-            {
+            let calling = async {
+                match &round {
+                    Some(round) if is_stateless(&client) => {
+                        params.input_responses = round.input_responses.clone();
+                        params.request_state = round.request_state.clone();
+                        forward_round(&client, params, round.capabilities.clone()).await
+                    }
+                    _ => client
+                        .call_tool(params)
+                        .await
+                        .map(CallToolResponse::Complete),
+                }
+            };
+            match tokio::time::timeout(crate::outbound::upstream_timeout(), calling).await {
                 Err(_) => {
-                    return Err(error(
+                    return Err(Refused::Tool(error(
                         ErrorCode::UpstreamUnreachable,
                         format!(
                             "the MCP server {} did not answer within {} s",
@@ -511,15 +646,23 @@ impl McpUpstreams {
                             crate::outbound::upstream_timeout().as_secs()
                         ),
                         None,
-                    ));
+                    )));
                 }
-                Ok(Ok(result)) => return Ok(result),
-                Ok(Err(rmcp::ServiceError::McpError(e))) => {
-                    return Err(error(
+                Ok(Ok(CallToolResponse::Task(_))) => {
+                    return Err(Refused::Tool(error(
+                        ErrorCode::UpstreamInvalidResponse,
+                        "the MCP server answered with a task, which executor did not ask for",
+                        None,
+                    )));
+                }
+                Ok(Ok(response)) => return Ok(response),
+                Ok(Err(rmcp::ServiceError::McpError(e))) => return Err(Refused::Rpc(e)),
+                Ok(Err(e @ rmcp::ServiceError::InputRequiredRoundsExceeded { .. })) => {
+                    return Err(Refused::Tool(error(
                         ErrorCode::UpstreamToolError,
-                        format!("the MCP server refused the call: {}", e.message),
-                        e.data,
-                    ));
+                        format!("the MCP server kept asking for input: {e}"),
+                        None,
+                    )));
                 }
                 Ok(Err(e)) if attempt == 0 => {
                     // The session or the process is gone: start over once.
@@ -527,11 +670,11 @@ impl McpUpstreams {
                     self.forget(namespace).await;
                 }
                 Ok(Err(e)) => {
-                    return Err(error(
+                    return Err(Refused::Tool(error(
                         ErrorCode::UpstreamUnreachable,
                         format!("the MCP server {} failed: {e}", target.origin()),
                         None,
-                    ));
+                    )));
                 }
             }
         }
