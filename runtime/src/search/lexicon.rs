@@ -29,9 +29,8 @@ pub(super) fn verb(word: &str) -> Option<&'static [Intent]> {
         "create" | "make" | "new" | "open" | "post" | "publish" | "register" | "generate"
         | "start" | "launch" | "build" | "write" | "insert" | "send" | "upload" | "spin"
         | "provision" | "invite" | "schedule" | "book" | "setup" | "leave" | "store" | "place"
-        | "buy" | "take" | "share" | "save" | "file" | "report" | "run" | "trigger" | "react" => {
-            &[Create]
-        }
+        | "buy" | "take" | "share" | "save" | "file" | "report" | "run" | "trigger" | "react"
+        | "bind" => &[Create],
         "add" | "submit" | "subscribe" | "attach" | "assign" | "put" | "tag" | "label" => {
             &[Create, Update]
         }
@@ -42,7 +41,7 @@ pub(super) fn verb(word: &str) -> Option<&'static [Intent]> {
         "update" | "edit" | "change" | "modify" | "rename" | "set" | "patch" | "alter"
         | "replace" | "toggle" | "adjust" | "configure" | "enable" | "disable" | "move"
         | "mark" | "rotate" | "close" | "reopen" | "archive" | "unarchive" | "turn" | "switch"
-        | "lock" | "unlock" | "pin" | "unpin" => &[Update],
+        | "lock" | "unlock" | "pin" | "unpin" | "cordon" | "uncordon" | "taint" => &[Update],
         "delete" | "remove" | "destroy" | "drop" | "erase" | "purge" | "trash" | "discard"
         | "uninstall" | "unsubscribe" | "wipe" | "revoke" | "prune" | "clear" | "cancel"
         | "detach" | "unassign" | "kick" | "evict" => &[Delete],
