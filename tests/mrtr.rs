@@ -297,3 +297,44 @@ async fn a_legacy_client_is_asked_in_its_session() {
     );
     client.cancel().await.unwrap();
 }
+
+/// A server of 2026-07-28 announces a changed tool list only on a
+/// `subscriptions/listen` stream: executor holds one open on its session,
+/// and the new tool joins the catalog without a refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modern_upstreams_new_tool_joins_the_catalog() {
+    let home = tempfile::tempdir().unwrap();
+    let service = service_with_fixture(home.path()).await;
+    let tools = |listing: &Value| -> Vec<String> {
+        listing["data"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, before) = service.get("/api/tools?namespace=mrtr&limit=100").await;
+    assert_eq!(tools(&before).len(), 12, "{before}");
+    let (_, changed) = service
+        .invoke("mrtr.test_trigger_tool_change", json!({}))
+        .await;
+    assert_eq!(changed["ok"], true, "{changed}");
+    let added = changed["data"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("added ");
+    let started = std::time::Instant::now();
+    loop {
+        let (_, now) = service.get("/api/tools?namespace=mrtr&limit=100").await;
+        if tools(&now).iter().any(|name| name == added) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{added} did not join the catalog: {now}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, called) = service.invoke(&format!("mrtr.{added}"), json!({})).await;
+    assert_eq!(called["data"], "added", "{called}");
+}

@@ -231,8 +231,16 @@ const PROMPT = 'test_input_required_result_prompt';
 function build() {
   const server = new Server(
     { name: 'executor-mrtr-fixture', version: '1.0.0' },
-    { capabilities: { tools: {}, prompts: {}, logging: {} } }
+    { capabilities: { tools: { listChanged: true }, prompts: {}, logging: {} } }
   );
+  // The diagnostic hook of `server-stateless` for list changes: a new tool,
+  // announced on the client's `subscriptions/listen` stream.
+  tools.test_trigger_tool_change = ['Adds a tool and announces the changed tool list', async () => {
+    const name = `test_added_tool_${Object.keys(tools).length}`;
+    tools[name] = ['A tool added by test_trigger_tool_change', () => text('added')];
+    await server.sendToolListChanged();
+    return text(`added ${name}`);
+  }];
   server.setRequestHandler('tools/list', () => ({
     tools: Object.entries(tools).map(([name, [description]]) => ({
       name,

@@ -500,7 +500,56 @@ impl McpUpstreams {
             changes: self.changes.get().cloned(),
             relay: self.relay_slot(namespace),
         };
-        connect(target, listener).await
+        let client = connect(target, listener).await?;
+        self.follow_changes(namespace, &client);
+        Ok(client)
+    }
+
+    /// A server of 2026-07-28 announces a changed tool list only on a
+    /// `subscriptions/listen` stream (an older one sends it in the session,
+    /// to the listener): one is held open while the session lives, and what
+    /// it hears goes where the listener's would.
+    fn follow_changes(&self, namespace: &str, client: &Client) {
+        let lists_change = client
+            .peer()
+            .peer_info()
+            .and_then(|info| {
+                info.capabilities
+                    .tools
+                    .as_ref()
+                    .and_then(|t| t.list_changed)
+            })
+            .unwrap_or(false);
+        let Some(changes) = self.changes.get().cloned() else {
+            return;
+        };
+        if !is_stateless(client) || !lists_change {
+            return;
+        }
+        let peer = client.peer().clone();
+        let namespace = namespace.to_owned();
+        tokio::spawn(async move {
+            let filter = rmcp::model::SubscriptionFilter::builder()
+                .tools_list_changed()
+                .build();
+            let mut subscription = match peer.listen(filter).await {
+                Ok(subscription) => subscription,
+                Err(e) => {
+                    tracing::info!(%namespace, "the MCP server refused subscriptions/listen ({e}); its tool list is read again only on refresh");
+                    return;
+                }
+            };
+            // Ends with the session (closed, or replaced in the pool).
+            while let Ok(Some(notification)) = subscription.next().await {
+                if matches!(
+                    notification,
+                    rmcp::model::ServerNotification::ToolListChangedNotification(_)
+                ) && changes.send(namespace.clone()).is_err()
+                {
+                    return;
+                }
+            }
+        });
     }
 
     /// The pooled session of a namespace, opened if needed.
