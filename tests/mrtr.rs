@@ -7,7 +7,9 @@
 //!
 //! The upstream is `tests/conformance/mrtr-server.mjs` (the MCP TypeScript
 //! SDK v2 over stdio), the same fixture the conformance suite's
-//! multi-round-trip scenarios run against.
+//! multi-round-trip scenarios run against. Executor speaks that revision to
+//! the servers that do (`server/discover` first) and the older one to the
+//! rest, including a server that breaks on the probe.
 
 mod support;
 
@@ -337,4 +339,24 @@ async fn a_modern_upstreams_new_tool_joins_the_catalog() {
     }
     let (_, called) = service.invoke(&format!("mrtr.{added}"), json!({})).await;
     assert_eq!(called["data"], "added", "{called}");
+}
+
+/// Executor greets a server with `server/discover` first. A server of an
+/// older revision that breaks on it (this one exits) is started again and
+/// greeted the old way, with `initialize`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_server_that_breaks_on_the_probe_is_greeted_the_old_way() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start(home.path());
+    let strict = support::repo_root().join("tests/node/mcp-strict-server.mjs");
+    let (_, added) = service
+        .invoke(
+            "executor.mcp.addSource",
+            json!({"namespace": "strict", "command": "node", "args": [strict.display().to_string()]}),
+        )
+        .await;
+    assert_eq!(added["ok"], true, "{added}");
+    assert_eq!(added["data"]["tools"], 1, "{added}");
+    let (_, called) = service.invoke("strict.ping", json!({})).await;
+    assert_eq!(called["data"], "pong", "{called}");
 }

@@ -292,6 +292,11 @@ pub struct McpUpstreams {
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the `server/discover` probe may take before the server is
+/// taken for one of an older revision that ignores what it does not know
+/// (rmcp would wait 10 s, on every connect).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Opens a session with an upstream MCP server.
 async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolError> {
     let fail = |what: String| {
@@ -353,7 +358,13 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                         config.clone(),
                     )
                 };
-                let streamable = match open(listener.clone(), transport()).await {
+                let probe =
+                    tokio::time::timeout(PROBE_TIMEOUT, open(listener.clone(), transport()));
+                let streamable = match probe.await.unwrap_or_else(|_| {
+                    Err(rmcp::service::ClientInitializeError::ConnectionClosed(
+                        "no answer to server/discover".into(),
+                    ))
+                }) {
                     Ok(client) => return Ok(client),
                     // A server of an older revision may answer the discovery
                     // probe with an error rmcp cannot read as "legacy" (an
@@ -390,15 +401,35 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                     .map_err(|e| fail(format!("legacy SSE: {e}")))
             }
             (None, Some(command)) => {
-                let mut cmd = tokio::process::Command::new(command);
-                cmd.args(&target.args).envs(&target.env);
-                let (transport, _stderr) = TokioChildProcess::builder(cmd)
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .map_err(|e| fail(e.to_string()))?;
-                open(listener, transport)
-                    .await
-                    .map_err(|e| fail(e.to_string()))
+                let spawn = || {
+                    let mut cmd = tokio::process::Command::new(command);
+                    cmd.args(&target.args).envs(&target.env);
+                    TokioChildProcess::builder(cmd)
+                        .stderr(std::process::Stdio::null())
+                        .spawn()
+                        .map(|(transport, _stderr)| transport)
+                        .map_err(|e| fail(e.to_string()))
+                };
+                match tokio::time::timeout(PROBE_TIMEOUT, open(listener.clone(), spawn()?)).await {
+                    Ok(Ok(client)) => Ok(client),
+                    // A server that did not answer the discovery probe in
+                    // time, or broke on it: a fresh process, greeted the
+                    // old way (the first one is killed as it is dropped).
+                    Ok(Err(probe)) => {
+                        tracing::debug!(%command, "server/discover failed ({probe}); trying initialize");
+                        listener
+                            .serve(spawn()?)
+                            .await
+                            .map_err(|e| fail(e.to_string()))
+                    }
+                    Err(_) => {
+                        tracing::debug!(%command, "no answer to server/discover; trying initialize");
+                        listener
+                            .serve(spawn()?)
+                            .await
+                            .map_err(|e| fail(e.to_string()))
+                    }
+                }
             }
             (None, None) => Err(fail("neither a url nor a command".into())),
         }
