@@ -359,24 +359,22 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                     )
                 };
                 let probe =
-                    tokio::time::timeout(PROBE_TIMEOUT, open(listener.clone(), transport()));
-                let streamable = match probe.await.unwrap_or_else(|_| {
-                    Err(rmcp::service::ClientInitializeError::ConnectionClosed(
-                        "no answer to server/discover".into(),
-                    ))
-                }) {
-                    Ok(client) => return Ok(client),
-                    // A server of an older revision may answer the discovery
-                    // probe with an error rmcp cannot read as "legacy" (an
-                    // HTTP 400 with no request id): greet it the old way on
-                    // a fresh transport.
-                    Err(probe) => match listener.clone().serve(transport()).await {
-                        Ok(client) => {
-                            tracing::debug!(%url, "server/discover failed ({probe}); initialize worked");
-                            return Ok(client);
-                        }
-                        Err(e) => e,
-                    },
+                    tokio::time::timeout(PROBE_TIMEOUT, open(listener.clone(), transport())).await;
+                // A server of an older revision may answer the discovery
+                // probe with an error rmcp cannot read as "legacy" (an HTTP
+                // 400 with no request id), or not at all: greet it the old
+                // way on a fresh transport.
+                let probe = match probe {
+                    Ok(Ok(client)) => return Ok(client),
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => "no answer".to_owned(),
+                };
+                let streamable = match listener.clone().serve(transport()).await {
+                    Ok(client) => {
+                        tracing::debug!(%url, "server/discover failed ({probe}); initialize worked");
+                        return Ok(client);
+                    }
+                    Err(e) => e,
                 };
                 // Servers from before streamable HTTP speak the legacy
                 // HTTP+SSE transport on the same URL.
