@@ -55,6 +55,19 @@ impl ClientHandler for Person {
 /// A service with the fixture added as the MCP source `mrtr`, its tools
 /// allowed (MCP tools without a read-only hint otherwise wait for approval).
 async fn service_with_fixture(home: &std::path::Path) -> Service {
+    let service = service_with_fixture_waiting(home).await;
+    let (_, allowed) = service
+        .invoke(
+            "executor.policies.add",
+            json!({"pattern": "mrtr.*", "action": "allow"}),
+        )
+        .await;
+    assert_eq!(allowed["ok"], true, "{allowed}");
+    service
+}
+
+/// The same, with the default policies: the fixture's calls wait for approval.
+async fn service_with_fixture_waiting(home: &std::path::Path) -> Service {
     let service = Service::start(home);
     let fixture = support::repo_root().join("tests/conformance/mrtr-server.mjs");
     assert!(
@@ -70,13 +83,6 @@ async fn service_with_fixture(home: &std::path::Path) -> Service {
         )
         .await;
     assert_eq!(added["ok"], true, "{status} {added}");
-    let (_, allowed) = service
-        .invoke(
-            "executor.policies.add",
-            json!({"pattern": "mrtr.*", "action": "allow"}),
-        )
-        .await;
-    assert_eq!(allowed["ok"], true, "{allowed}");
     service
 }
 
@@ -359,4 +365,94 @@ async fn an_older_server_that_breaks_on_the_probe_is_greeted_the_old_way() {
     assert_eq!(added["data"]["tools"], 1, "{added}");
     let (_, called) = service.invoke("strict.ping", json!({})).await;
     assert_eq!(called["data"], "pong", "{called}");
+}
+
+/// A call that waits for approval asks the client first (executor's own
+/// round); approved, the call runs and the upstream's rounds follow, and
+/// the approval holds for them: they are not paused again. It holds for
+/// that call's arguments only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_call_goes_on_in_the_upstreams_rounds() {
+    let home = tempfile::tempdir().unwrap();
+    let service = service_with_fixture_waiting(home.path()).await;
+    let client = support::service::stateless_client(
+        Person::default(),
+        &service.url,
+        "/mcp?source=mrtr",
+        &service.mcp_token,
+    )
+    .await;
+    let tool = "test_input_required_result_multi_round";
+    let keys = |response: CallToolResponse| match response {
+        CallToolResponse::InputRequired(round) => (
+            round
+                .input_requests
+                .unwrap()
+                .into_keys()
+                .collect::<Vec<_>>(),
+            round.request_state.unwrap(),
+        ),
+        other => panic!("expected a round, got {other:?}"),
+    };
+    let retry = |key: &str, content: Value, state: &str| {
+        let responses: InputResponses = [(key.to_owned(), answer(content))].into();
+        call(tool)
+            .with_input_responses(responses)
+            .with_request_state(state.to_owned())
+    };
+
+    let (asked, execution) = keys(client.call_tool_once(call(tool)).await.unwrap());
+    assert_eq!(asked, ["approval"]);
+    let (asked, state) = keys(
+        client
+            .call_tool_once(retry("approval", json!({"approve": true}), &execution))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        asked,
+        ["step1"],
+        "the upstream's first round follows the approval"
+    );
+    assert!(state.starts_with("mrtr."), "{state}");
+    let (asked, state) = keys(
+        client
+            .call_tool_once(retry("step1", json!({"name": "Ada"}), &state))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(asked, ["step2"], "no second approval");
+
+    // The approval is for these arguments, not others.
+    let elsewhere = client
+        .call_tool_once(
+            retry("step2", json!({"color": "teal"}), &state)
+                .with_arguments(json!({"other": 1}).as_object().unwrap().clone()),
+        )
+        .await;
+    match elsewhere {
+        Err(rmcp::ServiceError::McpError(e)) => {
+            assert!(e.message.contains("another call"), "{e:?}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    let done = client
+        .call_tool_once(retry("step2", json!({"color": "teal"}), &state))
+        .await
+        .unwrap();
+    assert_eq!(
+        first_text(done),
+        "Multi-round complete for Ada who likes teal"
+    );
+    // The execution was answered once, by the person at the client.
+    let (_, record) = service.get(&format!("/api/executions/{execution}")).await;
+    assert_eq!(record["data"]["state"], "completed", "{record}");
+    assert!(
+        record["data"]["result"]["data"]["continued"]
+            .as_str()
+            .is_some_and(|s| s.contains("input-required rounds")),
+        "{record}"
+    );
+    client.cancel().await.unwrap();
 }

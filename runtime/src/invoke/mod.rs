@@ -93,6 +93,27 @@ pub fn permit(
     }
 }
 
+/// The policy for a later round of a call a person approved (an upstream's
+/// input-required round, answered and retried): the scope and blocks
+/// still hold, but the call is not paused for approval again.
+pub fn permit_round(live: &Live, tool: &Tool, caller: &Caller) -> Result<(), ToolError> {
+    if !caller.sees(tool) {
+        return Err(error(
+            ErrorCode::ToolNotFound,
+            format!("no tool has the path {:?}", tool.path),
+            None,
+        ));
+    }
+    if live.rules.decide(tool).action == Policy::Block {
+        return Err(error(
+            ErrorCode::ToolBlocked,
+            format!("{} is blocked by a policy", tool.path),
+            None,
+        ));
+    }
+    Ok(())
+}
+
 /// Answers a paused call (see [`execution::resume`] for how it runs
 /// exactly once): an accepted call runs against today's catalog, so a tool
 /// removed or blocked since the pause is not run.
@@ -102,14 +123,30 @@ pub async fn resume(
     action: execution::Action,
     by: &str,
 ) -> Result<Option<Result<Value, ToolError>>, ToolError> {
-    let started = std::time::Instant::now();
-    let answered = execution::resume(state, id, action, |execution| async move {
+    resume_with(state, id, action, by, |execution| async move {
         let live = state.live();
         let tool = live.resolve(&execution.tool_path)?;
         live.validate_input(tool, &execution.input)?;
         run(state, &live, tool, execution.input).await
     })
-    .await;
+    .await
+}
+
+/// [`resume`] with the accepted call run by `runner` (the MCP source view
+/// runs one so that its client can take the upstream's rounds).
+pub async fn resume_with<F, Fut>(
+    state: &AppState,
+    id: &str,
+    action: execution::Action,
+    by: &str,
+    runner: F,
+) -> Result<Option<Result<Value, ToolError>>, ToolError>
+where
+    F: FnMut(crate::store::Execution) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, ToolError>>,
+{
+    let started = std::time::Instant::now();
+    let answered = execution::resume(state, id, action, runner).await;
     // The answer is on record: who answered, and how the call went.
     if let Ok(Some(result)) = &answered
         && let Ok(Some(execution)) = execution::get(state, id)

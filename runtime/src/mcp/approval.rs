@@ -97,6 +97,11 @@ impl Handler {
     /// The retry of a 2026-07-28 approval round: `handle` is the execution
     /// id the round carried. It is untrusted, so it must name a paused call
     /// of exactly this tool and these arguments.
+    ///
+    /// On the source view, an accepted call of an upstream MCP tool runs so
+    /// that the client can take the upstream's rounds: a round it asks for
+    /// is left in `round`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn answer_round(
         &self,
         live: &Live,
@@ -105,6 +110,7 @@ impl Handler {
         name: &str,
         arguments: &Value,
         answer: Option<Value>,
+        round: &super::rounds::Pending,
     ) -> Result<Value, ToolError> {
         let mismatch = || {
             error(
@@ -158,6 +164,12 @@ impl Handler {
             .and_then(|a| serde_json::from_value::<rmcp::model::ElicitResult>(a).ok())
             .and_then(|a| approval_action(&a));
         match action {
+            Some(crate::execution::Action::Accept)
+                if matches!(self.mode, Mode::Source(_))
+                    && matches!(tool.binding, generator::ir::Binding::Mcp(_)) =>
+            {
+                self.resume_forwarding(&execution.id, round).await
+            }
             Some(action) if !crate::builtin::changes_settings(tool) => {
                 self.resume(&execution.id, action).await
             }

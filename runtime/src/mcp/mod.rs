@@ -14,12 +14,14 @@
 //! (only an unknown tool name is one).
 //!
 //! Why this file is over 500 lines: rmcp wants the whole `ServerHandler`
-//! as one trait impl; the tool lists (`tools.rs`) and approval rounds
-//! (`approval.rs`) live beside it.
+//! as one trait impl; the tool lists (`tools.rs`), approval rounds
+//! (`approval.rs`), the source view's calls (`source.rs`) and the
+//! upstream rounds they forward (`rounds.rs`) live beside it.
 
 mod approval;
 mod rounds;
 pub mod sessions;
+mod source;
 mod stamp;
 mod tools;
 
@@ -478,9 +480,32 @@ impl ServerHandler for Handler {
                 .as_ref()
                 .and_then(|r| r.get(APPROVAL_KEY))
                 .cloned();
+            let pending = rounds::Pending {
+                capabilities: context.client_capabilities(),
+                ..Default::default()
+            };
             let outcome = self
-                .answer_round(&live, &caller, handle, &name, &arguments, answer)
+                .answer_round(&live, &caller, handle, &name, &arguments, answer, &pending)
                 .await;
+            // Approved, the upstream asked the client for input.
+            let round = pending
+                .round
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let (Some(round), Mode::Source(_)) = (round, &self.mode) {
+                let path = tools.path(&live, &name).unwrap_or_default().to_owned();
+                let round = rounds::forward(
+                    &self.state,
+                    &caller,
+                    &path,
+                    &arguments,
+                    None,
+                    Some(handle.to_owned()),
+                    round,
+                )?;
+                return Ok(CallToolResponse::InputRequired(round));
+            }
             return Ok(result_of(outcome).into());
         }
         let outcome = match &self.mode {
@@ -497,53 +522,14 @@ impl ServerHandler for Handler {
             Mode::Code => self.code_helper(&caller, &name, &arguments),
             Mode::Source(_) => {
                 let path = tools.path(&live, &name).unwrap_or_default().to_owned();
-                let relay = crate::upstream::Relay {
-                    peer: Arc::new(context.peer.clone()),
-                    progress_token: context.meta.get_progress_token(),
-                };
-                // A client of 2026-07-28 answers an upstream's input-required
-                // rounds itself; the retry of one carries executor's state.
-                let stateless = context
-                    .protocol_version()
-                    .is_some_and(|v| !v.has_initialize());
-                let (round, began) = if stateless {
-                    rounds::check_responses(request.input_responses.as_ref())?;
-                    let continued = match request.request_state.as_deref() {
-                        Some(state) if forwarded => {
-                            Some(rounds::open(&self.state, &caller, &path, state)?)
-                        }
-                        _ => None,
-                    };
-                    let began = continued.as_ref().map(|c| c.began);
-                    let round = crate::upstream::Round {
-                        input_responses: request.input_responses.clone(),
-                        request_state: continued.and_then(|c| c.upstream),
-                        capabilities: context.client_capabilities(),
-                    };
-                    (Some(round), began)
-                } else if forwarded {
-                    return Err(McpError::invalid_params(
-                        "requestState answers a 2026-07-28 input-required round; this session speaks an older revision",
-                        None,
-                    ));
-                } else {
-                    (None, None)
-                };
                 match self
-                    .passthrough(&live, &caller, &path, arguments, relay, round)
-                    .await
+                    .call_source(
+                        &request, &context, &live, &caller, path, arguments, forwarded,
+                    )
+                    .await?
                 {
-                    Ok(Passed::Verbatim(CallToolResponse::InputRequired(result))) => {
-                        let result = rounds::forward(&self.state, &caller, &path, began, result)?;
-                        return Ok(CallToolResponse::InputRequired(result));
-                    }
-                    Ok(Passed::Verbatim(CallToolResponse::Complete(result))) => {
-                        return Ok(result.stamped().into());
-                    }
-                    Ok(Passed::Verbatim(other)) => return Ok(other),
-                    Ok(Passed::Data(data)) => Ok(data),
-                    Err(crate::upstream::Refused::Rpc(e)) => return Err(e),
-                    Err(crate::upstream::Refused::Tool(e)) => Err(e),
+                    source::Called::Answer(response) => return Ok(response),
+                    source::Called::Outcome(outcome) => outcome,
                 }
             }
         };
@@ -629,14 +615,6 @@ fn code_result(outcome: Result<Value, ToolError>, logs: Vec<String>) -> CallTool
     result
 }
 
-/// What a passthrough call gave back.
-enum Passed {
-    /// An upstream MCP tool's result (or input-required round), as it came.
-    Verbatim(CallToolResponse),
-    /// Any other tool's data, sent in the envelope.
-    Data(Value),
-}
-
 /// An upstream's failure as the MCP error it was (a request the upstream
 /// refused keeps its code), or an internal error naming what broke.
 fn relay(e: rmcp::ServiceError) -> McpError {
@@ -707,84 +685,6 @@ impl Handler {
             .session(namespace, &target)
             .await
             .map_err(|e| McpError::internal_error(e.message, None))
-    }
-
-    /// A call in a source view: validated and governed like every call; an
-    /// upstream MCP tool's result comes back as the upstream gave it.
-    /// A call of the source view. `round` carries a 2026-07-28 client's
-    /// answers on to the upstream.
-    async fn passthrough(
-        &self,
-        live: &Live,
-        caller: &invoke::Caller,
-        path: &str,
-        input: Value,
-        relay: crate::upstream::Relay,
-        round: Option<crate::upstream::Round>,
-    ) -> Result<Passed, crate::upstream::Refused> {
-        use crate::upstream::Refused;
-        let started = std::time::Instant::now();
-        let mut ran = false;
-        let result = self
-            .pass(live, caller, path, input, relay, round, &mut ran)
-            .await;
-        // On record like every call (a verbatim result's size is not known).
-        let recorded: Result<(), ToolError> = match &result {
-            Ok(_) => Ok(()),
-            Err(Refused::Tool(e)) => Err(e.clone()),
-            Err(Refused::Rpc(e)) => Err(error(
-                ErrorCode::UpstreamToolError,
-                e.message.to_string(),
-                None,
-            )),
-        };
-        self.state
-            .audit
-            .record_call(caller, path, ran, &recorded, started, 0);
-        result
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn pass(
-        &self,
-        live: &Live,
-        caller: &invoke::Caller,
-        path: &str,
-        input: Value,
-        relay: crate::upstream::Relay,
-        round: Option<crate::upstream::Round>,
-        ran: &mut bool,
-    ) -> Result<Passed, crate::upstream::Refused> {
-        use crate::upstream::Refused;
-        let tool = live.resolve_as(path, caller).map_err(Refused::Tool)?;
-        live.validate_input(tool, &input).map_err(Refused::Tool)?;
-        // Every round is a call: a policy changed since the first round
-        // holds for the next.
-        invoke::permit(&self.state, live, tool, &input, caller).map_err(Refused::Tool)?;
-        *ran = true;
-        match &tool.binding {
-            generator::ir::Binding::Mcp(binding) => {
-                let target = live.mcp_target(&tool.integration);
-                let response = self
-                    .state
-                    .upstreams
-                    .call_raw(
-                        &binding.upstream,
-                        &target,
-                        &binding.tool_name,
-                        input,
-                        Some(relay),
-                        round,
-                    )
-                    .await?;
-                Ok(Passed::Verbatim(response))
-            }
-            _ => Ok(Passed::Data(
-                invoke::run(&self.state, live, tool, input)
-                    .await
-                    .map_err(Refused::Tool)?,
-            )),
-        }
     }
 }
 

@@ -16,10 +16,13 @@
 //! call like any other: validated, scoped, audited, and held to today's
 //! policy.
 //!
-//! A call that waited for approval runs when the person answers, with no
-//! client to take rounds: an upstream that then asks for input gets an
-//! error from executor's listener (as over REST), and the call fails
-//! saying so.
+//! A call that waited for approval and was approved through the client
+//! (executor's own round) runs so that the client takes the upstream's
+//! rounds too; its later rounds carry the approval in the sealed state and
+//! are not paused again (scope and blocks still hold). A call approved
+//! elsewhere (the web UI, the CLI) has no client to take rounds: an
+//! upstream that then asks for input gets an error from executor's
+//! listener, and the call fails saying so.
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::InputRequiredResult;
@@ -50,12 +53,49 @@ struct Sealed {
     began: i64,
     /// The upstream's own `requestState`.
     upstream: Option<String>,
+    /// The paused execution a person approved, when the call waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    approved: Option<String>,
+    /// SHA-256 of the call's arguments (keys sorted): a retry repeats its
+    /// request, so an approval cannot be carried to other arguments.
+    arguments: String,
+}
+
+/// SHA-256 of a value with every object's keys sorted, hex.
+fn digest(value: &serde_json::Value) -> String {
+    use sha2::Digest as _;
+    fn canonical(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&map[k])))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into()
+            }
+            serde_json::Value::Array(items) => items.iter().map(canonical).collect(),
+            other => other.clone(),
+        }
+    }
+    hex::encode(sha2::Sha256::digest(
+        canonical(value).to_string().as_bytes(),
+    ))
 }
 
 /// A retry that continues a forwarded call.
 pub(super) struct Continued {
     pub upstream: Option<String>,
     pub began: i64,
+    pub approved: Option<String>,
+}
+
+/// Where an approved call's run leaves the upstream's round, if it asks
+/// for one, and the capabilities of the client that will take it.
+#[derive(Default)]
+pub(super) struct Pending {
+    pub capabilities: Option<rmcp::model::ClientCapabilities>,
+    pub round: std::sync::Mutex<Option<InputRequiredResult>>,
 }
 
 /// Whether a `requestState` is one executor sealed for a forwarded round.
@@ -71,11 +111,14 @@ fn now() -> i64 {
 
 /// The result the client gets: the upstream's requests as they came, and
 /// executor's sealed state in place of the upstream's.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn forward(
     state: &AppState,
     caller: &Caller,
     tool: &str,
+    arguments: &serde_json::Value,
     began: Option<i64>,
+    approved: Option<String>,
     mut result: InputRequiredResult,
 ) -> Result<InputRequiredResult, McpError> {
     let sealed = Sealed {
@@ -83,6 +126,8 @@ pub(super) fn forward(
         tool: tool.to_owned(),
         began: began.unwrap_or_else(now),
         upstream: result.request_state.take(),
+        approved,
+        arguments: digest(arguments),
     };
     let text =
         serde_json::to_vec(&sealed).map_err(|e| McpError::internal_error(e.to_string(), None))?;
@@ -93,12 +138,13 @@ pub(super) fn forward(
     Ok(result)
 }
 
-/// Opens a retry's state: it must be executor's, unaltered, of this caller
-/// and tool, and recent.
+/// Opens a retry's state: it must be executor's, unaltered, of this caller,
+/// tool and arguments, and recent.
 pub(super) fn open(
     state: &AppState,
     caller: &Caller,
     tool: &str,
+    arguments: &serde_json::Value,
     request_state: &str,
 ) -> Result<Continued, McpError> {
     let refused = |why: &str| {
@@ -118,7 +164,10 @@ pub(super) fn open(
         .map_err(|_| refused("failed its integrity check"))?;
     let sealed: Sealed =
         serde_json::from_slice(&text).map_err(|_| refused("failed its integrity check"))?;
-    if sealed.caller != caller.record() || sealed.tool != tool {
+    if sealed.caller != caller.record()
+        || sealed.tool != tool
+        || sealed.arguments != digest(arguments)
+    {
         return Err(refused("belongs to another call"));
     }
     if now() - sealed.began > ROUND_TTL_SECS {
@@ -127,7 +176,88 @@ pub(super) fn open(
     Ok(Continued {
         upstream: sealed.upstream,
         began: sealed.began,
+        approved: sealed.approved,
     })
+}
+
+/// What an approved call's run stores as its result when the upstream
+/// answered with a round: the call goes on between the client and the
+/// upstream.
+fn continued() -> serde_json::Value {
+    serde_json::json!({
+        "continued": "the upstream asked for input; the call goes on in input-required rounds with the client that approved it"
+    })
+}
+
+impl super::Handler {
+    /// Runs an approved call of the source view (exactly once, like every
+    /// resume) so that the client can take the upstream's rounds: a round
+    /// the upstream asks for is left in `pending`.
+    pub(super) async fn resume_forwarding(
+        &self,
+        id: &str,
+        pending: &Pending,
+    ) -> Result<serde_json::Value, generator::envelope::ToolError> {
+        let state = &self.state;
+        let resumed = crate::invoke::resume_with(
+            state,
+            id,
+            crate::execution::Action::Accept,
+            "the person at the MCP client",
+            |execution| async move {
+                let live = state.live();
+                let tool = live.resolve(&execution.tool_path)?;
+                live.validate_input(tool, &execution.input)?;
+                let generator::ir::Binding::Mcp(binding) = &tool.binding else {
+                    return crate::invoke::run(state, &live, tool, execution.input).await;
+                };
+                let target = live.mcp_target(&tool.integration);
+                let round = crate::upstream::Round {
+                    capabilities: pending.capabilities.clone(),
+                    ..Default::default()
+                };
+                let response = state
+                    .upstreams
+                    .call_raw(
+                        &binding.upstream,
+                        &target,
+                        &binding.tool_name,
+                        execution.input,
+                        None,
+                        Some(round),
+                    )
+                    .await;
+                match response {
+                    Ok(rmcp::model::CallToolResponse::InputRequired(round)) => {
+                        *pending.round.lock().unwrap_or_else(|e| e.into_inner()) = Some(round);
+                        Ok(continued())
+                    }
+                    Ok(rmcp::model::CallToolResponse::Complete(result)) => {
+                        crate::upstream::result_data(result)
+                    }
+                    Ok(_) => Err(crate::errors::error(
+                        generator::envelope::ErrorCode::UpstreamInvalidResponse,
+                        "the MCP server answered with a task, which executor did not ask for",
+                        None,
+                    )),
+                    Err(crate::upstream::Refused::Tool(e)) => Err(e),
+                    Err(crate::upstream::Refused::Rpc(e)) => Err(crate::errors::error(
+                        generator::envelope::ErrorCode::UpstreamToolError,
+                        format!("the MCP server refused the call: {}", e.message),
+                        e.data,
+                    )),
+                }
+            },
+        )
+        .await?;
+        resumed.unwrap_or_else(|| {
+            Err(crate::errors::error(
+                generator::envelope::ErrorCode::InternalError,
+                format!("execution {id} disappeared"),
+                None,
+            ))
+        })
+    }
 }
 
 /// `inputResponses` must be an object of objects: each answer is the bare

@@ -772,7 +772,8 @@ impl McpUpstreams {
     }
 }
 
-fn result_data(result: rmcp::model::CallToolResult) -> Result<Value, ToolError> {
+/// A result's data as the envelope carries it (see [`McpUpstreams::call`]).
+pub fn result_data(result: rmcp::model::CallToolResult) -> Result<Value, ToolError> {
     let data = match result.structured_content {
         Some(structured) => structured,
         None => {

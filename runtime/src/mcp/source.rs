@@ -1,0 +1,203 @@
+//! The source view's calls (`/mcp?source=<namespace>`): one source under
+//! its own tool names, each call validated, governed and audited like any
+//! other, and an upstream MCP tool's result (or its input-required round,
+//! see `rounds.rs`) passed back as the upstream gave it.
+
+use std::sync::Arc;
+
+use generator::envelope::{ErrorCode, ToolError};
+use rmcp::model::{CallToolRequestParams, CallToolResponse};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer};
+use serde_json::Value;
+
+use super::Handler;
+use super::rounds;
+use super::stamp::Stamped;
+use crate::catalog::Live;
+use crate::errors::error;
+use crate::invoke;
+
+/// What a call of the source view came to.
+pub(super) enum Called {
+    /// The answer as it goes back: the upstream's result or round.
+    Answer(CallToolResponse),
+    /// An outcome for the envelope (a pause is asked about first).
+    Outcome(Result<Value, ToolError>),
+}
+
+/// What a passthrough call gave back.
+enum Passed {
+    /// An upstream MCP tool's result (or input-required round), as it came.
+    Verbatim(CallToolResponse),
+    /// Any other tool's data, sent in the envelope.
+    Data(Value),
+}
+
+impl Handler {
+    /// A call of the source view, `path` the tool's path in the catalog;
+    /// `forwarded`: its `requestState` is one executor sealed for a round.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn call_source(
+        &self,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+        live: &Live,
+        caller: &invoke::Caller,
+        path: String,
+        arguments: Value,
+        forwarded: bool,
+    ) -> Result<Called, McpError> {
+        let relay = crate::upstream::Relay {
+            peer: Arc::new(context.peer.clone()),
+            progress_token: context.meta.get_progress_token(),
+        };
+        // A client of 2026-07-28 answers an upstream's input-required
+        // rounds itself; the retry of one carries executor's state.
+        let stateless = context
+            .protocol_version()
+            .is_some_and(|v| !v.has_initialize());
+        let (round, began, approved) = if stateless {
+            rounds::check_responses(request.input_responses.as_ref())?;
+            let continued = match request.request_state.as_deref() {
+                Some(state) if forwarded => {
+                    Some(rounds::open(&self.state, caller, &path, &arguments, state)?)
+                }
+                _ => None,
+            };
+            let began = continued.as_ref().map(|c| c.began);
+            let approved = continued.as_ref().and_then(|c| c.approved.clone());
+            let round = crate::upstream::Round {
+                input_responses: request.input_responses.clone(),
+                request_state: continued.and_then(|c| c.upstream),
+                capabilities: context.client_capabilities(),
+            };
+            (Some(round), began, approved)
+        } else if forwarded {
+            return Err(McpError::invalid_params(
+                "requestState answers a 2026-07-28 input-required round; this session speaks an older revision",
+                None,
+            ));
+        } else {
+            (None, None, None)
+        };
+        match self
+            .passthrough(
+                live,
+                caller,
+                &path,
+                arguments.clone(),
+                relay,
+                round,
+                approved.is_some(),
+            )
+            .await
+        {
+            Ok(Passed::Verbatim(CallToolResponse::InputRequired(result))) => {
+                let result = rounds::forward(
+                    &self.state,
+                    caller,
+                    &path,
+                    &arguments,
+                    began,
+                    approved,
+                    result,
+                )?;
+                Ok(Called::Answer(CallToolResponse::InputRequired(result)))
+            }
+            Ok(Passed::Verbatim(CallToolResponse::Complete(result))) => {
+                Ok(Called::Answer(result.stamped().into()))
+            }
+            Ok(Passed::Verbatim(other)) => Ok(Called::Answer(other)),
+            Ok(Passed::Data(data)) => Ok(Called::Outcome(Ok(data))),
+            Err(crate::upstream::Refused::Rpc(e)) => Err(e),
+            Err(crate::upstream::Refused::Tool(e)) => Ok(Called::Outcome(Err(e))),
+        }
+    }
+
+    /// A call of the source view. `round` carries a 2026-07-28 client's
+    /// answers on to the upstream; `approved`: the call's first round was
+    /// approved by a person.
+    #[allow(clippy::too_many_arguments)]
+    async fn passthrough(
+        &self,
+        live: &Live,
+        caller: &invoke::Caller,
+        path: &str,
+        input: Value,
+        relay: crate::upstream::Relay,
+        round: Option<crate::upstream::Round>,
+        approved: bool,
+    ) -> Result<Passed, crate::upstream::Refused> {
+        use crate::upstream::Refused;
+        let started = std::time::Instant::now();
+        let mut ran = false;
+        let result = self
+            .pass(live, caller, path, input, relay, round, approved, &mut ran)
+            .await;
+        // On record like every call (a verbatim result's size is not known).
+        let recorded: Result<(), ToolError> = match &result {
+            Ok(_) => Ok(()),
+            Err(Refused::Tool(e)) => Err(e.clone()),
+            Err(Refused::Rpc(e)) => Err(error(
+                ErrorCode::UpstreamToolError,
+                e.message.to_string(),
+                None,
+            )),
+        };
+        self.state
+            .audit
+            .record_call(caller, path, ran, &recorded, started, 0);
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn pass(
+        &self,
+        live: &Live,
+        caller: &invoke::Caller,
+        path: &str,
+        input: Value,
+        relay: crate::upstream::Relay,
+        round: Option<crate::upstream::Round>,
+        approved: bool,
+        ran: &mut bool,
+    ) -> Result<Passed, crate::upstream::Refused> {
+        use crate::upstream::Refused;
+        let tool = live.resolve_as(path, caller).map_err(Refused::Tool)?;
+        live.validate_input(tool, &input).map_err(Refused::Tool)?;
+        if approved {
+            // A later round of a call a person approved: not asked again,
+            // but scope and blocks hold.
+            invoke::permit_round(live, tool, caller).map_err(Refused::Tool)?;
+        } else {
+            // Every round is a call: a policy changed since the first round
+            // holds for the next.
+            invoke::permit(&self.state, live, tool, &input, caller).map_err(Refused::Tool)?;
+        }
+        *ran = true;
+        match &tool.binding {
+            generator::ir::Binding::Mcp(binding) => {
+                let target = live.mcp_target(&tool.integration);
+                let response = self
+                    .state
+                    .upstreams
+                    .call_raw(
+                        &binding.upstream,
+                        &target,
+                        &binding.tool_name,
+                        input,
+                        Some(relay),
+                        round,
+                    )
+                    .await?;
+                Ok(Passed::Verbatim(response))
+            }
+            _ => Ok(Passed::Data(
+                invoke::run(&self.state, live, tool, input)
+                    .await
+                    .map_err(Refused::Tool)?,
+            )),
+        }
+    }
+}
