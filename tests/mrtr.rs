@@ -86,6 +86,17 @@ async fn service_with_fixture_waiting(home: &std::path::Path) -> Service {
     service
 }
 
+/// A client of 2026-07-28 on the fixture's source view, as the MCP token.
+async fn modern_client(service: &Service) -> RunningService<RoleClient, Person> {
+    support::service::stateless_client(
+        Person::default(),
+        &service.url,
+        "/mcp?source=mrtr",
+        &service.mcp_token,
+    )
+    .await
+}
+
 fn call(tool: &str) -> CallToolRequestParams {
     CallToolRequestParams::new(tool.to_owned()).with_arguments(Default::default())
 }
@@ -114,13 +125,7 @@ fn first_text(response: CallToolResponse) -> String {
 async fn rounds_reach_a_modern_client_under_executors_sealed_state() {
     let home = tempfile::tempdir().unwrap();
     let service = service_with_fixture(home.path()).await;
-    let client = support::service::stateless_client(
-        Person::default(),
-        &service.url,
-        "/mcp?source=mrtr",
-        &service.mcp_token,
-    )
-    .await;
+    let client = modern_client(&service).await;
     let tool = "test_input_required_result_request_state";
 
     let CallToolResponse::InputRequired(round) = client.call_tool_once(call(tool)).await.unwrap()
@@ -161,13 +166,7 @@ async fn a_rounds_state_is_refused_when_altered_or_carried_elsewhere() {
     let service = service_with_fixture(home.path()).await;
     let minted = service.cli(&["clients", "add", "other", "--scope", "mrtr.*"]);
     assert!(minted.status.success(), "{}", text(&minted.stderr));
-    let owner = support::service::stateless_client(
-        Person::default(),
-        &service.url,
-        "/mcp?source=mrtr",
-        &service.mcp_token,
-    )
-    .await;
+    let owner = modern_client(&service).await;
     let other = support::service::stateless_client(
         Person::default(),
         &service.url,
@@ -375,13 +374,7 @@ async fn an_older_server_that_breaks_on_the_probe_is_greeted_the_old_way() {
 async fn an_approved_call_goes_on_in_the_upstreams_rounds() {
     let home = tempfile::tempdir().unwrap();
     let service = service_with_fixture_waiting(home.path()).await;
-    let client = support::service::stateless_client(
-        Person::default(),
-        &service.url,
-        "/mcp?source=mrtr",
-        &service.mcp_token,
-    )
-    .await;
+    let client = modern_client(&service).await;
     let tool = "test_input_required_result_multi_round";
     let keys = |response: CallToolResponse| match response {
         CallToolResponse::InputRequired(round) => (

@@ -240,12 +240,7 @@ impl super::Handler {
                         "the MCP server answered with a task, which executor did not ask for",
                         None,
                     )),
-                    Err(crate::upstream::Refused::Tool(e)) => Err(e),
-                    Err(crate::upstream::Refused::Rpc(e)) => Err(crate::errors::error(
-                        generator::envelope::ErrorCode::UpstreamToolError,
-                        format!("the MCP server refused the call: {}", e.message),
-                        e.data,
-                    )),
+                    Err(refused) => Err(refused.into()),
                 }
             },
         )

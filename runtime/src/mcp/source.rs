@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use generator::envelope::{ErrorCode, ToolError};
+use generator::envelope::ToolError;
 use rmcp::model::{CallToolRequestParams, CallToolResponse};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -15,7 +15,6 @@ use super::Handler;
 use super::rounds;
 use super::stamp::Stamped;
 use crate::catalog::Live;
-use crate::errors::error;
 use crate::invoke;
 
 /// What a call of the source view came to.
@@ -115,9 +114,9 @@ impl Handler {
         }
     }
 
-    /// A call of the source view. `round` carries a 2026-07-28 client's
-    /// answers on to the upstream; `approved`: the call's first round was
-    /// approved by a person.
+    /// A call of the source view, on record like every call. `round`
+    /// carries a 2026-07-28 client's answers on to the upstream;
+    /// `approved`: the call's first round was approved by a person.
     #[allow(clippy::too_many_arguments)]
     async fn passthrough(
         &self,
@@ -132,18 +131,27 @@ impl Handler {
         use crate::upstream::Refused;
         let started = std::time::Instant::now();
         let mut ran = false;
-        let result = self
-            .pass(live, caller, path, input, relay, round, approved, &mut ran)
-            .await;
-        // On record like every call (a verbatim result's size is not known).
-        let recorded: Result<(), ToolError> = match &result {
+        let result = async {
+            let tool = live.resolve_as(path, caller).map_err(Refused::Tool)?;
+            live.validate_input(tool, &input).map_err(Refused::Tool)?;
+            if approved {
+                // A later round of a call a person approved: not asked
+                // again, but scope and blocks hold.
+                invoke::permit_round(live, tool, caller).map_err(Refused::Tool)?;
+            } else {
+                // Every round is a call: a policy changed since the first
+                // round holds for the next.
+                invoke::permit(&self.state, live, tool, &input, caller).map_err(Refused::Tool)?;
+            }
+            ran = true;
+            self.run_source_tool(live, tool, input, relay, round).await
+        }
+        .await;
+        // A verbatim result's size is not known.
+        let recorded = match &result {
             Ok(_) => Ok(()),
             Err(Refused::Tool(e)) => Err(e.clone()),
-            Err(Refused::Rpc(e)) => Err(error(
-                ErrorCode::UpstreamToolError,
-                e.message.to_string(),
-                None,
-            )),
+            Err(Refused::Rpc(e)) => Err(ToolError::from(Refused::Rpc(e.clone()))),
         };
         self.state
             .audit
@@ -151,31 +159,16 @@ impl Handler {
         result
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn pass(
+    /// Runs a permitted call through its binding.
+    async fn run_source_tool(
         &self,
         live: &Live,
-        caller: &invoke::Caller,
-        path: &str,
+        tool: &crate::catalog::LiveTool,
         input: Value,
         relay: crate::upstream::Relay,
         round: Option<crate::upstream::Round>,
-        approved: bool,
-        ran: &mut bool,
     ) -> Result<Passed, crate::upstream::Refused> {
         use crate::upstream::Refused;
-        let tool = live.resolve_as(path, caller).map_err(Refused::Tool)?;
-        live.validate_input(tool, &input).map_err(Refused::Tool)?;
-        if approved {
-            // A later round of a call a person approved: not asked again,
-            // but scope and blocks hold.
-            invoke::permit_round(live, tool, caller).map_err(Refused::Tool)?;
-        } else {
-            // Every round is a call: a policy changed since the first round
-            // holds for the next.
-            invoke::permit(&self.state, live, tool, &input, caller).map_err(Refused::Tool)?;
-        }
-        *ran = true;
         match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
                 let target = live.mcp_target(&tool.integration);

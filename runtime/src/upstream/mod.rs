@@ -282,6 +282,20 @@ pub enum Refused {
     Rpc(rmcp::ErrorData),
 }
 
+impl From<Refused> for ToolError {
+    /// The refusal as the envelope says it.
+    fn from(refused: Refused) -> ToolError {
+        match refused {
+            Refused::Tool(e) => e,
+            Refused::Rpc(e) => error(
+                ErrorCode::UpstreamToolError,
+                format!("the MCP server refused the call: {}", e.message),
+                e.data,
+            ),
+        }
+    }
+}
+
 /// Connections to upstream MCP servers, by namespace.
 #[derive(Default)]
 pub struct McpUpstreams {
@@ -633,12 +647,7 @@ impl McpUpstreams {
                 ),
                 None,
             )),
-            Err(Refused::Tool(e)) => Err(e),
-            Err(Refused::Rpc(e)) => Err(error(
-                ErrorCode::UpstreamToolError,
-                format!("the MCP server refused the call: {}", e.message),
-                e.data,
-            )),
+            Err(refused) => Err(refused.into()),
         }
     }
 
