@@ -261,7 +261,7 @@ async fn the_callers_capabilities_reach_the_upstream() {
 
 /// A client of 2025-11-25 cannot take rounds: executor answers them by
 /// asking it in its session (elicitation), round after round, and the
-/// client sees one call and its result.
+/// client sees one call and its result; the same for a prompt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_legacy_client_is_asked_in_its_session() {
     use rmcp::transport::StreamableHttpClientTransport;
@@ -269,11 +269,11 @@ async fn a_legacy_client_is_asked_in_its_session() {
     let home = tempfile::tempdir().unwrap();
     let service = service_with_fixture(home.path()).await;
     let person = Person::default();
-    person
-        .answers
-        .lock()
-        .unwrap()
-        .extend([json!({"name": "Ada"}), json!({"color": "teal"})]);
+    person.answers.lock().unwrap().extend([
+        json!({"name": "Ada"}),
+        json!({"color": "teal"}),
+        json!({"context": "tests"}),
+    ]);
     runtime::install_crypto_provider();
     let config =
         StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp?source=mrtr", service.url))
@@ -294,12 +294,23 @@ async fn a_legacy_client_is_asked_in_its_session() {
         .unwrap();
     let said = serde_json::to_value(&result.content).unwrap()[0]["text"].clone();
     assert_eq!(said, "Multi-round complete for Ada who likes teal");
+    // A prompt's rounds too.
+    let prompt = client
+        .peer()
+        .get_prompt(rmcp::model::GetPromptRequestParams::new(
+            "test_input_required_result_prompt",
+        ))
+        .await
+        .unwrap();
+    let said = serde_json::to_value(&prompt.messages).unwrap()[0]["content"]["text"].clone();
+    assert_eq!(said, "Prompt with context: tests");
     let asked = person.asked.lock().unwrap().clone();
     assert_eq!(
         asked,
         [
             "Step 1: What is your name?",
-            "Step 2: What is your favorite color?"
+            "Step 2: What is your favorite color?",
+            "What context should the prompt use?"
         ]
     );
     client.cancel().await.unwrap();

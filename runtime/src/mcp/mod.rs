@@ -335,7 +335,7 @@ impl ServerHandler for Handler {
             .peer()
             .list_resources(request)
             .await
-            .map_err(relay)
+            .map_err(relay_error)
             .stamped()
     }
 
@@ -352,7 +352,7 @@ impl ServerHandler for Handler {
             .peer()
             .list_resource_templates(request)
             .await
-            .map_err(relay)
+            .map_err(relay_error)
             .stamped()
     }
 
@@ -362,11 +362,23 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ReadResourceResponse, McpError> {
         let client = self.upstream(&context).await?;
+        if let Some(relay) = self.asks_in_session(&context, &client) {
+            let namespace = self.namespace();
+            let read = client.read_resource(request);
+            return self
+                .state
+                .upstreams
+                .relaying(&namespace, relay, read)
+                .await
+                .map(rmcp::model::ReadResourceResponse::Complete)
+                .map_err(relay_error)
+                .stamped();
+        }
         client
             .peer()
             .read_resource_once(request)
             .await
-            .map_err(relay)
+            .map_err(relay_error)
             .stamped()
     }
 
@@ -377,7 +389,7 @@ impl ServerHandler for Handler {
     ) -> Result<(), McpError> {
         let client = self.upstream(&context).await?;
         #[allow(deprecated)]
-        client.peer().subscribe(request).await.map_err(relay)
+        client.peer().subscribe(request).await.map_err(relay_error)
     }
 
     async fn unsubscribe(
@@ -387,7 +399,11 @@ impl ServerHandler for Handler {
     ) -> Result<(), McpError> {
         let client = self.upstream(&context).await?;
         #[allow(deprecated)]
-        client.peer().unsubscribe(request).await.map_err(relay)
+        client
+            .peer()
+            .unsubscribe(request)
+            .await
+            .map_err(relay_error)
     }
 
     async fn list_prompts(
@@ -403,7 +419,7 @@ impl ServerHandler for Handler {
             .peer()
             .list_prompts(request)
             .await
-            .map_err(relay)
+            .map_err(relay_error)
             .stamped()
     }
 
@@ -413,11 +429,23 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::GetPromptResponse, McpError> {
         let client = self.upstream(&context).await?;
+        if let Some(relay) = self.asks_in_session(&context, &client) {
+            let namespace = self.namespace();
+            let get = client.get_prompt(request);
+            return self
+                .state
+                .upstreams
+                .relaying(&namespace, relay, get)
+                .await
+                .map(rmcp::model::GetPromptResponse::Complete)
+                .map_err(relay_error)
+                .stamped();
+        }
         client
             .peer()
             .get_prompt_once(request)
             .await
-            .map_err(relay)
+            .map_err(relay_error)
             .stamped()
     }
 
@@ -434,7 +462,7 @@ impl ServerHandler for Handler {
             .peer()
             .complete(request)
             .await
-            .map_err(relay)
+            .map_err(relay_error)
             .stamped()
     }
 
@@ -446,7 +474,7 @@ impl ServerHandler for Handler {
     ) -> Result<(), McpError> {
         let client = self.upstream(&context).await?;
         #[allow(deprecated)]
-        client.peer().set_level(request).await.map_err(relay)
+        client.peer().set_level(request).await.map_err(relay_error)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -617,7 +645,7 @@ fn code_result(outcome: Result<Value, ToolError>, logs: Vec<String>) -> CallTool
 
 /// An upstream's failure as the MCP error it was (a request the upstream
 /// refused keeps its code), or an internal error naming what broke.
-fn relay(e: rmcp::ServiceError) -> McpError {
+fn relay_error(e: rmcp::ServiceError) -> McpError {
     match e {
         rmcp::ServiceError::McpError(e) => e,
         other => McpError::internal_error(format!("the upstream MCP server failed: {other}"), None),
@@ -637,6 +665,34 @@ impl Handler {
                 .is_some_and(|s| s.mcp.is_some()),
             _ => false,
         }
+    }
+
+    /// The namespace of this source view ("" on other views).
+    fn namespace(&self) -> String {
+        match &self.mode {
+            Mode::Source(namespace) => namespace.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// A client of an older revision cannot take an upstream's
+    /// input-required rounds (2026-07-28): executor answers them by asking
+    /// it in its session, through this relay. `None` when the client takes
+    /// rounds itself, or the upstream asks in the session anyway.
+    fn asks_in_session(
+        &self,
+        context: &RequestContext<RoleServer>,
+        client: &crate::upstream::Client,
+    ) -> Option<crate::upstream::Relay> {
+        let client_takes_rounds = context
+            .protocol_version()
+            .is_some_and(|v| !v.has_initialize());
+        (!client_takes_rounds && crate::upstream::is_stateless(client)).then(|| {
+            crate::upstream::Relay {
+                peer: Arc::new(context.peer.clone()),
+                progress_token: context.meta.get_progress_token(),
+            }
+        })
     }
 
     /// The pooled session with the upstream of this source view.

@@ -660,6 +660,22 @@ impl McpUpstreams {
             .clone()
     }
 
+    /// Runs `work` (a request to the namespace's upstream) with `relay` as
+    /// the client that what the upstream sends about it goes to (when it
+    /// is the only request in flight on that upstream).
+    pub async fn relaying<T>(
+        &self,
+        namespace: &str,
+        relay: Relay,
+        work: impl std::future::Future<Output = T>,
+    ) -> T {
+        let slot = self.relay_slot(namespace);
+        let _in_flight = slot.enter(Some(relay));
+        let result = work.await;
+        slot.settle().await;
+        result
+    }
+
     /// Calls a tool upstream and returns its result as it came; while it
     /// runs, what the upstream sends about it goes to `relay`, if given
     /// (when this is the only call in flight to that upstream).
