@@ -112,6 +112,8 @@ pub(super) fn expansion(word: &str) -> Option<&'static [&'static str]> {
         "ask" => &["request"],
         // Verbs whose act is a thing an API names by its noun.
         "react" => &["react", "reaction"],
+        // A command run inside a running thing is an exec.
+        "command" | "commands" => &["command", "exec"],
         // Quantities asked about in everyday words.
         "spend" | "spent" | "spending" => &["spend", "cost"],
         "left" | "remaining" => &["left", "remain"],
