@@ -356,10 +356,21 @@ async fn connect(target: &McpTarget, listener: Listener) -> Result<Client, ToolE
                     }
                     let client =
                         rmcp::transport::auth::AuthClient::new(crate::outbound::client(), manager);
-                    return listener
-                        .serve(StreamableHttpClientTransport::with_client(client, config))
-                        .await
-                        .map_err(|e| fail(e.to_string()));
+                    // As below: the newest revision first, then the old
+                    // greeting on a fresh transport (the same tokens).
+                    let transport = || {
+                        StreamableHttpClientTransport::with_client(client.clone(), config.clone())
+                    };
+                    let probe =
+                        tokio::time::timeout(PROBE_TIMEOUT, open(listener.clone(), transport()))
+                            .await;
+                    return match probe {
+                        Ok(Ok(client)) => Ok(client),
+                        _ => listener
+                            .serve(transport())
+                            .await
+                            .map_err(|e| fail(e.to_string())),
+                    };
                 }
                 let (relay, changes, namespace) = (
                     listener.relay.clone(),
