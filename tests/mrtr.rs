@@ -460,3 +460,42 @@ async fn an_approved_call_goes_on_in_the_upstreams_rounds() {
     );
     client.cancel().await.unwrap();
 }
+
+/// The full catalog (`/mcp?tools=all`) takes the same way for a client of
+/// 2026-07-28: the upstream's round as it is, then the result in
+/// executor's envelope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_full_catalog_forwards_rounds_too() {
+    let home = tempfile::tempdir().unwrap();
+    let service = service_with_fixture(home.path()).await;
+    let client = support::service::stateless_client(
+        Person::default(),
+        &service.url,
+        "/mcp?tools=all",
+        &service.mcp_token,
+    )
+    .await;
+    let tool = "mrtr.org.main.test_input_required_result_elicitation";
+    let CallToolResponse::InputRequired(round) = client.call_tool_once(call(tool)).await.unwrap()
+    else {
+        panic!("the call did not ask for input");
+    };
+    let keys: Vec<String> = round.input_requests.unwrap().into_keys().collect();
+    assert_eq!(keys, ["user_name"]);
+    let state = round.request_state.expect("executor's state");
+    let name: InputResponses = [("user_name".to_owned(), answer(json!({"name": "Ada"})))].into();
+    let done = client
+        .call_tool_once(
+            call(tool)
+                .with_input_responses(name)
+                .with_request_state(state),
+        )
+        .await
+        .unwrap();
+    let CallToolResponse::Complete(result) = done else {
+        panic!("expected a result, got {done:?}");
+    };
+    let envelope = result.structured_content.unwrap();
+    assert_eq!(envelope, json!({"ok": true, "data": "Hello, Ada!"}));
+    client.cancel().await.unwrap();
+}

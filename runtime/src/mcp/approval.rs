@@ -165,7 +165,7 @@ impl Handler {
             .and_then(|a| approval_action(&a));
         match action {
             Some(crate::execution::Action::Accept)
-                if matches!(self.mode, Mode::Source(_))
+                if matches!(self.mode, Mode::Source(_) | Mode::All)
                     && matches!(tool.binding, generator::ir::Binding::Mcp(_)) =>
             {
                 self.resume_forwarding(&execution.id, round).await

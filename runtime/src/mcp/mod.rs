@@ -521,7 +521,7 @@ impl ServerHandler for Handler {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .take();
-            if let (Some(round), Mode::Source(_)) = (round, &self.mode) {
+            if let (Some(round), Mode::Source(_) | Mode::All) = (round, &self.mode) {
                 let path = tools.path(&live, &name).unwrap_or_default().to_owned();
                 let round = rounds::forward(
                     &self.state,
@@ -537,6 +537,23 @@ impl ServerHandler for Handler {
             return Ok(result_of(outcome).into());
         }
         let outcome = match &self.mode {
+            // A client of 2026-07-28 takes an upstream MCP tool's rounds
+            // here too; its result comes in the envelope like any other.
+            Mode::All if self.takes_rounds(&context, &live, &caller, &name) => {
+                let path = tools.path(&live, &name).unwrap_or_default().to_owned();
+                match self
+                    .call_source(
+                        &request, &context, &live, &caller, path, arguments, forwarded,
+                    )
+                    .await?
+                {
+                    source::Called::Answer(CallToolResponse::Complete(result)) => {
+                        crate::upstream::result_data(result)
+                    }
+                    source::Called::Answer(response) => return Ok(response),
+                    source::Called::Outcome(outcome) => outcome,
+                }
+            }
             Mode::All => self.run(&live, &caller, &name, arguments).await,
             Mode::Discover => self.discover(&live, &caller, &name, arguments).await,
             Mode::Code if name == "execute" => {
@@ -665,6 +682,24 @@ impl Handler {
                 .is_some_and(|s| s.mcp.is_some()),
             _ => false,
         }
+    }
+
+    /// Whether a call of the full catalog goes the way of the source view:
+    /// from a client of 2026-07-28 (which takes input-required rounds), to
+    /// an upstream MCP tool this caller sees.
+    fn takes_rounds(
+        &self,
+        context: &RequestContext<RoleServer>,
+        live: &Live,
+        caller: &invoke::Caller,
+        name: &str,
+    ) -> bool {
+        context
+            .protocol_version()
+            .is_some_and(|v| !v.has_initialize())
+            && live
+                .resolve_as(name, caller)
+                .is_ok_and(|t| matches!(t.binding, generator::ir::Binding::Mcp(_)))
     }
 
     /// The namespace of this source view ("" on other views).

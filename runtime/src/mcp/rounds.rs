@@ -1,5 +1,6 @@
 //! Input-required rounds of an upstream that speaks 2026-07-28 (SEP-2322),
-//! forwarded by the source view to a client of that revision.
+//! forwarded by the source view (and the full catalog) to a client of that
+//! revision.
 //!
 //! The upstream answers a `tools/call` with an `InputRequiredResult`
 //! (elicitation, sampling or roots requests, and perhaps a `requestState`);

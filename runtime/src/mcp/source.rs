@@ -171,6 +171,13 @@ impl Handler {
         use crate::upstream::Refused;
         match &tool.binding {
             generator::ir::Binding::Mcp(binding) => {
+                // Bounded per source like every call (`invoke::run`).
+                let _slot = self
+                    .state
+                    .in_flight
+                    .enter(&tool.integration)
+                    .await
+                    .map_err(Refused::Tool)?;
                 let target = live.mcp_target(&tool.integration);
                 let response = self
                     .state
