@@ -69,6 +69,12 @@ async fn service_with_fixture(home: &std::path::Path) -> Service {
 /// The same, with the default policies: the fixture's calls wait for approval.
 async fn service_with_fixture_waiting(home: &std::path::Path) -> Service {
     let service = Service::start(home);
+    add_fixture(&service).await;
+    service
+}
+
+/// Adds the fixture as the MCP source `mrtr`.
+async fn add_fixture(service: &Service) {
     let fixture = support::repo_root().join("tests/conformance/mrtr-server.mjs");
     assert!(
         support::repo_root()
@@ -83,7 +89,6 @@ async fn service_with_fixture_waiting(home: &std::path::Path) -> Service {
         )
         .await;
     assert_eq!(added["ok"], true, "{status} {added}");
-    service
 }
 
 /// A client of 2026-07-28 on the fixture's source view, as the MCP token.
@@ -332,7 +337,7 @@ async fn a_modern_upstreams_new_tool_joins_the_catalog() {
             .collect()
     };
     let (_, before) = service.get("/api/tools?namespace=mrtr&limit=100").await;
-    assert_eq!(tools(&before).len(), 12, "{before}");
+    assert_eq!(tools(&before).len(), 13, "{before}");
     let (_, changed) = service
         .invoke("mrtr.test_trigger_tool_change", json!({}))
         .await;
@@ -497,5 +502,29 @@ async fn the_full_catalog_forwards_rounds_too() {
     };
     let envelope = result.structured_content.unwrap();
     assert_eq!(envelope, json!({"ok": true, "data": "Hello, Ada!"}));
+    client.cancel().await.unwrap();
+}
+
+/// Calls through the source view are bounded per source like every call
+/// (`EXECUTOR_MAX_CALLS_PER_SOURCE`): the upstream never sees more at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_view_calls_are_bounded_per_source() {
+    let home = tempfile::tempdir().unwrap();
+    let service = Service::start_with_env(home.path(), &[("EXECUTOR_MAX_CALLS_PER_SOURCE", "1")]);
+    add_fixture(&service).await;
+    let (_, allowed) = service
+        .invoke(
+            "executor.policies.add",
+            json!({"pattern": "mrtr.*", "action": "allow"}),
+        )
+        .await;
+    assert_eq!(allowed["ok"], true, "{allowed}");
+    let client = modern_client(&service).await;
+    let calls = (0..4).map(|_| client.call_tool_once(call("test_slow")));
+    let mut said = Vec::new();
+    for response in futures::future::join_all(calls).await {
+        said.push(first_text(response.unwrap()));
+    }
+    assert!(said.iter().all(|s| s == "most in flight: 1"), "{said:?}");
     client.cancel().await.unwrap();
 }

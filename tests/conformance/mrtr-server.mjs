@@ -93,6 +93,8 @@ const stateOf = (ctx) => {
   return typeof raw === 'string' ? raw : undefined;
 };
 
+const inFlight = { now: 0, most: 0 };
+
 const declared = (ctx) => {
   const envelope = ctx.mcpReq.envelope ?? {};
   return envelope.clientCapabilities ?? envelope['io.modelcontextprotocol/clientCapabilities'] ?? {};
@@ -205,6 +207,16 @@ const tools = {
     if (caps.sampling) requests.sample_input = sample('Sample request', 50);
     if (Object.keys(requests).length === 0) return text('The client declared neither elicitation nor sampling');
     return needs(requests);
+  }],
+
+  // For executor's own tests: a slow call that says how many calls were
+  // in flight at once here.
+  test_slow: ['Waits 300 ms; answers with the most calls in flight at once', async () => {
+    inFlight.now += 1;
+    inFlight.most = Math.max(inFlight.most, inFlight.now);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    inFlight.now -= 1;
+    return text(`most in flight: ${inFlight.most}`);
   }],
 
   // The diagnostic tools of the `server-stateless` scenario (SEP-2575).

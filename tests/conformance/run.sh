@@ -142,7 +142,7 @@ echo "conformance: executor $("$bin" --version 2>/dev/null || true) at $url (hom
 # The multi-round-trip scenarios (SEP-2322) need an upstream of 2026-07-28:
 # mrtr-server.mjs (the TypeScript SDK v2) as the MCP source `mrtr`.
 "$node" "$here/harness.mjs" add-source "$url" "$home/token" mrtr "$node" \
-  "$here/mrtr-server.mjs" 12 >&2 || fail "could not add the MRTR fixture source"
+  "$here/mrtr-server.mjs" 13 >&2 || fail "could not add the MRTR fixture source"
 "$node" "$here/harness.mjs" allow "$url" "$home/token" "mrtr.*" >&2 \
   || fail "could not allow the MRTR fixture's tools"
 
