@@ -64,10 +64,7 @@ impl Handler {
         let Some(params) = approval_question(&execution) else {
             return Asked::Unasked;
         };
-        let stateless = context
-            .protocol_version()
-            .is_some_and(|v| !v.has_initialize());
-        if stateless {
+        if super::rounds::client_takes_rounds(context) {
             let mut requests = rmcp::model::InputRequests::new();
             requests.insert(
                 APPROVAL_KEY.to_owned(),

@@ -694,9 +694,7 @@ impl Handler {
         caller: &invoke::Caller,
         name: &str,
     ) -> bool {
-        context
-            .protocol_version()
-            .is_some_and(|v| !v.has_initialize())
+        rounds::client_takes_rounds(context)
             && live
                 .resolve_as(name, caller)
                 .is_ok_and(|t| matches!(t.binding, generator::ir::Binding::Mcp(_)))
@@ -719,15 +717,8 @@ impl Handler {
         context: &RequestContext<RoleServer>,
         client: &crate::upstream::Client,
     ) -> Option<crate::upstream::Relay> {
-        let client_takes_rounds = context
-            .protocol_version()
-            .is_some_and(|v| !v.has_initialize());
-        (!client_takes_rounds && crate::upstream::is_stateless(client)).then(|| {
-            crate::upstream::Relay {
-                peer: Arc::new(context.peer.clone()),
-                progress_token: context.meta.get_progress_token(),
-            }
-        })
+        (!rounds::client_takes_rounds(context) && crate::upstream::is_stateless(client))
+            .then(|| rounds::relay_to(context))
     }
 
     /// The pooled session with the upstream of this source view.

@@ -25,10 +25,12 @@
 //! upstream that then asks for input gets an error from executor's
 //! listener, and the call fails saying so.
 
-use rmcp::ErrorData as McpError;
 use rmcp::model::InputRequiredResult;
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer};
 use serde::{Deserialize, Serialize};
 
+use super::source::Passed;
 use crate::invoke::Caller;
 use crate::state::AppState;
 
@@ -64,7 +66,6 @@ struct Sealed {
 
 /// SHA-256 of a value with every object's keys sorted, hex.
 fn digest(value: &serde_json::Value) -> String {
-    use sha2::Digest as _;
     fn canonical(value: &serde_json::Value) -> serde_json::Value {
         match value {
             serde_json::Value::Object(map) => {
@@ -79,9 +80,7 @@ fn digest(value: &serde_json::Value) -> String {
             other => other.clone(),
         }
     }
-    hex::encode(sha2::Sha256::digest(
-        canonical(value).to_string().as_bytes(),
-    ))
+    crate::clients::hash(&canonical(value).to_string())
 }
 
 /// A retry that continues a forwarded call.
@@ -99,15 +98,27 @@ pub(super) struct Pending {
     pub round: std::sync::Mutex<Option<InputRequiredResult>>,
 }
 
+/// Whether the client of a request speaks a revision without sessions
+/// (2026-07-28 on): it takes input-required rounds itself, and cannot be
+/// asked anything mid-request.
+pub(super) fn client_takes_rounds(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| !v.has_initialize())
+}
+
+/// Relays what an upstream sends about a request to the session client
+/// that made it.
+pub(super) fn relay_to(context: &RequestContext<RoleServer>) -> crate::upstream::Relay {
+    crate::upstream::Relay {
+        peer: std::sync::Arc::new(context.peer.clone()),
+        progress_token: context.meta.get_progress_token(),
+    }
+}
+
 /// Whether a `requestState` is one executor sealed for a forwarded round.
 pub(super) fn is_forwarded(state: &str) -> bool {
     state.starts_with(PREFIX)
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The result the client gets: the upstream's requests as they came, and
@@ -125,7 +136,7 @@ pub(super) fn forward(
     let sealed = Sealed {
         caller: caller.record(),
         tool: tool.to_owned(),
-        began: began.unwrap_or_else(now),
+        began: began.unwrap_or_else(crate::store::now),
         upstream: result.request_state.take(),
         approved,
         arguments: digest(arguments),
@@ -171,7 +182,7 @@ pub(super) fn open(
     {
         return Err(refused("belongs to another call"));
     }
-    if now() - sealed.began > ROUND_TTL_SECS {
+    if crate::store::now() - sealed.began > ROUND_TTL_SECS {
         return Err(refused("has expired"));
     }
     Ok(Continued {
@@ -209,39 +220,27 @@ impl super::Handler {
                 let live = state.live();
                 let tool = live.resolve(&execution.tool_path)?;
                 live.validate_input(tool, &execution.input)?;
-                let generator::ir::Binding::Mcp(binding) = &tool.binding else {
-                    return crate::invoke::run(state, &live, tool, execution.input).await;
-                };
-                let target = live.mcp_target(&tool.integration);
                 let round = crate::upstream::Round {
                     capabilities: pending.capabilities.clone(),
                     ..Default::default()
                 };
-                let response = state
-                    .upstreams
-                    .call_raw(
-                        &binding.upstream,
-                        &target,
-                        &binding.tool_name,
-                        execution.input,
-                        None,
-                        Some(round),
-                    )
-                    .await;
-                match response {
-                    Ok(rmcp::model::CallToolResponse::InputRequired(round)) => {
+                match self
+                    .run_source_tool(&live, tool, execution.input, None, Some(round))
+                    .await?
+                {
+                    Passed::Verbatim(rmcp::model::CallToolResponse::InputRequired(round)) => {
                         *pending.round.lock().unwrap_or_else(|e| e.into_inner()) = Some(round);
                         Ok(continued())
                     }
-                    Ok(rmcp::model::CallToolResponse::Complete(result)) => {
+                    Passed::Verbatim(rmcp::model::CallToolResponse::Complete(result)) => {
                         crate::upstream::result_data(result)
                     }
-                    Ok(_) => Err(crate::errors::error(
+                    Passed::Verbatim(_) => Err(crate::errors::error(
                         generator::envelope::ErrorCode::UpstreamInvalidResponse,
                         "the MCP server answered with a task, which executor did not ask for",
                         None,
                     )),
-                    Err(refused) => Err(refused.into()),
+                    Passed::Data(data) => Ok(data),
                 }
             },
         )

@@ -3,8 +3,6 @@
 //! other, and an upstream MCP tool's result (or its input-required round,
 //! see `rounds.rs`) passed back as the upstream gave it.
 
-use std::sync::Arc;
-
 use generator::envelope::ToolError;
 use rmcp::model::{CallToolRequestParams, CallToolResponse};
 use rmcp::service::RequestContext;
@@ -26,7 +24,7 @@ pub(super) enum Called {
 }
 
 /// What a passthrough call gave back.
-enum Passed {
+pub(super) enum Passed {
     /// An upstream MCP tool's result (or input-required round), as it came.
     Verbatim(CallToolResponse),
     /// Any other tool's data, sent in the envelope.
@@ -47,16 +45,10 @@ impl Handler {
         arguments: Value,
         forwarded: bool,
     ) -> Result<Called, McpError> {
-        let relay = crate::upstream::Relay {
-            peer: Arc::new(context.peer.clone()),
-            progress_token: context.meta.get_progress_token(),
-        };
+        let relay = rounds::relay_to(context);
         // A client of 2026-07-28 answers an upstream's input-required
         // rounds itself; the retry of one carries executor's state.
-        let stateless = context
-            .protocol_version()
-            .is_some_and(|v| !v.has_initialize());
-        let (round, began, approved) = if stateless {
+        let (round, began, approved) = if rounds::client_takes_rounds(context) {
             rounds::check_responses(request.input_responses.as_ref())?;
             let continued = match request.request_state.as_deref() {
                 Some(state) if forwarded => {
@@ -144,7 +136,8 @@ impl Handler {
                 invoke::permit(&self.state, live, tool, &input, caller).map_err(Refused::Tool)?;
             }
             ran = true;
-            self.run_source_tool(live, tool, input, relay, round).await
+            self.run_source_tool(live, tool, input, Some(relay), round)
+                .await
         }
         .await;
         // A verbatim result's size is not known.
@@ -159,13 +152,14 @@ impl Handler {
         result
     }
 
-    /// Runs a permitted call through its binding.
-    async fn run_source_tool(
+    /// Runs a permitted call through its binding; what an upstream MCP
+    /// server sends about it goes to `relay`, if given.
+    pub(super) async fn run_source_tool(
         &self,
         live: &Live,
         tool: &crate::catalog::LiveTool,
         input: Value,
-        relay: crate::upstream::Relay,
+        relay: Option<crate::upstream::Relay>,
         round: Option<crate::upstream::Round>,
     ) -> Result<Passed, crate::upstream::Refused> {
         use crate::upstream::Refused;
@@ -187,7 +181,7 @@ impl Handler {
                         &target,
                         &binding.tool_name,
                         input,
-                        Some(relay),
+                        relay,
                         round,
                     )
                     .await?;
